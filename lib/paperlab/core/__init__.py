@@ -1,0 +1,1 @@
+"""What every notebook shares. Knows nothing about any paper."""

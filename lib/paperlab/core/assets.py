@@ -1,0 +1,91 @@
+"""``data/REGISTRY.toml``: every committed data file with its sha256, size and the command that made it.
+
+A registry entry looks like::
+
+    [assets."clip/microclip.pt"]
+    sha256 = "..."
+    size = 1234567
+    command = "make pretrain"
+    seeds = [0]
+    [assets."clip/microclip.pt".eval]
+    zero_shot_combo = 0.71
+
+``path(name)`` returns the verified absolute path; a hash mismatch is an error naming the file,
+both hashes and the command that regenerates it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from paperlab.core.paths import data_dir
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - python 3.10
+    import tomli as tomllib
+
+
+class AssetError(RuntimeError):
+    """A registered file is missing, unregistered or corrupted."""
+
+
+def registry_path() -> Path:
+    return data_dir() / "REGISTRY.toml"
+
+
+def sha256_of(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_registry(path: Path | None = None) -> dict[str, dict[str, Any]]:
+    path = path or registry_path()
+    if not path.exists():
+        return {}
+    return tomllib.loads(path.read_text()).get("assets", {})
+
+
+def entry(name: str) -> dict[str, Any]:
+    reg = load_registry()
+    if name not in reg:
+        raise AssetError(f"{name!r} is not in {registry_path()}; registered: {sorted(reg) or 'none'}")
+    return reg[name]
+
+
+def path(name: str, verify: bool = True) -> Path:
+    """Absolute path of a registered file under ``data/``, checked against its sha256."""
+    meta = entry(name)
+    p = data_dir() / name
+    if not p.exists():
+        raise AssetError(f"registered file {p} is missing; regenerate it with: {meta.get('command', '?')}")
+    if verify:
+        actual = sha256_of(p)
+        if actual != meta["sha256"]:
+            raise AssetError(
+                f"sha256 mismatch for {p}: expected {meta['sha256']}, got {actual}. "
+                f"The file is corrupted or was changed without re-registering; regenerate it with: "
+                f"{meta.get('command', '?')}"
+            )
+    return p
+
+
+def register(name: str, command: str, **extra: Any) -> dict[str, Any]:
+    """Add or update the entry for ``data/<name>`` (hash and size computed here) and save the registry."""
+    import tomli_w
+
+    p = data_dir() / name
+    if not p.exists():
+        raise AssetError(f"cannot register {p}: no such file")
+    reg = load_registry()
+    meta = {"sha256": sha256_of(p), "size": p.stat().st_size, "command": command}
+    meta.update({k: v for k, v in extra.items() if v is not None})
+    reg[name] = meta
+    header = "# Every committed data file: sha256, size, the command that made it. Written by paperlab.core.assets.register.\n"
+    registry_path().write_text(header + tomli_w.dumps({"assets": dict(sorted(reg.items()))}))
+    return meta

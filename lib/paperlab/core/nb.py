@@ -1,0 +1,151 @@
+"""Notebook helpers: the first-cell ``setup()``, ``show_source``, result tables, Colab badge."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import sys
+import warnings
+from functools import lru_cache
+from importlib import metadata
+from typing import Any
+
+from paperlab.core.profiles import Profile, profile
+from paperlab.core.seeding import seed_everything
+
+COLAB_ROOT = "https://colab.research.google.com/github"
+BADGE_IMG = "https://colab.research.google.com/assets/colab-badge.svg"
+
+
+@lru_cache(maxsize=1)
+def repo_url() -> str:
+    """The repository URL, read from pyproject's ``[project.urls] Repository`` (one place)."""
+    try:
+        urls = metadata.metadata("paperlab").get_all("Project-URL") or []
+        for entry in urls:
+            label, _, url = entry.partition(",")
+            if label.strip().lower() == "repository":
+                return url.strip().rstrip("/")
+    except metadata.PackageNotFoundError:
+        pass
+    try:  # fall back to the checkout's pyproject (editable installs built before a URL change)
+        from paperlab.core.paths import repo_root
+
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # pragma: no cover - python 3.10
+            import tomli as tomllib
+        data = tomllib.loads((repo_root() / "pyproject.toml").read_text())
+        return data["project"]["urls"]["Repository"].rstrip("/")
+    except Exception as exc:  # pragma: no cover
+        raise RuntimeError("cannot find the repository URL in pyproject.toml") from exc
+
+
+def colab_url(notebook: str, branch: str = "main") -> str:
+    """Colab URL of ``notebooks/<notebook>`` on GitHub."""
+    if not notebook.endswith(".ipynb"):
+        notebook += ".ipynb"
+    path = repo_url().removeprefix("https://github.com/")
+    return f"{COLAB_ROOT}/{path}/blob/{branch}/notebooks/{notebook}"
+
+
+def colab_badge(notebook: str) -> str:
+    """Markdown for the 'Open in Colab' badge of a notebook."""
+    return f"[![Open In Colab]({BADGE_IMG})]({colab_url(notebook)})"
+
+
+def colab_install_source() -> str:
+    """The setup cell's source: on Colab, clone and install the repository; elsewhere nothing."""
+    url = repo_url()
+    return (
+        "# On Colab: fetch the course and install it (does nothing anywhere else).\n"
+        "import os, sys\n"
+        "if 'google.colab' in sys.modules and not os.path.exists('/content/paperlab'):\n"
+        f"    !git clone --depth 1 {url}.git /content/paperlab\n"
+        "    %pip install -q -e /content/paperlab\n"
+        "    os.environ['PAPERLAB_HOME'] = '/content/paperlab'\n"
+        "    sys.path.insert(0, '/content/paperlab/lib')"
+    )
+
+
+def in_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def setup(seed: int = 0, quiet: bool = True) -> Profile:
+    """First cell of every notebook: seeds, plot style, quiet loggers. Returns the profile."""
+    P = profile()
+    seed_everything(seed)
+    try:
+        import torch
+
+        if P.name != "gpu":
+            torch.set_num_threads(max(1, min(os.cpu_count() or 1, int(os.environ.get("PAPERLAB_THREADS", "2")))))
+    except Exception:  # pragma: no cover
+        pass
+    from paperlab.core import plots
+
+    plots.style()
+    if quiet:
+        for name in ("transformers", "open_clip", "urllib3", "matplotlib", "PIL", "timm", "root"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        warnings.filterwarnings("ignore", category=UserWarning, module="torch")
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1" if P.name != "gpu" else os.environ.get("HF_HUB_OFFLINE", "0"))
+    print(f"paperlab profile: {P.name} | seed {seed}")
+    return P
+
+
+def source_of(obj: Any) -> str:
+    """The real source of a library object (function, class, method or module)."""
+    try:
+        return inspect.getsource(obj)
+    except (TypeError, OSError) as exc:
+        raise TypeError(f"show_source() needs a function, class or module defined in Python, got {obj!r}") from exc
+
+
+def show_source(obj: Any) -> None:
+    """Display the source of ``obj`` with syntax highlighting (plain text outside Jupyter)."""
+    code = source_of(obj)
+    where = f"{getattr(obj, '__module__', '') or ''}.{getattr(obj, '__qualname__', getattr(obj, '__name__', ''))}"
+    try:
+        from IPython import get_ipython
+        from IPython.display import HTML, display
+
+        if get_ipython() is None:
+            raise ImportError
+        from pygments import highlight
+        from pygments.formatters import HtmlFormatter
+        from pygments.lexers import PythonLexer
+
+        fmt = HtmlFormatter(noclasses=True, style="default")
+        html = f"<div style='font-size:85%'><b>{where.strip('.')}</b>{highlight(code, PythonLexer(), fmt)}</div>"
+        display(HTML(html))
+    except ImportError:
+        print(f"# {where.strip('.')}\n{code}")
+
+
+def results_table(rows: list[dict], floatfmt: str = "{:.3f}"):
+    """A pandas DataFrame of result rows, floats formatted; displays nicely in Jupyter."""
+    import pandas as pd
+
+    if not rows:
+        raise ValueError("results_table() got no rows")
+    df = pd.DataFrame(rows)
+    for col in df.columns:
+        if df[col].dtype.kind == "f":
+            df[col] = df[col].map(lambda v: floatfmt.format(v) if v == v else "")
+    return df
+
+
+def mean_std(values, fmt: str = "{:.3f}") -> str:
+    """'m ± s' over seeds (sample std, ddof=1 when there is more than one value)."""
+    import numpy as np
+
+    arr = np.asarray(list(values), dtype=float)
+    if arr.size == 0:
+        raise ValueError("mean_std() of no values")
+    s = arr.std(ddof=1) if arr.size > 1 else 0.0
+    return f"{fmt.format(arr.mean())} ± {fmt.format(s)}"

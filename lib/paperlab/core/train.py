@@ -1,0 +1,138 @@
+"""One small fit loop (tqdm progress, early stopping) and load-or-train of checkpoints.
+
+``fit`` is deliberately plain: a loss function ``loss_fn(model, batch) -> scalar`` per batch, an
+optional ``val_fn(model) -> float`` (lower is better) per epoch for early stopping, and the best
+weights restored at the end. Paper modules build their training on it.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+
+from paperlab.core.paths import data_dir
+
+
+@dataclass
+class History:
+    train_loss: list[float] = field(default_factory=list)
+    val: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    steps: int = 0
+    stopped_early: bool = False
+
+
+def fit(model: torch.nn.Module, loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor], train_loader: Iterable,
+        *, epochs: int = 1, lr: float = 1e-3, optimizer: torch.optim.Optimizer | None = None,
+        params: Iterable[torch.nn.Parameter] | None = None, weight_decay: float = 0.0,
+        val_fn: Callable[[torch.nn.Module], float] | None = None, patience: int | None = None,
+        max_steps: int | None = None, grad_clip: float | None = None, scheduler: Any = None,
+        progress: bool = True, desc: str = "train") -> History:
+    """Train ``model`` for ``epochs`` over ``train_loader``; returns the loss/validation history.
+
+    Only ``params`` (default: those with ``requires_grad``) are optimised, with AdamW unless an
+    ``optimizer`` is given. With ``val_fn`` and ``patience``, training stops after ``patience``
+    epochs without improvement and the best weights are restored.
+    """
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    if optimizer is None:
+        params = [p for p in (params if params is not None else model.parameters()) if p.requires_grad]
+        if not params:
+            raise ValueError("fit() found no trainable parameters")
+        optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    hist = History()
+    best, best_state, bad = float("inf"), None, 0
+    bar = tqdm(total=epochs, desc=desc, disable=not progress, leave=False)
+    for epoch in range(epochs):
+        model.train()
+        for batch in train_loader:
+            loss = loss_fn(model, batch)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"loss became {loss.item()} at step {hist.steps}")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_([p for g in optimizer.param_groups for p in g["params"]], grad_clip)
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            hist.train_loss.append(float(loss.detach()))
+            hist.steps += 1
+            if max_steps is not None and hist.steps >= max_steps:
+                break
+        if val_fn is not None:
+            model.eval()
+            with torch.no_grad():
+                v = float(val_fn(model))
+            hist.val.append(v)
+            if v < best:
+                best, bad, hist.best_epoch = v, 0, epoch
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                bad += 1
+            bar.set_postfix(loss=f"{hist.train_loss[-1]:.4f}", val=f"{v:.4f}")
+            if patience is not None and bad >= patience:
+                hist.stopped_early = True
+                bar.update(1)
+                break
+        else:
+            bar.set_postfix(loss=f"{hist.train_loss[-1]:.4f}")
+        bar.update(1)
+        if max_steps is not None and hist.steps >= max_steps:
+            break
+    bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    return hist
+
+
+def save_checkpoint(obj: dict, path: str | Path) -> Path:
+    """``torch.save`` of a dict of tensors/plain values (loadable with ``weights_only=True``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(obj, path)
+    return path
+
+
+def load_checkpoint(path: str | Path, map_location: str = "cpu") -> dict:
+    """``torch.load(..., weights_only=True)`` with a clear error for a missing or corrupted file."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:
+        raise RuntimeError(f"checkpoint {path} could not be loaded (corrupted or not a torch file): {exc}") from exc
+
+
+def retrain_requested() -> bool:
+    return os.environ.get("PAPERLAB_RETRAIN", "0").strip() not in ("", "0", "false", "no")
+
+
+def load_or_train(name: str, train_fn: Callable[[], dict], *, retrain: bool | None = None,
+                  command: str | None = None, **register_extra: Any) -> dict:
+    """Load ``data/<name>`` (verified against the registry) or train it with ``train_fn`` and register it.
+
+    ``train_fn()`` returns a dict to save. Retrains when the file is absent or when
+    ``PAPERLAB_RETRAIN=1`` (``make reproduce FULL=1``). A registered file whose hash does not match
+    is an error, never silently retrained.
+    """
+    from paperlab.core import assets
+
+    retrain = retrain_requested() if retrain is None else retrain
+    target = data_dir() / name
+    if not retrain and name in assets.load_registry():
+        return load_checkpoint(assets.path(name))
+    obj = train_fn()
+    save_checkpoint(obj, target)
+    assets.register(name, command=command or f"PAPERLAB_RETRAIN=1 (via load_or_train {name!r})", **register_extra)
+    return obj

@@ -1,0 +1,223 @@
+"""Run notebooks in place (cpu profile by default), then write reports/CLAIMS.md and the README course map.
+
+    python -m paperlab.reproduce                 # every numbered notebook
+    python -m paperlab.reproduce --nb 04_hyperens
+    python -m paperlab.reproduce --report-only   # only regenerate CLAIMS.md and the README table
+
+A notebook that fails does not stop the others; the command exits non-zero and names the notebook
+and the cell that failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+from paperlab.core.paths import notebooks_dir, repo_root, reports_dir
+from paperlab.core.profiles import PROFILES
+
+MAP_START = "<!-- course-map:start -->"
+MAP_END = "<!-- course-map:end -->"
+NB_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
+
+
+def list_notebooks() -> list[Path]:
+    return sorted(p for p in notebooks_dir().glob("*.ipynb") if NB_PATTERN.match(p.name))
+
+
+def resolve(names: list[str] | None) -> list[Path]:
+    """Notebook paths for names like '04_hyperens' (or all). Unknown names: an error listing the valid ones."""
+    all_nbs = list_notebooks()
+    if not names:
+        return all_nbs
+    by_name = {p.stem: p for p in all_nbs}
+    by_name.update({"_template": notebooks_dir() / "_template.ipynb"})
+    out = []
+    for n in names:
+        stem = Path(n).stem
+        if stem not in by_name or not by_name[stem].exists():
+            valid = ", ".join(sorted(by_name))
+            raise SystemExit(f"error: no notebook named {n!r}. Valid notebooks: {valid}")
+        out.append(by_name[stem])
+    return out
+
+
+def module_of(nb_path: Path) -> str:
+    return nb_path.stem.split("_", 1)[1] if nb_path.stem[:2].isdigit() else nb_path.stem.lstrip("_")
+
+
+class CellError(RuntimeError):
+    def __init__(self, nb: str, cell: int, message: str):
+        super().__init__(f"{nb}: cell {cell} failed: {message}")
+        self.nb, self.cell = nb, cell
+
+
+def run_notebook(path: Path, profile: str = "cpu", timeout: int = 1800, progress: bool = True) -> float:
+    """Execute ``path`` in place with nbclient; returns the wall time in seconds."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from tqdm.auto import tqdm
+
+    nb = nbformat.read(path, as_version=4)
+    n_code = sum(c.cell_type == "code" for c in nb.cells)
+    os.environ["PAPERLAB_PROFILE"] = profile
+    bar = tqdm(total=n_code, desc=f"{path.stem} cells", leave=False, disable=not progress)
+    state = {"index": -1}
+
+    def on_start(cell, cell_index):
+        state["index"] = cell_index
+
+    def on_done(cell, cell_index, execute_reply):
+        bar.update(1)
+
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
+                            on_cell_start=on_start, on_cell_executed=on_done)
+    t0 = time.perf_counter()
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        nbformat.write(nb, path)
+        msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise CellError(path.name, state["index"], msg) from exc
+    finally:
+        bar.close()
+    wall = time.perf_counter() - t0
+    nb.metadata.setdefault("paperlab", {})[f"runtime_{profile}_s"] = round(wall, 1)
+    nbformat.write(nb, path)
+    return wall
+
+
+def _runtimes_path() -> Path:
+    return reports_dir() / "runtimes.json"
+
+
+def save_runtime(nb: str, profile: str, wall: float) -> None:
+    p = _runtimes_path()
+    data = json.loads(p.read_text()) if p.exists() else {}
+    data.setdefault(nb, {})[profile] = round(wall, 1)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def _nb_meta(path: Path) -> dict:
+    import nbformat
+
+    return nbformat.read(path, as_version=4).metadata.get("paperlab", {})
+
+
+def _claims(module: str) -> list[dict]:
+    p = reports_dir() / "claims" / f"{module}.json"
+    return json.loads(p.read_text()) if p.exists() else []
+
+
+def _verdict_counts(claims: list[dict]) -> str:
+    if not claims:
+        return "not yet measured"
+    order = ["held", "partly", "not held", "not run"]
+    counts = {v: sum(c["verdict"] == v for c in claims) for v in order}
+    return ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+
+
+def course_map() -> str:
+    from paperlab.core.nb import BADGE_IMG, colab_url
+
+    runtimes = json.loads(_runtimes_path().read_text()) if _runtimes_path().exists() else {}
+    rows = ["| notebook | paper | the claim | our result (cpu, 3 seeds) | cpu runtime | Colab |",
+            "|---|---|---|---|---|---|"]
+    for p in list_notebooks():
+        meta = _nb_meta(p)
+        rt = runtimes.get(p.stem, {}).get("cpu")
+        rt_s = f"{rt / 60:.1f} min" if rt else "—"
+        paper = meta.get("paper", "?")
+        if meta.get("url"):
+            paper = f"[{paper}]({meta['url']})"
+        rows.append(
+            f"| [{p.stem}](notebooks/{p.name}) | {paper} | {meta.get('claim', '?')} | "
+            f"{_verdict_counts(_claims(module_of(p)))} | {rt_s} | [![Colab]({BADGE_IMG})]({colab_url(p.name)}) |"
+        )
+    return "\n".join(rows)
+
+
+def claims_markdown() -> str:
+    lines = ["# Claims, as measured", "",
+             "Generated by `make reproduce` from `reports/claims/*.json` (cpu profile). Each verdict is computed",
+             "in its notebook by the rule shown; nothing here is typed by hand.", ""]
+    files = sorted((reports_dir() / "claims").glob("*.json"))
+    if not files:
+        lines.append("No claims recorded yet.")
+    for f in files:
+        claims = json.loads(f.read_text())
+        lines += [f"## {f.stem}", "", "| claim | paper | ours | verdict | rule |", "|---|---|---|---|---|"]
+        for c in claims:
+            o = c["ours"]
+            ours = "—" if o.get("mean") is None else f"{o['metric']}: {o['mean']:.4g} ± {o['std']:.2g} (seeds {c['seeds']})"
+            lines.append(f"| {c['claim']} | {c['paper_value']} | {ours} | **{c['verdict']}** | {c['rule']} |")
+        lines.append("")
+        for c in claims:
+            lines.append(f"- *{c['claim']}*: {c['why']}")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def write_reports() -> None:
+    (reports_dir()).mkdir(exist_ok=True)
+    (reports_dir() / "CLAIMS.md").write_text(claims_markdown())
+    readme = repo_root() / "README.md"
+    text = readme.read_text()
+    if MAP_START not in text or MAP_END not in text:
+        raise RuntimeError(f"README.md lacks the course-map markers {MAP_START} ... {MAP_END}")
+    head, rest = text.split(MAP_START, 1)
+    _, tail = rest.split(MAP_END, 1)
+    readme.write_text(f"{head}{MAP_START}\n{course_map()}\n{MAP_END}{tail}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nb", action="append", help="notebook name, e.g. 04_hyperens (repeatable; default all)")
+    ap.add_argument("--profile", default="cpu", help=f"one of {PROFILES} (default cpu)")
+    ap.add_argument("--full", action="store_true", help="retrain checkpoints (PAPERLAB_RETRAIN=1)")
+    ap.add_argument("--report-only", action="store_true", help="only regenerate CLAIMS.md and the README map")
+    ap.add_argument("--timeout", type=int, default=1800, help="per-cell timeout in seconds")
+    ap.add_argument("--check-nb", help="only check that a notebook name exists (used by make train)")
+    args = ap.parse_args(argv)
+    if args.check_nb:
+        resolve([args.check_nb])
+        return 0
+    if args.profile not in PROFILES:
+        raise SystemExit(f"error: unknown profile {args.profile!r}; valid profiles are {', '.join(PROFILES)}")
+    names = [n for item in (args.nb or []) for n in re.split(r"[ ,]+", item) if n]
+    nbs = resolve(names)
+    if args.full:
+        os.environ["PAPERLAB_RETRAIN"] = "1"
+    failures: list[str] = []
+    if not args.report_only:
+        from tqdm.auto import tqdm
+
+        for path in tqdm(nbs, desc="notebooks"):
+            if args.profile == "cpu" and path.stem[:2].isdigit():
+                stale = reports_dir() / "claims" / f"{module_of(path)}.json"
+                stale.unlink(missing_ok=True)  # every claim is re-measured, none carried over
+            try:
+                wall = run_notebook(path, profile=args.profile, timeout=args.timeout)
+                save_runtime(path.stem, args.profile, wall)
+                print(f"  {path.name}: {wall:.1f} s", flush=True)
+            except CellError as exc:
+                failures.append(str(exc))
+                print(f"  FAILED {exc}", file=sys.stderr, flush=True)
+    if args.profile == "cpu":
+        write_reports()
+        print(f"wrote {reports_dir() / 'CLAIMS.md'} and the README course map")
+    if failures:
+        print("\nfailed notebooks:\n  " + "\n  ".join(failures), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Hygiene of every notebook: the template's sections, badge, stored outputs, no errors, size cap."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from paperlab.core.paths import notebooks_dir
+
+SECTIONS = [
+    "## Setup",
+    "## The paper in one page",
+    "## Data",
+    "## Method",
+    "## Experiment",
+    "## Results vs the paper",
+    "## Ablation",
+    "## Exercises",
+    "## Summary and references",
+]
+MAX_BYTES = 3 * 1024 * 1024
+NUMBERED = sorted(p for p in notebooks_dir().glob("*.ipynb") if re.match(r"^\d\d_", p.name))
+TEMPLATE = notebooks_dir() / "_template.ipynb"
+
+
+def _read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def _headings(nb) -> list[str]:
+    out = []
+    for c in nb.cells:
+        if c.cell_type == "markdown":
+            out += [line.strip() for line in c.source.splitlines() if line.startswith("## ")]
+    return out
+
+
+@pytest.mark.parametrize("path", [TEMPLATE, *NUMBERED], ids=lambda p: p.name)
+def test_sections_in_order(path):
+    heads = _headings(_read(path))
+    pos = []
+    for s in SECTIONS:
+        hits = [i for i, h in enumerate(heads) if h.startswith(s)]
+        assert hits, f"{path.name} lacks the section '{s}'"
+        pos.append(hits[0])
+    assert pos == sorted(pos), f"{path.name}: template sections out of order"
+
+
+@pytest.mark.parametrize("path", [TEMPLATE, *NUMBERED], ids=lambda p: p.name)
+def test_title_badge_runtime_parameters(path):
+    nb = _read(path)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# "), "first cell must be the title"
+    assert "colab.research.google.com/assets/colab-badge.svg" in first.source, "Colab badge missing"
+    assert f"notebooks/{path.name}" in first.source, "badge must point at this notebook"
+    assert "runs in" in first.source.lower(), "state the runtime per profile in the title cell"
+    tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1, "exactly one parameters-tagged cell"
+    assert "P.pick(" in tagged[0].source
+    others = [c for c in nb.cells if c.cell_type == "code" and c is not tagged[0] and ".pick(" in c.source]
+    assert not others, "only the parameters cell looks at the profile"
+
+
+@pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.name)
+def test_metadata_and_claims(path):
+    nb = _read(path)
+    meta = nb.metadata.get("paperlab", {})
+    for key in ("module", "paper", "url", "claim"):
+        assert meta.get(key), f"notebook metadata paperlab.{key} missing"
+    assert meta["module"] == path.stem.split("_", 1)[1]
+    assert any("claims.record(" in c.source for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("path", [TEMPLATE, *NUMBERED], ids=lambda p: p.name)
+def test_outputs_stored_no_errors_size(path):
+    assert path.stat().st_size < MAX_BYTES, f"{path.name} is over 3 MB"
+    nb = _read(path)
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    missing = [i for i, c in enumerate(code) if c.execution_count is None]
+    assert not missing, f"{path.name}: code cells without stored execution (run `make reproduce NB={path.stem}`)"
+    counts = [c.execution_count for c in code]
+    assert counts == sorted(counts), f"{path.name}: cells were not run top to bottom"
+    for c in code:
+        for o in c.get("outputs", []):
+            assert o.output_type != "error", f"{path.name}: stored error output"
+
+
+def test_template_exists():
+    assert TEMPLATE.exists()
