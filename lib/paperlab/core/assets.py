@@ -79,7 +79,11 @@ def register(name: str, command: str, **extra: Any) -> dict[str, Any]:
     """Add or update the entry for ``data/<name>`` (hash and size computed here) and save the registry."""
     import tomli_w
 
+    from paperlab.core.distributed import is_main_process
+
     p = data_dir() / name
+    if not is_main_process():  # under torchrun only rank 0 writes the registry
+        return {}
     if not p.exists():
         raise AssetError(f"cannot register {p}: no such file")
     reg = load_registry()

@@ -106,7 +106,9 @@ def record(module: str, claim: str, *, paper_value: str, metric: str, per_seed, 
     path = claims_path(module, P)
     shown = "" if ours["mean"] is None else f" ({metric} {ours['mean']:.4g} ± {ours['std']:.2g})"
     print(f"[{verdict}] {claim}{shown}" + ("" if path else "  (smoke profile: not recorded)"))
-    if path is not None:
+    from paperlab.core.distributed import is_main_process
+
+    if path is not None and is_main_process():  # under torchrun only rank 0 writes
         path.parent.mkdir(parents=True, exist_ok=True)
         items = json.loads(path.read_text()) if path.exists() else []
         items = [c for c in items if c.get("claim") != claim] + [obj]

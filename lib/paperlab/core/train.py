@@ -3,6 +3,11 @@
 ``fit`` is deliberately plain: a loss function ``loss_fn(model, batch) -> scalar`` per batch, an
 optional ``val_fn(model) -> float`` (lower is better) per epoch for early stopping, and the best
 weights restored at the end. Paper modules build their training on it.
+
+The same loop runs data-parallel under ``torchrun`` (see :mod:`paperlab.core.distributed`): when a
+process group is present the model is wrapped in DistributedDataParallel (``loss_fn`` must call
+``model(...)`` so the forward goes through DDP), a :class:`ShardedSampler` gets its epoch set,
+validation values are averaged over ranks, and only rank 0 shows progress or writes files.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
+from paperlab.core import distributed as D
 from paperlab.core.paths import data_dir
 
 
@@ -50,11 +56,14 @@ def fit(model: torch.nn.Module, loss_fn: Callable[[torch.nn.Module, Any], torch.
         optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     hist = History()
     best, best_state, bad = float("inf"), None, 0
-    bar = tqdm(total=epochs, desc=desc, disable=not progress, leave=False)
+    net = D.wrap(model)  # DDP under torchrun, the model itself otherwise
+    bar = tqdm(total=epochs, desc=desc, disable=not progress or not D.is_main_process(), leave=False)
     for epoch in range(epochs):
         model.train()
+        if hasattr(getattr(train_loader, "sampler", None), "set_epoch"):
+            train_loader.sampler.set_epoch(epoch)
         for batch in train_loader:
-            loss = loss_fn(model, batch)
+            loss = loss_fn(net, batch)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {loss.item()} at step {hist.steps}")
             optimizer.zero_grad(set_to_none=True)
@@ -71,7 +80,7 @@ def fit(model: torch.nn.Module, loss_fn: Callable[[torch.nn.Module, Any], torch.
         if val_fn is not None:
             model.eval()
             with torch.no_grad():
-                v = float(val_fn(model))
+                v = D.mean_across_ranks(float(val_fn(model)))
             hist.val.append(v)
             if v < best:
                 best, bad, hist.best_epoch = v, 0, epoch
@@ -96,8 +105,13 @@ def fit(model: torch.nn.Module, loss_fn: Callable[[torch.nn.Module, Any], torch.
 
 
 def save_checkpoint(obj: dict, path: str | Path) -> Path:
-    """``torch.save`` of a dict of tensors/plain values (loadable with ``weights_only=True``)."""
+    """``torch.save`` of a dict of tensors/plain values (loadable with ``weights_only=True``).
+
+    Under torchrun only rank 0 writes; the other ranks return the path without touching the disk.
+    """
     path = Path(path)
+    if not D.is_main_process():
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(obj, path)
     return path
