@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import torch
-
 from paperlab.core import distributed as D
 from paperlab.core.train import fit, save_checkpoint
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from paperlab.core import distributed as D
 
 WORKER = Path(__file__).with_name("_dist_worker.py")
