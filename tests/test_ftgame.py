@@ -1,0 +1,208 @@
+"""paperlab.ftgame: closed forms against brute force, exact values, symmetry, regimes, bad input."""
+
+import numpy as np
+import pytest
+import sympy as sp
+from paperlab.ftgame import (
+    A0,
+    A1,
+    C0,
+    C1,
+    DELTA,
+    NotConcaveError,
+    bargaining_bruteforce,
+    bargaining_solutions,
+    best_response,
+    check_share,
+    egalitarian_share,
+    hold_up,
+    ideal_shares,
+    multi_bruteforce,
+    pareto_common_delta,
+    pareto_interval,
+    pareto_mask,
+    payoffs_bruteforce,
+    power_family,
+    quadratic_callables,
+    quadratic_spe,
+    regime_conditions,
+    runs,
+    solve_multi,
+    solve_spe,
+    spe_bruteforce,
+    utilitarian_share,
+)
+from paperlab.ftgame import exercises as ex
+
+
+def _closed_payoffs(c0, c1):
+    spe = quadratic_spe()
+    f = sp.lambdify((DELTA, C0, C1), [spe.U_G, spe.U_D, spe.alpha1])
+    return lambda d: tuple(np.broadcast_to(np.asarray(v, float), np.shape(d)) for v in f(d, c0, c1))
+
+
+def test_quadratic_spe_matches_the_card_closed_forms():
+    spe = quadratic_spe()
+    assert sp.simplify(spe.alpha0 - DELTA / (2 * C0)) == 0
+    assert sp.simplify(spe.alpha1 - (DELTA / (2 * C0) + (1 - DELTA) / (2 * C1))) == 0
+    assert sp.simplify(spe.U_G - (DELTA**2 / (4 * C0) + DELTA * (1 - DELTA) / (2 * C1))) == 0
+    assert sp.simplify(spe.U_D - ((1 - DELTA) ** 2 / (4 * C1) + DELTA * (1 - DELTA) / (2 * C0))) == 0
+    assert spe.d_stage.interior_certified and spe.g_stage.interior_certified
+
+
+def test_symmetry_c0_c1_swaps_players_and_mirrors_delta():
+    spe = quadratic_spe()
+    swap = {C0: C1, C1: C0, DELTA: 1 - DELTA}
+    assert sp.simplify(spe.U_G.subs(swap, simultaneous=True) - spe.U_D) == 0
+    assert sp.simplify(spe.U_D.subs(swap, simultaneous=True) - spe.U_G) == 0
+    a, b = bargaining_solutions(1, 2), bargaining_solutions(2, 1)
+    for k in ("utilitarian", "egalitarian", "nash", "kalai_smorodinsky", "max_alpha1"):
+        assert sp.simplify(a[k] - (1 - b[k])) == 0, k
+
+
+def test_spe_matches_bruteforce_on_random_draws():
+    rng = np.random.default_rng(0)
+    spe = quadratic_spe()
+    f = sp.lambdify((DELTA, C0, C1), [spe.alpha0, spe.alpha1, spe.U_G, spe.U_D])
+    for _ in range(4):
+        c0, c1, d = rng.uniform(0.3, 5), rng.uniform(0.3, 5), rng.uniform(0.02, 0.98)
+        o = spe_bruteforce(d, *quadratic_callables(c0, c1))
+        np.testing.assert_allclose([o.alpha0, o.alpha1, o.U_G, o.U_D], f(d, c0, c1), atol=1e-7)
+
+
+def test_exact_values_from_the_card():
+    s = bargaining_solutions(1, 2)
+    assert s["utilitarian"] == sp.Rational(2, 3)  # exact rational
+    assert sp.simplify(s["egalitarian"] - 1 / sp.sqrt(3)) == 0
+    assert abs(float(s["nash"]) - 0.6228) < 1e-4
+    assert sp.simplify(s["nash"] - (2 + sp.sqrt(13)) / 9) == 0
+    assert abs(float(s["kalai_smorodinsky"]) - 0.6991) < 1e-4
+    assert s["max_alpha1"] == 1
+    t = bargaining_solutions(1, 5)
+    assert t["utilitarian"] == sp.Rational(5, 6)
+    for k, v in {"nash": 0.7039, "egalitarian": 0.6319, "kalai_smorodinsky": 0.7679}.items():
+        assert abs(float(t[k]) - v) < 1e-4, k
+    dG, dD = ideal_shares()
+    assert dD.subs({C0: 1, C1: 2}) == sp.Rational(1, 3) and dG.subs({C0: 1, C1: 2}) == 1
+    assert utilitarian_share().subs({C0: 1, C1: 2}) == sp.Rational(2, 3)
+    assert egalitarian_share().subs({C0: 3, C1: 3}) == sp.Rational(1, 2)
+
+
+@pytest.mark.parametrize("c0,c1", [(1, 2), (2, 1), (1, 5), (3, 1), (1, 1)])
+def test_bargaining_closed_forms_match_search_over_delta(c0, c1):
+    got = bargaining_bruteforce(_closed_payoffs(float(c0), float(c1)))
+    want = bargaining_solutions(c0, c1)
+    for k, v in want.items():
+        if v is not sp.nan:
+            assert abs(got[k] - float(v)) < 1e-6, (k, got[k], v)
+
+
+def test_nested_bruteforce_payoffs_match_closed_forms():
+    d = np.array([0.0, 0.3, 1.0])  # the corners: delta = 0 (G invests nothing), delta = 1 (D free-rides)
+    got, want = payoffs_bruteforce(1.0, 2.0)(d), _closed_payoffs(1.0, 2.0)(d)
+    np.testing.assert_allclose(np.array(got), np.array(want), atol=1e-7)
+
+
+def test_pareto_interval_matches_dominance_on_a_grid():
+    deltas = np.linspace(0, 1, 1001)
+    for c0, c1 in [(1, 2), (2, 1), (1, 10), (10, 1), (1, 1)]:
+        U = np.stack(_closed_payoffs(float(c0), float(c1))(deltas)[:2], axis=1)
+        m = pareto_mask(U)
+        lo, hi = (float(e.subs({C0: c0, C1: c1})) for e in pareto_interval())
+        assert abs(deltas[m].min() - lo) <= 1e-3 and abs(deltas[m].max() - hi) <= 1e-3
+        assert np.any(m & (deltas > 0) & (deltas < 1))  # strict profit sharing is Pareto optimal
+
+
+def test_hold_up_ratio_is_three_quarters_at_equal_costs():
+    vm, W_best, ratio = hold_up()
+    assert sp.simplify(vm["W"] - (1 / (4 * C0) + 1 / (4 * C1))) == 0
+    assert ratio.subs({C0: 2, C1: 2}) == sp.Rational(3, 4)
+
+
+def test_cubic_best_response_and_the_exercise_checks():
+    st = best_response((1 - DELTA) * A1 - C1 * (A1 - A0) ** 3, A1, lower=A0)
+    assert ex.check_3(st.response) == "correct"
+    assert ex.check_3(...) == "not attempted"
+    assert ex.check_1(float(utilitarian_share().subs({C0: 1, C1: 1}))) == "correct"
+    assert ex.check_2(float(hold_up()[2].subs({C0: 1, C1: 1}))) == "correct"
+    assert ex.check_4(float(bargaining_solutions(1, 1)["nash"])) == "correct"
+    assert ex.check_5("free-ride") == "correct" and ex.check_5(None) == "not attempted"
+
+
+def test_power_family_solves_in_closed_form():
+    spe = solve_spe(*power_family(3))
+    assert sp.simplify(spe.alpha0 - sp.sqrt(DELTA / (3 * C0))) == 0
+
+
+def test_multi_matches_bruteforce_and_regime_conditions():
+    rng = np.random.default_rng(1)
+    cond = regime_conditions()
+    seen = set()
+    for _ in range(4):
+        args = (rng.uniform(0.5, 2), rng.uniform(0.2, 0.8), rng.uniform(0.5, 3, 3), rng.uniform(0, 1, 3),
+                rng.uniform(0, 1.5, 3), rng.uniform(0.5, 2, 3))
+        s, b = solve_multi(*args), multi_bruteforce(*args)
+        assert s.regimes == b.regimes and abs(s.U_G - b.U_G) < 1e-6
+        seen |= set(s.regimes)
+        for i, r in enumerate(s.regimes):
+            sub = dict(zip(sp.symbols("delta_i rho_i kappa_i b_i c_i alpha_0", positive=True),
+                           (args[1], args[2][i], args[3][i] + 1e-300, args[4][i] + 1e-300, args[5][i], s.alpha0 + 1e-9)))
+            holds = {k: bool(cond[k].subs(sub)) for k in ("contribute", "free-ride")}
+            assert r == ("contribute" if holds["contribute"] else "free-ride" if holds["free-ride"] else "abstain")
+
+
+def test_each_regime_by_construction():
+    # domain 0 contributes (no linear cost), 1 free-rides (b too high, small kappa), 2 abstains (huge kappa)
+    out = solve_multi(1.0, 0.5, rho=[2.0, 1.0, 1.0], kappa=[0.0, 0.05, 50.0], b=[0.0, 0.6, 0.0], c=[1.0, 1.0, 1.0])
+    assert out.regimes == ("contribute", "free-ride", "abstain")
+
+
+def test_disconnected_pareto_set_with_three_domains():
+    rng = np.random.default_rng(1)
+    args = (rng.uniform(0.5, 2), rng.uniform(0.5, 3, 3), rng.uniform(0, 1, 3), rng.uniform(0, 1.5, 3),
+            rng.uniform(0.5, 2, 3))
+    m = pareto_mask(pareto_common_delta(*args, np.linspace(0, 1, 401)))
+    assert len(runs(m, min_len=3)) >= 2
+
+
+def test_runs_helper():
+    assert runs(np.array([1, 1, 0, 1, 0, 0, 1, 1, 1], bool)) == [(0, 1), (3, 3), (6, 8)]
+    assert runs(np.array([1, 1, 0, 1, 0, 0, 1, 1, 1], bool), min_len=2) == [(0, 1), (6, 8)]
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan")])
+def test_bad_share_is_rejected(bad):
+    with pytest.raises(ValueError, match="delta"):
+        check_share(bad)
+    with pytest.raises(ValueError, match="delta"):
+        spe_bruteforce(bad, *quadratic_callables(1.0, 2.0))
+    with pytest.raises(ValueError, match="delta"):
+        solve_multi(1.0, bad, [1.0], [0.0], [0.0], [1.0])
+
+
+@pytest.mark.parametrize("c0,c1", [(0.0, 1.0), (1.0, -2.0)])
+def test_bad_costs_are_rejected(c0, c1):
+    with pytest.raises(ValueError, match="cost"):
+        quadratic_callables(c0, c1)
+    with pytest.raises(ValueError, match="cost"):
+        solve_multi(c0 if c0 > 0 else 0.0, 0.5, [1.0], [0.0], [0.0], [c1])
+    with pytest.raises(ValueError, match="positive"):
+        bargaining_solutions(c0, c1) if c0 <= 0 else bargaining_solutions(c1, c0)
+
+
+def test_non_convex_costs_cannot_be_certified():
+    with pytest.raises(NotConcaveError, match="cannot certify"):
+        solve_spe(A1, C0 * A0**2, -C1 * (A1 - A0) ** 2)  # concave cost: the FOC point is a minimum
+    with pytest.raises(NotConcaveError, match="cannot certify"):
+        best_response((1 - DELTA) * A1 - C1 * sp.sin(A1 - A0), A1, lower=A0)
+    with pytest.raises(ValueError, match="exponent"):
+        power_family(1)
+    with pytest.raises(TypeError, match="sympy"):
+        solve_spe(lambda a: a, C0 * A0**2, C1 * (A1 - A0) ** 2)
+
+
+def test_bad_shapes_are_rejected():
+    with pytest.raises(ValueError, match="shape"):
+        solve_multi(1.0, 0.5, [1.0, 2.0], [0.0], [0.0, 0.0], [1.0, 1.0])
+    with pytest.raises(ValueError, match="n_players"):
+        pareto_mask(np.zeros(5))
