@@ -1,0 +1,455 @@
+"""PAT: a position-aware transformer for dense multi-label action detection, at small width.
+
+Paper: Faegheh Sardari, Armin Mustafa, Philip J. B. Jackson, Adrian Hilton,
+"PAT: Position-Aware Transformer for Dense Multi-Label Action Detection", ICCV 2023 Workshops
+(arXiv 2308.05051). Official code: github.com/faeghehsardari/PAT-ICCVW (built on dairui01/MS-TCT).
+
+The network (official ``PAT/*.py``):
+
+* temporal merging Lambda: Conv1d(k=3, stride s) + LayerNorm;
+* relative positional transformer (RPT) blocks: z += MHSA_rel(LN z); z += LRB(LN z), where the
+  attention logit carries a learned relative-position term and the "local relational block" LRB is
+  Linear -> depthwise Conv1d(k=3) -> GELU -> Linear;
+* fine detection module (FDM): Lambda(s=1) + RPT blocks at full resolution;
+* coarse detection module (CDM), *non-hierarchical*: for s in (2, 4, 8) a Lambda(stride s) reads the
+  fine features directly (MS-TCT instead chains stride-2 stages: ``hierarchical=True``);
+* mixer: Conv1d(k=3) per scale, linear up-sampling to T, coarse maps summed;
+* heads: fine Conv1x1 -> C; coarse Conv1x1 -> dropout -> Conv1x1 -> C;
+* asymmetric loss on both heads; prediction sigma(alpha_f Y_fine + alpha_c Y_coarse) on logits.
+
+Deliberate differences from the official code (each named in the notebook): padded steps are
+masked in attention and in the loss (the official code attends to and scores padding); the
+default relative term is a clean symmetric table (the official "skew" is ``pos="skew"``);
+width, depth, FFN ratio and dropout are reduced for a CPU.
+
+Shapes: features ``(B, T, D0)`` (the official code takes ``(B, D0, T)``), mask ``(B, T)`` bool,
+labels and logits ``(B, T, C)``.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from paperlab.core import metrics
+
+POSITIONS = ("relative", "skew", "none", "absolute")
+
+
+@dataclass(frozen=True)
+class PATConfig:
+    """Sizes and switches. Official: dim 512, heads 8, blocks 3, mlp_ratio 8, T 256, in_dim 1024."""
+
+    in_dim: int = 32
+    n_classes: int = 10
+    T: int = 128
+    dim: int = 32
+    heads: int = 4
+    blocks: int = 2
+    mlp_ratio: int = 4
+    scales: tuple[int, ...] = (2, 4, 8)
+    pos: str = "relative"  # relative | skew (official) | none | absolute (sinusoidal at the input)
+    hierarchical: bool = False  # MS-TCT wiring: scale s reads scale s/2
+    fine_only: bool = False
+    local_conv: bool = True  # the depthwise conv inside the local relational FFN
+    input_dropout: float = 0.1  # official 0.5 on 1024-d I3D features
+    head_dropout: float = 0.1  # official 0.5
+    alpha_fine: float = 0.1  # Charades: 0.1 / 0.9 ; MultiTHUMOS: 0.2 / 0.8
+    alpha_coarse: float = 0.9
+
+    def __post_init__(self):
+        if self.pos not in POSITIONS:
+            raise ValueError(f"pos must be one of {POSITIONS}, got {self.pos!r}")
+        if self.dim % self.heads:
+            raise ValueError(f"dim {self.dim} must be divisible by heads {self.heads}")
+        if self.T % max(self.scales):
+            raise ValueError(f"T={self.T} must be divisible by the largest scale {max(self.scales)}")
+        if self.hierarchical and any(b != 2 * a for a, b in zip((1, *self.scales), self.scales)):
+            raise ValueError(f"hierarchical wiring needs scales 2, 4, 8, ... (each twice the last), got {self.scales}")
+
+
+# --------------------------------------------------------------------------- attention ----
+
+def relative_bias(q: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """Clean symmetric relative term S_ij = q_i . e_{j-i}; ``q (B,H,N,d)``, ``table (2L-1, d)``.
+
+    Row ``L-1+r`` of the table is the embedding of offset r = j - i (r in [-(L-1), L-1]).
+    """
+    N, L = q.shape[-2], (table.shape[0] + 1) // 2
+    if N > L:
+        raise ValueError(f"sequence of {N} steps is longer than the relative table's max_len {L}")
+    qe = q @ table.T  # (B,H,N,2L-1): q_i . e_r for every offset r
+    idx = torch.arange(N, device=q.device)
+    offset = (idx[None, :] - idx[:, None]) + (L - 1)  # (N,N): index of j - i
+    return qe.gather(-1, offset.expand(*q.shape[:-2], N, N))  # Eq. (relative attention): S_ij
+
+
+def skew_bias(q: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+    """The official code's Music-Transformer "skew": ``table (L, d)``, exact only for keys j <= i.
+
+    S_ij = q_i . E[L-1-(i-j)] for j <= i; for j = i+1 it is 0 and for j >= i+2 a row-shifted leftover.
+    """
+    N, L = q.shape[-2], table.shape[0]
+    if N > L:
+        raise ValueError(f"sequence of {N} steps is longer than the relative table's max_len {L}")
+    qe = q @ table[L - N:].T  # (B,H,N,N), column c <-> E[L-N+c]
+    padded = F.pad(qe, (1, 0))  # (B,H,N,N+1)
+    return padded.reshape(*q.shape[:-2], N + 1, N)[..., 1:, :]  # the skew: drop the first row
+
+
+class RelativeAttention(nn.Module):
+    """Multi-head self-attention with a relative-position term in every logit (the "GPRB").
+
+    Eq.: A = softmax_j((q_i . k_j + S_ij) / sqrt(d_h)), masked over padded keys. ``x (B,N,D)``.
+    """
+
+    def __init__(self, dim: int, heads: int, max_len: int, pos: str = "relative"):
+        super().__init__()
+        self.heads, self.d_h, self.pos = heads, dim // heads, pos
+        self.q, self.kv, self.proj = nn.Linear(dim, dim), nn.Linear(dim, 2 * dim), nn.Linear(dim, dim)
+        rows = {"relative": 2 * max_len - 1, "skew": max_len}.get(pos, 0)
+        self.table = nn.Parameter(torch.randn(rows, self.d_h) * self.d_h ** -0.5) if rows else None
+        self.keep_attn, self.last_attn = False, None
+
+    def logits(self, x: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Pre-softmax attention logits ``(B,H,N,N)``; padded keys get -inf."""
+        B, N, D = x.shape
+        q = self.q(x).reshape(B, N, self.heads, self.d_h).transpose(1, 2)
+        k = self.kv(x)[..., :D].reshape(B, N, self.heads, self.d_h).transpose(1, 2)
+        s = q @ k.transpose(-2, -1)  # content term q_i . k_j
+        if self.pos == "relative":
+            s = s + relative_bias(q, self.table)
+        elif self.pos == "skew":
+            s = s + skew_bias(q, self.table)
+        s = s * self.d_h ** -0.5  # official: (q k^T + S_rel) * scale
+        if key_mask is not None:
+            s = s.masked_fill(~key_mask[:, None, None, :], float("-inf"))
+        return s
+
+    def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
+        B, N, D = x.shape
+        attn = self.logits(x, key_mask).softmax(-1)
+        if self.keep_attn:
+            self.last_attn = attn.detach()
+        v = self.kv(x)[..., D:].reshape(B, N, self.heads, self.d_h).transpose(1, 2)
+        return self.proj((attn @ v).transpose(1, 2).reshape(B, N, D))
+
+
+# ------------------------------------------------------------------------------ blocks ----
+
+class LocalRelationalFFN(nn.Module):
+    """LRB: Linear(D -> rD) -> depthwise Conv1d(k=3) over time -> GELU -> Linear(rD -> D)."""
+
+    def __init__(self, dim: int, ratio: int, local_conv: bool = True):
+        super().__init__()
+        h = dim * ratio
+        self.linear1, self.linear2 = nn.Linear(dim, h), nn.Linear(h, dim)
+        self.tc = nn.Conv1d(h, h, 3, padding=1, groups=h) if local_conv else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.tc(self.linear1(x).transpose(1, 2)).transpose(1, 2)
+        return self.linear2(F.gelu(x))
+
+
+class RPTBlock(nn.Module):
+    """Relative positional transformer block (pre-norm): z += MHSA_rel(LN z); z += LRB(LN z)."""
+
+    def __init__(self, dim: int, heads: int, max_len: int, ratio: int, pos: str, local_conv: bool):
+        super().__init__()
+        self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        self.attn = RelativeAttention(dim, heads, max_len, pos)
+        self.ffn = LocalRelationalFFN(dim, ratio, local_conv)
+
+    def forward(self, z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        m = mask[..., None].to(z.dtype)  # padded steps are kept at zero so they cannot leak
+        z = (z + self.attn(self.norm1(z), mask)) * m
+        return (z + self.ffn(self.norm2(z))) * m
+
+
+class TemporalMerging(nn.Module):
+    """Lambda: Conv1d(k=3, stride s, padding 1) + LayerNorm. ``(B,T,Din) -> (B,T/s,D)``."""
+
+    def __init__(self, d_in: int, dim: int, stride: int):
+        super().__init__()
+        self.proj, self.norm = nn.Conv1d(d_in, dim, 3, stride=stride, padding=1), nn.LayerNorm(dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.norm(self.proj(x.transpose(1, 2)).transpose(1, 2))
+
+
+class Branch(nn.Module):
+    """One detection branch: Lambda(stride) -> RPT blocks -> LayerNorm (FDM, or one CDM scale)."""
+
+    def __init__(self, d_in: int, cfg: PATConfig, stride: int, max_len: int):
+        super().__init__()
+        self.stride = stride
+        self.merge = TemporalMerging(d_in, cfg.dim, stride)
+        self.blocks = nn.ModuleList(
+            RPTBlock(cfg.dim, cfg.heads, max_len, cfg.mlp_ratio, cfg.pos, cfg.local_conv) for _ in range(cfg.blocks))
+        self.norm = nn.LayerNorm(cfg.dim)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor, pe: torch.Tensor | None = None) -> torch.Tensor:
+        z = self.merge(x) * mask[..., None]
+        if pe is not None:  # the absolute-PE ablation: sinusoids added to the input tokens
+            z = z + pe[: z.shape[1]]
+        for blk in self.blocks:
+            z = blk(z, mask)
+        return self.norm(z) * mask[..., None]
+
+
+def sinusoidal(T: int, dim: int) -> torch.Tensor:
+    """Absolute PE of Vaswani et al.: PE[t, 2i] = sin(t / 10000^(2i/D)), PE[t, 2i+1] = cos(...)."""
+    t = torch.arange(T)[:, None].float()
+    freq = torch.exp(-math.log(10000.0) * torch.arange(0, dim, 2).float() / dim)
+    pe = torch.zeros(T, dim)
+    pe[:, 0::2], pe[:, 1::2] = torch.sin(t * freq), torch.cos(t * freq)
+    return pe
+
+
+# ------------------------------------------------------------------------------- model ----
+
+class PAT(nn.Module):
+    """FDM + CDM + mixer + two heads. ``forward(x (B,T,D0), mask (B,T)) -> (Y_fine, Y_coarse)``."""
+
+    def __init__(self, cfg: PATConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.dropout = nn.Dropout(cfg.input_dropout)
+        self.fine = Branch(cfg.in_dim, cfg, 1, cfg.T)  # FDM
+        self.register_buffer("pe", sinusoidal(cfg.T, cfg.dim) if cfg.pos == "absolute" else None)
+        self.mix_fine = nn.Conv1d(cfg.dim, cfg.dim, 3, padding=1)
+        self.head_fine = nn.Conv1d(cfg.dim, cfg.n_classes, 1)
+        if not cfg.fine_only:  # CDM: same modules either way; only the stride and the input differ
+            self.coarse = nn.ModuleList(
+                Branch(cfg.dim, cfg, 2 if cfg.hierarchical else s, cfg.T // s) for s in cfg.scales)
+            self.mix_coarse = nn.ModuleList(nn.Conv1d(cfg.dim, cfg.dim, 3, padding=1) for _ in cfg.scales)
+            self.head_coarse = nn.Sequential(nn.Conv1d(cfg.dim, cfg.dim, 1), nn.Dropout(cfg.head_dropout),
+                                             nn.Conv1d(cfg.dim, cfg.n_classes, 1))
+
+    def check_inputs(self, x: torch.Tensor, mask: torch.Tensor) -> None:
+        if x.ndim != 3 or x.shape[-1] != self.cfg.in_dim:
+            raise ValueError(f"features must be (B, T, {self.cfg.in_dim}), got {tuple(x.shape)}")
+        if x.shape[1] % max(self.cfg.scales) or x.shape[1] > self.cfg.T:
+            raise ValueError(f"T={x.shape[1]} must be <= {self.cfg.T} and divisible by {max(self.cfg.scales)}")
+        if mask.shape != x.shape[:2] or mask.dtype != torch.bool:
+            raise ValueError(f"mask must be bool (B, T) = {tuple(x.shape[:2])}, got {mask.dtype} {tuple(mask.shape)}")
+        empty = (~mask.any(1)).nonzero().flatten().tolist()
+        if empty:
+            raise ValueError(f"sequences {empty} are all padding (mask all False); drop them from the batch")
+
+    def coarse_features(self, fine: torch.Tensor, mask: torch.Tensor) -> list[torch.Tensor]:
+        """CDM: every scale reads I_fine (PAT), or the previous scale (hierarchical MS-TCT wiring)."""
+        feats, src = [], fine
+        for s, branch in zip(self.cfg.scales, self.coarse):
+            m = mask[:, ::s]  # a coarse step is real when the first fine step it covers is
+            out = branch(src, m)
+            feats.append(out)
+            if self.cfg.hierarchical:
+                src = out
+        return feats
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor):
+        self.check_inputs(x, mask)
+        x = self.dropout(x) * mask[..., None]
+        fine = self.fine(x, mask, self.pe)  # I_fine (B,T,D)
+        y_fine = self.head_fine(self.mix_fine(fine.transpose(1, 2))).transpose(1, 2)
+        if self.cfg.fine_only:
+            return y_fine, None
+        T = x.shape[1]
+        # Mixer: I_coarse = sum_s Up(Conv(I^{g_s}))
+        coarse = sum(F.interpolate(conv(f.transpose(1, 2)), size=T, mode="linear", align_corners=False)
+                     for conv, f in zip(self.mix_coarse, self.coarse_features(fine, mask)))
+        return y_fine, self.head_coarse(coarse).transpose(1, 2)
+
+    def fuse(self, y_fine: torch.Tensor, y_coarse: torch.Tensor | None) -> torch.Tensor:
+        """Final logits alpha_f Y_fine + alpha_c Y_coarse (weights on logits, before the sigmoid)."""
+        if y_coarse is None:
+            return y_fine
+        return self.cfg.alpha_fine * y_fine + self.cfg.alpha_coarse * y_coarse
+
+
+# -------------------------------------------------------------------------------- loss ----
+
+def asymmetric_loss(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, gamma_neg: float = 3.0,
+                    gamma_pos: float = 1.0, clip: float = 0.05, eps: float = 1e-8) -> torch.Tensor:
+    """ASL (Ridnik et al. 2021) summed over real steps and classes, divided by the number of real steps.
+
+    L = -sum [ y (1-p)^g+ log p + (1-y) p_m^g- log(1-p_m) ],  p_m = max(p - m, 0); weights without grad.
+    """
+    if logits.shape != y.shape:
+        raise ValueError(f"labels {tuple(y.shape)} must match logits {tuple(logits.shape)} (B, T, C)")
+    p = torch.sigmoid(logits)
+    p_m = (p - clip).clamp(min=0) if clip > 0 else p  # asymmetric probability shifting
+    loss = y * torch.log(p.clamp(min=eps)) + (1 - y) * torch.log((1 - p_m).clamp(min=eps))
+    with torch.no_grad():  # focusing weights: (1-p)^g+ on positives, p_m^g- on negatives
+        w = torch.where(y > 0, (1 - p) ** gamma_pos, p_m ** gamma_neg)
+    m = mask[..., None].to(loss.dtype)
+    return -(loss * w * m).sum() / m.sum().clamp(min=1)
+
+
+def pat_loss(model: PAT, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, bce: bool = False) -> torch.Tensor:
+    """L = L(Y_coarse, y) + alpha_f L(Y_fine, y) (fine-only: L(Y_fine, y)). ``bce``: plain BCE instead of ASL."""
+    if y.ndim != 3 or y.shape[-1] != model.cfg.n_classes:
+        raise ValueError(f"labels must be (B, T, {model.cfg.n_classes}), got {tuple(y.shape)}")
+    kw = dict(gamma_neg=0.0, gamma_pos=0.0, clip=0.0) if bce else {}
+    y_fine, y_coarse = model(x, mask)
+    if y_coarse is None:
+        return asymmetric_loss(y_fine, y, mask, **kw)
+    return asymmetric_loss(y_coarse, y, mask, **kw) + model.cfg.alpha_fine * asymmetric_loss(y_fine, y, mask, **kw)
+
+
+# ----------------------------------------------------------------------------- metrics ----
+
+@torch.no_grad()
+def predict(model: PAT, x: torch.Tensor, mask: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
+    """Per-step class probabilities sigma(fused logits), ``(N, T, C)``, padded steps set to 0."""
+    model.eval()
+    out = [torch.sigmoid(model.fuse(*model(x[i:i + batch_size], mask[i:i + batch_size])))
+           for i in range(0, len(x), batch_size)]
+    return torch.cat(out) * mask[..., None]
+
+
+def frame_map(probs, labels, mask, classes=None) -> float:
+    """Per-frame mAP (%) over real steps: sklearn AP per class, mean over classes with a positive."""
+    p, y, m = (torch.as_tensor(a) for a in (probs, labels, mask))
+    if p.shape != y.shape or m.shape != p.shape[:2]:
+        raise ValueError(f"probs {tuple(p.shape)}, labels {tuple(y.shape)}, mask {tuple(m.shape)} do not line up")
+    p, y = p[m.bool()], y[m.bool()]
+    if classes is not None:
+        p, y = p[:, list(classes)], y[:, list(classes)]
+    return 100 * metrics.mean_average_precision(p, y)
+
+
+def apmeter_ap(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """The official code's APMeter AP per class (for comparison only): sort by score, average the
+    precision at each positive's rank, divide by max(#positives, 1). Ties keep sort order."""
+    ap = np.zeros(scores.shape[1])
+    for k in range(scores.shape[1]):
+        order = np.argsort(-scores[:, k], kind="stable")
+        truth = targets[order, k]
+        prec = np.cumsum(truth) / np.arange(1, len(truth) + 1)
+        ap[k] = prec[truth > 0].sum() / max(truth.sum(), 1)
+    return ap
+
+
+def official_map(probs, labels) -> float:
+    """The official validation mAP (%): all T steps of every padded clip (padding scored 0),
+    APMeter AP per class, sum divided by the number of *non-zero* APs (not by C)."""
+    p = np.asarray(probs, dtype=np.float64).reshape(-1, np.shape(probs)[-1])
+    y = np.asarray(labels).reshape(-1, np.shape(labels)[-1])
+    ap = 100 * apmeter_ap(p, y)
+    return float(ap.sum() / max(np.count_nonzero(ap), 1))
+
+
+# ------------------------------------------------------------------------- experiment ----
+
+VARIANTS = {  # name -> PATConfig overrides; every variant gets the same data, steps and optimiser
+    "PAT": {},
+    "PAT, official skew": {"pos": "skew"},
+    "no positional term": {"pos": "none"},
+    "no position, no local conv": {"pos": "none", "local_conv": False},
+    "absolute sinusoidal PE": {"pos": "absolute"},
+    "hierarchical (MS-TCT wiring)": {"hierarchical": True},
+    "fine only": {"fine_only": True},
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The shared budget: every variant sees the same videos, epochs, batch size and learning rate."""
+
+    n_train: int = 384
+    epochs: int = 12
+    batch_size: int = 16
+    lr: float = 2e-3
+    weight_decay: float = 1e-2
+    data_seed: int = 0
+    bce: bool = False
+
+
+def train_one(model_cfg: PATConfig, data, seed: int, tcfg: TrainConfig, progress: bool = False):
+    """Train one model from ``seed`` (init and shuffling) on ``data`` (a ``Timelines``); returns (model, History)."""
+    from paperlab.core.seeding import seed_everything
+    from paperlab.core.train import fit
+
+    seed_everything(seed)
+    model = PAT(model_cfg)
+    x, y, m = data.tensors()
+    ds = torch.utils.data.TensorDataset(x, y, m)
+    loader = torch.utils.data.DataLoader(ds, batch_size=tcfg.batch_size, shuffle=True,
+                                         generator=torch.Generator().manual_seed(seed))
+    steps = tcfg.epochs * len(loader)
+    opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tcfg.lr, total_steps=steps, pct_start=0.15)
+    hist = fit(model, lambda mod, b: pat_loss(mod, *b, bce=tcfg.bce), loader, epochs=tcfg.epochs,
+               optimizer=opt, scheduler=sched, progress=progress, desc=f"seed {seed}")
+    return model, hist
+
+
+def train_all(variants=None, seeds=(0, 1, 2), tcfg: TrainConfig | None = None, base: PATConfig | None = None,
+              progress: bool = True) -> dict:
+    """Train every variant x seed; returns a checkpoint dict (state dicts, configs, wall time)."""
+    from tqdm.auto import tqdm
+
+    from paperlab.worlds import timelines
+
+    tcfg, base = tcfg or TrainConfig(), base or PATConfig()
+    variants = variants or VARIANTS
+    data = timelines.generate(tcfg.n_train, tcfg.data_seed, timelines.TimelineConfig(T=base.T, dim=base.in_dim))
+    out = {"train": asdict(tcfg), "base": asdict(base), "variants": {}, "seeds": list(seeds)}
+    t0 = time.time()
+    for name in tqdm(variants, desc="variants", disable=not progress):
+        cfg = replace(base, **VARIANTS[name])
+        for seed in seeds:
+            model, hist = train_one(cfg, data, seed, tcfg)
+            out["variants"][f"{name}|{seed}"] = {k: v.half() if v.is_floating_point() else v
+                                                 for k, v in model.state_dict().items()}
+    out["wall_s"] = time.time() - t0
+    return out
+
+
+def load_model(ckpt: dict, name: str, seed: int) -> PAT:
+    """Rebuild one trained variant from a checkpoint dict made by ``train_all``."""
+    key = f"{name}|{seed}"
+    if key not in ckpt["variants"]:
+        raise KeyError(f"no checkpoint for variant {name!r} seed {seed}; have {sorted(ckpt['variants'])}")
+    base = ckpt["base"]
+    base = PATConfig(**{**base, "scales": tuple(base["scales"])})
+    model = PAT(replace(base, **VARIANTS[name]))
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["variants"][key].items()})
+    return model.eval()
+
+
+CHECKPOINT = "pat/variants.pt"
+COMMAND = "python -m paperlab.pat train"
+
+
+def load_or_train_all(retrain: bool | None = None) -> dict:
+    """The committed checkpoints (verified by sha256), or train and register them."""
+    from paperlab.core.train import load_or_train
+
+    def _train():
+        ckpt = train_all()
+        print(f"trained {len(ckpt['variants'])} models in {ckpt['wall_s']:.0f} s")
+        return ckpt
+
+    return load_or_train(CHECKPOINT, _train, retrain=retrain, command=COMMAND, seeds=[0, 1, 2],
+                         variants=list(VARIANTS))
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m paperlab.pat", description="Train PAT variants (load-or-train).")
+    ap.add_argument("cmd", choices=["train"])
+    ap.parse_args(argv)
+    torch.set_num_threads(2)
+    load_or_train_all(retrain=True)
+
+
+if __name__ == "__main__":
+    main()

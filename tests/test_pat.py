@@ -1,0 +1,175 @@
+"""Unit tests of paperlab.pat: relative attention, masks, wiring, loss, metrics, bad input."""
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+from paperlab import pat
+
+SMALL = pat.PATConfig(in_dim=8, n_classes=5, T=32, dim=16, heads=2, blocks=1, mlp_ratio=2)
+
+
+def _batch(B=2, T=32, D=8, lengths=(32, 20), seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, T, D, generator=g)
+    mask = torch.arange(T)[None, :] < torch.tensor(lengths)[:, None]
+    return x * mask[..., None], mask
+
+
+def test_relative_bias_is_q_dot_e_of_offset():
+    torch.manual_seed(0)
+    q, table = torch.randn(1, 2, 6, 4), torch.randn(2 * 8 - 1, 4)
+    S = pat.relative_bias(q, table)
+    for i in range(6):
+        for j in range(6):
+            torch.testing.assert_close(S[0, :, i, j], q[0, :, i] @ table[8 - 1 + j - i])
+
+
+def test_skew_matches_relative_formula_on_lower_triangle_only():
+    torch.manual_seed(0)
+    N, L = 6, 8
+    q, E = torch.randn(1, 1, N, 4), torch.randn(L, 4)
+    S = pat.skew_bias(q, E)[0, 0]
+    for i in range(N):
+        for j in range(i + 1):
+            torch.testing.assert_close(S[i, j], q[0, 0, i] @ E[L - 1 - (i - j)])
+        if i + 1 < N:
+            assert S[i, i + 1] == 0  # the garbled upper triangle starts with a zero
+    assert S[0, 2] == pytest.approx(float(q[0, 0, 1] @ E[L - N + 2 - 0 - 2]), rel=1e-5)
+
+
+def test_shifting_a_sequence_shifts_the_attention_pattern():
+    """Relative term: logits depend on content and j - i only, so a shifted copy gives shifted logits."""
+    torch.manual_seed(0)
+    att = pat.RelativeAttention(16, 2, max_len=32, pos="relative")
+    content = torch.randn(1, 10, 16)
+    a, b = torch.zeros(1, 24, 16), torch.zeros(1, 24, 16)
+    a[:, 2:12], b[:, 9:19] = content, content
+    la, lb = att.logits(a), att.logits(b)
+    torch.testing.assert_close(la[..., 2:12, 2:12], lb[..., 9:19, 9:19])
+    # absolute PE breaks this; with no position the logits are permutation-equivariant instead
+    none = pat.RelativeAttention(16, 2, max_len=32, pos="none")
+    perm = torch.randperm(10)
+    torch.testing.assert_close(none(content)[:, perm], none(content[:, perm]))
+    with pytest.raises(AssertionError):
+        torch.testing.assert_close(att(content)[:, perm], att(content[:, perm]))
+
+
+def test_attention_ignores_padded_keys():
+    torch.manual_seed(0)
+    att = pat.RelativeAttention(16, 2, max_len=16)
+    x = torch.randn(1, 8, 16)
+    mask = torch.tensor([[True] * 5 + [False] * 3])
+    y = x.clone()
+    y[:, 5:] = 100.0
+    torch.testing.assert_close(att(x, mask)[:, :5], att(y, mask)[:, :5])
+
+
+@pytest.mark.parametrize("overrides", [{}, {"hierarchical": True}, {"pos": "skew"}, {"fine_only": True}])
+def test_model_outputs_ignore_padding_content(overrides):
+    torch.manual_seed(0)
+    model = pat.PAT(replace(SMALL, **overrides)).eval()
+    x, mask = _batch()
+    x2 = x.clone()
+    x2[1, 20:] = 50.0  # garbage on padded steps
+    yf, yc = model(x, mask)
+    yf2, yc2 = model(x2, mask)
+    torch.testing.assert_close(yf[1, :20], yf2[1, :20])
+    if yc is not None:
+        torch.testing.assert_close(yc[1, :20], yc2[1, :20])
+        assert yc.shape == (2, 32, 5)
+
+
+def test_hierarchical_switch_changes_only_wiring():
+    a, b = pat.PAT(SMALL), pat.PAT(replace(SMALL, hierarchical=True))
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys() and all(sa[k].shape == sb[k].shape for k in sa)
+    assert [br.stride for br in a.coarse] == [2, 4, 8] and [br.stride for br in b.coarse] == [2, 2, 2]
+    b.load_state_dict(sa)  # same weights, different wiring -> different outputs
+    x, mask = _batch()
+    a.eval(), b.eval()
+    assert not torch.allclose(a(x, mask)[1], b(x, mask)[1])
+    torch.testing.assert_close(a(x, mask)[0], b(x, mask)[0])  # the fine path is untouched
+
+
+def test_asymmetric_loss_against_hand_computed_value():
+    logits = torch.tensor([[[0.0, 2.0]]])  # p = 0.5 (positive), p = sigma(2) (negative)
+    y = torch.tensor([[[1.0, 0.0]]])
+    mask = torch.tensor([[True]])
+    p2 = 1 / (1 + math.exp(-2.0))
+    pm = p2 - 0.05
+    expected = -(0.5 ** 1 * math.log(0.5)) - (pm ** 3 * math.log(1 - pm))
+    assert pat.asymmetric_loss(logits, y, mask).item() == pytest.approx(expected, rel=1e-6)
+    # BCE is the special case gamma = clip = 0
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, reduction="sum")
+    assert pat.asymmetric_loss(logits, y, mask, 0, 0, 0).item() == pytest.approx(bce.item(), rel=1e-6)
+
+
+def test_loss_masks_padding_and_fusion_is_on_logits():
+    logits, y = torch.zeros(1, 4, 2), torch.zeros(1, 4, 2)
+    mask = torch.tensor([[True, True, False, False]])
+    l_half = pat.asymmetric_loss(logits + torch.tensor([0.0, 0, 9, 9])[None, :, None], y, mask)
+    assert l_half.item() == pytest.approx(pat.asymmetric_loss(logits, y, mask).item())
+    model = pat.PAT(SMALL)
+    yf, yc = torch.ones(1, 2, 5), 3 * torch.ones(1, 2, 5)
+    torch.testing.assert_close(model.fuse(yf, yc), 0.1 * yf + 0.9 * yc)
+
+
+def test_training_step_reduces_loss():
+    torch.manual_seed(0)
+    model = pat.PAT(SMALL)
+    x, mask = _batch()
+    y = (torch.rand(2, 32, 5) < 0.2).float() * mask[..., None]
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    first = pat.pat_loss(model, x, y, mask)
+    for _ in range(15):
+        opt.zero_grad()
+        loss = pat.pat_loss(model, x, y, mask)
+        loss.backward()
+        opt.step()
+    assert loss.item() < first.item()
+
+
+def test_bad_inputs_raise_clear_errors():
+    model = pat.PAT(SMALL)
+    x, mask = _batch()
+    with pytest.raises(ValueError, match=r"\(B, T, 8\)"):
+        model(torch.randn(2, 32, 7), mask)
+    with pytest.raises(ValueError, match="divisible by 8"):
+        model(torch.randn(2, 30, 8), mask[:, :30])
+    with pytest.raises(ValueError, match="all padding"):
+        model(x, mask & torch.tensor([[True], [False]]))
+    with pytest.raises(ValueError, match="labels must be"):
+        pat.pat_loss(model, x, torch.zeros(2, 32, 4), mask)
+    with pytest.raises(ValueError, match="must match logits"):
+        pat.asymmetric_loss(torch.zeros(1, 2, 3), torch.zeros(1, 2, 4), torch.ones(1, 2, dtype=torch.bool))
+    with pytest.raises(ValueError, match="divisible by the largest scale"):
+        pat.PATConfig(T=100)
+    with pytest.raises(ValueError, match="pos must be"):
+        pat.PATConfig(pos="rotary")
+    with pytest.raises(ValueError, match="longer than"):
+        pat.relative_bias(torch.zeros(1, 1, 9, 4), torch.zeros(2 * 4 - 1, 4))
+
+
+def test_frame_map_uses_real_steps_and_official_map_differs_only_in_averaging():
+    g = np.random.default_rng(0)
+    y = (g.random((3, 16, 4)) < 0.3).astype(np.float32)
+    y[..., 3] = 0  # a class with no positive anywhere
+    p = np.clip(y * 0.3 + g.random(y.shape) * 0.7, 0, 1)
+    mask = np.ones((3, 16), bool)
+    ours = pat.frame_map(p, y, mask)
+    from sklearn.metrics import average_precision_score
+    ref = 100 * np.mean([average_precision_score(y.reshape(-1, 4)[:, c], p.reshape(-1, 4)[:, c]) for c in range(3)])
+    assert ours == pytest.approx(ref)
+    # no ties: APMeter AP equals sklearn AP, and sum / #non-zero equals the mean over classes with a positive
+    assert pat.official_map(p, y) == pytest.approx(ours)
+    assert 100 * pat.apmeter_ap(p.reshape(-1, 4), y.reshape(-1, 4)).mean() == pytest.approx(ours * 3 / 4)
+
+
+def test_checkpoint_round_trip():
+    ckpt = {"base": {**SMALL.__dict__}, "variants": {"PAT|0": pat.PAT(SMALL).state_dict()}}
+    model = pat.load_model(ckpt, "PAT", 0)
+    assert isinstance(model, pat.PAT)
+    with pytest.raises(KeyError, match="no checkpoint"):
+        pat.load_model(ckpt, "PAT", 1)
