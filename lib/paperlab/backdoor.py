@@ -26,7 +26,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from paperlab.core import metrics
-from paperlab.worlds.digits import Trigger, apply_trigger, attack_labels, attacked_mask, check_range
+from paperlab.worlds.digits import (Trigger, apply_trigger, attack_labels, attacked_mask, check_range,
+                                    draw_per_class, poison)
 
 Z_INIT = 1.0          # mmac.py: Z_m = 1.0, every bound starts at 1 (inputs in [0, 1], no normalisation)
 Z_DETECT = 2.576      # mmdf.py: threshold mean + 2.576 std (one-sided p = 0.005); 1.645 gives p = 0.05
@@ -46,6 +47,24 @@ class MLP(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x):
+        return self.net(x)
+
+
+class SmallCNN(nn.Module):
+    """``(N, 1, 8, 8)`` -> logits ``(N, K)``: two 3x3 conv layers and one hidden dense layer, all with
+    ReLU modules (per-channel bounds on the conv maps, per-neuron on the dense layer)."""
+
+    def __init__(self, channels=(16, 32), hidden: int = 64, n_classes: int = 10):
+        super().__init__()
+        c1, c2 = channels
+        self.net = nn.Sequential(
+            nn.Conv2d(1, c1, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(c2 * 16, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
+
+    def forward(self, x):
+        if x.ndim != 4 or tuple(x.shape[1:]) != (1, 8, 8):
+            raise ValueError(f"SmallCNN expects images of shape (N, 1, 8, 8), got {tuple(x.shape)}")
         return self.net(x)
 
 
@@ -235,7 +254,7 @@ def mmac(net: BoundedNet, x_clean: torch.Tensor, y_clean: torch.Tensor, cfg: MMA
             opt.step()
             correct += int((out.argmax(1) == y_clean[b]).sum())
         acc = correct / len(y_clean)
-        hist.mse.append(float(mse)); hist.margin.append(float(msum)); hist.c.append(c); hist.acc.append(acc)  # noqa: E702
+        hist.mse.append(float(mse.detach())); hist.margin.append(float(msum.detach())); hist.c.append(c); hist.acc.append(acc)  # noqa: E702
         c = adapt_c(c, epoch, acc, cfg)
     return hist
 
@@ -310,13 +329,16 @@ def mmdf_predict(net: BoundedNet, x: torch.Tensor, threshold: float) -> tuple[to
 
 # ----------------------------------------------------------------------------- attacks and evaluation
 def train_classifier(x: torch.Tensor, y: torch.Tensor, seed: int, epochs: int = 40, hidden=(256, 256),
-                     lr: float = 1e-3, batch: int = 64, act_penalty: float = 0.0) -> MLP:
+                     lr: float = 1e-3, batch: int = 64, act_penalty: float = 0.0, arch: str = "mlp") -> nn.Module:
     """Train an MLP on (possibly poisoned) data with Adam. ``act_penalty`` > 0 is the adaptive attack:
     ``+ lambda * sum_l mean(h_l^2)`` keeps every hidden activation small, so a backdoor cannot rely on
     abnormally large activations."""
     check_range(x)
     torch.manual_seed(seed)
-    model = MLP(int(np.prod(x.shape[1:])), hidden, int(y.max()) + 1)
+    if arch not in ("cnn", "mlp"):
+        raise ValueError(f"arch must be 'cnn' or 'mlp', got {arch!r}")
+    n_classes = int(y.max()) + 1
+    model = SmallCNN(n_classes=n_classes) if arch == "cnn" else MLP(int(np.prod(x.shape[1:])), hidden, n_classes)
     acts = []
     hooks = [m.register_forward_hook(lambda mod, i, o: acts.append(o)) for m in relu_modules(model)]
     opt = torch.optim.Adam(model.parameters(), lr=lr)
@@ -351,3 +373,57 @@ def evaluate(predict, x: torch.Tensor, y: torch.Tensor, trigger: Trigger, mode: 
 def argmax_of(model: nn.Module):
     """``x -> model(x).argmax(1)``, for :func:`evaluate`."""
     return lambda x: model(x).argmax(1)
+
+
+# ----------------------------------------------------------------------------- one experiment
+@dataclass
+class Setting:
+    """One attacked-model setting of the comparison (sizes come from the notebook's parameters cell)."""
+
+    trigger: Trigger
+    mode: str = "all_to_one"
+    target: int = 0
+    rate: float = 0.1
+    clean_per_class: int = 10
+    train_epochs: int = 40
+    act_penalty: float = 0.0
+    arch: str = "mlp"
+
+
+def max_margin_per_class(model: nn.Module, n_classes: int = 10, per_class: int = 20, steps: int = 300,
+                         input_shape=(1, 8, 8), seed: int = 0) -> torch.Tensor:
+    """The largest margin each class reaches on surrogate inputs (MM-BD's statistic); ``(K,)``."""
+    xs, ks = max_margin_inputs(model, n_classes, per_class, input_shape, steps, seed=seed)
+    with torch.no_grad():
+        return margins(model(xs), ks).view(n_classes, per_class).amax(1)
+
+
+def run_setting(s: Setting, data: dict, seed: int, mmac_cfg: MMACConfig, ft_epochs: int = 50,
+                z: float = Z_DETECT) -> dict:
+    """Attack (seed), train (seed), draw the clean set (seed), then every defence on the same model.
+
+    ``data`` is ``worlds.digits.split(...)``. Returns metrics per defence plus the MMDF scores."""
+    (xtr, ytr), (xva, yva), (xte, yte) = data["train"], data["val"], data["test"]
+    xp, yp, _ = poison(xtr, ytr, s.trigger, s.rate, s.mode, s.target, seed=seed)
+    model = train_classifier(xp, yp, seed=seed, epochs=s.train_epochs, act_penalty=s.act_penalty, arch=s.arch)
+    xc, yc = draw_per_class(xva, yva, s.clean_per_class, seed=seed)
+    xc, yc = correctly_classified(model, xc, yc)
+    ev = lambda predict: evaluate(predict, xte, yte, s.trigger, s.mode, s.target)  # noqa: E731
+    out = {"model": model, "none": ev(argmax_of(model))}
+    out["naive clip"] = ev(argmax_of(naive_clip(BoundedNet(model, xc), xc)))
+    out["fine-tune"] = ev(argmax_of(fine_tune(model, xc, yc, epochs=ft_epochs, seed=seed)))
+    net = BoundedNet(model, xc)
+    out["history"] = mmac(net, xc, yc, mmac_cfg, seed=seed, progress=False)
+    out["MMAC"], out["net"] = ev(argmax_of(net)), net
+    threshold = fit_threshold(mmdf_scores(net, xc), z)        # clean data only
+    keep = attacked_mask(yte, s.mode, s.target)
+    xt = apply_trigger(xte[keep], s.trigger)
+    pred_t, flag_t = mmdf_predict(net, xt, threshold)
+    pred_c, flag_c = mmdf_predict(net, xte, threshold)
+    s_clean, s_trig = mmdf_scores(net, xte), mmdf_scores(net, xt)
+    out["MMDF"] = {"acc": metrics.accuracy(pred_c, yte), "asr": metrics.accuracy(pred_t, attack_labels(yte[keep], s.mode, s.target)),
+                   "pacc": metrics.accuracy(pred_t, yte[keep]), "tpr": float(flag_t.float().mean()),
+                   "fpr": float(flag_c.float().mean()),
+                   "auroc": metrics.auroc(torch.cat([s_clean, s_trig]), torch.cat([torch.zeros(len(s_clean)), torch.ones(len(s_trig))]))}
+    out["scores"] = (s_clean, s_trig, threshold)
+    return out
