@@ -26,8 +26,15 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from paperlab.core import metrics
-from paperlab.worlds.digits import (Trigger, apply_trigger, attack_labels, attacked_mask, check_range,
-                                    draw_per_class, poison)
+from paperlab.worlds.digits import (
+    Trigger,
+    apply_trigger,
+    attack_labels,
+    attacked_mask,
+    check_range,
+    draw_per_class,
+    poison,
+)
 
 Z_INIT = 1.0          # mmac.py: Z_m = 1.0, every bound starts at 1 (inputs in [0, 1], no normalisation)
 Z_DETECT = 2.576      # mmdf.py: threshold mean + 2.576 std (one-sided p = 0.005); 1.645 gives p = 0.05

@@ -1,0 +1,182 @@
+"""Tests for paperlab.backdoor (MMAC / MMDF): bounds, margins, objective, baselines, detection."""
+
+import pytest
+import torch
+from torch import nn
+
+from paperlab import backdoor as B
+from paperlab.core import checks
+from paperlab.worlds import digits as W
+
+
+@pytest.fixture(scope="module")
+def small():
+    torch.manual_seed(0)
+    model = B.MLP(64, (16, 16), 10).eval()
+    x = torch.rand(30, 1, 8, 8)
+    y = torch.arange(30) % 10
+    return model, x, y
+
+
+def test_bounded_equals_original_with_infinite_bounds(small):
+    model, x, _ = small
+    net = B.BoundedNet(model, x)
+    net.set_bounds([torch.full_like(z, float("inf")) for z in net.bounds])
+    torch.testing.assert_close(net(x), model(x))
+    with net.unbounded():
+        torch.testing.assert_close(net(x), model(x))
+
+
+def test_bounds_get_gradients_weights_do_not(small):
+    model, x, _ = small
+    net = B.BoundedNet(model, x, init=0.05)
+    assert [tuple(z.shape) for z in net.bounds] == [(16,), (16,)]
+    net(x).sum().backward()
+    assert all(z.grad is not None and z.grad.abs().sum() > 0 for z in net.bounds)
+    assert all(not p.requires_grad for p in net.model.parameters())
+    assert all(not p.requires_grad for p in net.original.parameters())
+
+
+def test_bound_clips_activation(small):
+    model, x, _ = small
+    net = B.BoundedNet(model, x, init=0.0)  # min(h, 0) = 0: every hidden unit off
+    out = net(x)
+    torch.testing.assert_close(out, model.net[-1].bias.expand_as(out))
+
+
+def test_per_channel_bounds_on_conv_and_shared_relu():
+    class Twice(nn.Module):  # one ReLU module called twice (like torchvision's BasicBlock)
+        def __init__(self):
+            super().__init__()
+            self.c1, self.c2, self.relu = nn.Conv2d(1, 4, 3, padding=1), nn.Conv2d(4, 5, 3, padding=1), nn.ReLU()
+            self.fc = nn.Linear(5 * 64, 10)
+
+        def forward(self, x):
+            return self.fc(self.relu(self.c2(self.relu(self.c1(x)))).flatten(1))
+
+    net = B.BoundedNet(Twice(), torch.rand(3, 1, 8, 8))
+    assert [tuple(z.shape) for z in net.bounds] == [(4,), (5,)]
+    assert net(torch.rand(2, 1, 8, 8)).shape == (2, 10)
+
+
+def test_model_without_relu_is_an_error():
+    with pytest.raises(ValueError, match="no nn.ReLU"):
+        B.BoundedNet(nn.Sequential(nn.Flatten(), nn.Linear(64, 10)), torch.rand(2, 1, 8, 8))
+
+
+def test_margins_by_hand():
+    logits = torch.tensor([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]])
+    torch.testing.assert_close(B.margins(logits, torch.tensor([0, 2])), torch.tensor([1.0, -1.0]))
+    with pytest.raises(ValueError, match="logits"):
+        B.margins(logits, torch.tensor([0]))
+
+
+def test_max_margin_inputs_raise_margins(small):
+    model, _, _ = small
+    x0, ks = B.max_margin_inputs(model, 10, 4, (1, 8, 8), steps=0, seed=0)
+    x1, _ = B.max_margin_inputs(model, 10, 4, (1, 8, 8), steps=50, lr=0.1, seed=0)
+    assert x1.min() >= 0 and x1.max() <= 1
+    assert B.margins(model(x1), ks).mean() > B.margins(model(x0), ks).mean()
+
+
+def test_mmac_loss_terms_and_ablations(small):
+    model, x, y = small
+    net = B.BoundedNet(model, x, init=1e6)
+    xs, ks = B.max_margin_inputs(model, 10, 2, (1, 8, 8), steps=0)
+    loss, mse, msum, _ = B.mmac_loss(net, x, xs, ks, c=0.5, cfg=B.MMACConfig())
+    assert float(mse.detach()) < 1e-10
+    torch.testing.assert_close(loss, mse + 0.5 * B.margins(model(xs), ks).sum())
+    loss_m, *_ = B.mmac_loss(net, x, xs, ks, c=0.5, cfg=B.MMACConfig(use_margin=False))
+    torch.testing.assert_close(loss_m, mse)
+
+
+def test_adapt_c_follows_the_code():
+    cfg = B.MMACConfig()
+    assert B.adapt_c(1.0, 30, 1.0, cfg) == 1.0          # not after epoch 30 yet
+    assert B.adapt_c(1.0, 35, 1.0, cfg) == 1.0          # not a multiple of 10
+    assert B.adapt_c(1.0, 40, 0.95, cfg) == pytest.approx(1.2)
+    assert B.adapt_c(1.2, 40, 0.90, cfg) == pytest.approx(1.0)
+    assert B.adapt_c(1.0, 40, 0.5, B.MMACConfig(adaptive=False)) == 1.0
+
+
+def test_mmac_moves_only_bounds(small):
+    model, x, y = small
+    before = [p.clone() for p in model.parameters()]
+    net = B.BoundedNet(model, x)
+    z0 = [z.detach().clone() for z in net.bounds]
+    cfg = B.MMACConfig(epochs=3, surrogates_per_class=2, surrogate_steps=2)
+    hist = B.mmac(net, x, y, cfg, progress=False)
+    assert len(hist.c) == 3 and len(hist.mse) == 3
+    assert any(not torch.equal(a, b.detach()) for a, b in zip(z0, net.bounds))
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_clean_set_errors(small):
+    model, x, y = small
+    net = B.BoundedNet(model, x)
+    with pytest.raises(ValueError, match="empty"):
+        B.mmac(net, x[:0], y[:0], progress=False)
+    with pytest.raises(ValueError, match="single class"):
+        B.mmac(net, x[:3], torch.zeros(3, dtype=torch.long), progress=False)
+    with pytest.raises(ValueError, match="input range"):
+        B.mmac(net, x * 3 - 1, y, progress=False)
+
+
+def test_naive_clip_bounds_are_clean_maxima(small):
+    model, x, _ = small
+    net = B.naive_clip(B.BoundedNet(model, x), x)
+    acts = B.channel_max_activations(net, x)
+    for z, a in zip(net.bounds, acts):
+        torch.testing.assert_close(z.detach(), a.amax(0))
+    torch.testing.assert_close(net(x), model(x))  # the clean set itself is untouched
+
+
+def test_fine_tune_changes_a_copy(small):
+    model, x, y = small
+    ft = B.fine_tune(model, x, y, epochs=2)
+    assert not torch.equal(ft.net[1].weight, model.net[1].weight)
+
+
+def test_mmdf_threshold_uses_clean_scores_only_and_fixes():
+    assert B.fit_threshold(torch.tensor([0.0, 2.0]), z=1.0) == pytest.approx(1.0 + 2 ** 0.5)
+    with pytest.raises(ValueError, match="two clean scores"):
+        B.fit_threshold(torch.tensor([1.0]))
+    torch.manual_seed(0)
+    model = B.MLP(64, (8,), 3).eval()
+    x = torch.rand(6, 1, 8, 8)
+    net = B.BoundedNet(model, x, init=float("inf"))
+    assert torch.allclose(B.mmdf_scores(net, x), torch.zeros(6))   # f_bar == f: no margin drop
+    pred, flagged = B.mmdf_predict(net, x, threshold=-1.0)         # flag everything: best other class
+    yhat = model(x).argmax(1)
+    assert bool(flagged.all()) and bool((pred != yhat).all())
+    pred, flagged = B.mmdf_predict(net, x, threshold=1.0)
+    assert not bool(flagged.any()) and torch.equal(pred, yhat)
+
+
+def test_asr_counts_only_non_target_images():
+    t = W.patch_trigger(2)
+    x = torch.zeros(4, 1, 8, 8)
+    y = torch.tensor([0, 0, 1, 2])
+    always_zero = lambda z: torch.zeros(len(z), dtype=torch.long)  # noqa: E731
+    r = B.evaluate(always_zero, x, y, t, "all_to_one", target=0)
+    assert r["asr"] == 1.0 and r["pacc"] == 0.0 and r["acc"] == 0.5
+    r = B.evaluate(lambda z: torch.full((len(z),), 2), x, y, t, "all_to_one", target=0)
+    assert r["asr"] == 0.0 and r["pacc"] == 0.5  # only the two non-target images count
+
+
+def test_train_classifier_and_adaptive_penalty():
+    x, y = torch.rand(40, 1, 8, 8), torch.arange(40) % 10
+    m = B.train_classifier(x, y, seed=0, epochs=1, hidden=(8, 8))
+    m2 = B.train_classifier(x, y, seed=0, epochs=1, hidden=(8, 8), act_penalty=1.0)
+    assert m(x).shape == (40, 10) and not torch.equal(m.net[1].weight, m2.net[1].weight)
+    with pytest.raises(ValueError, match="arch"):
+        B.train_classifier(x, y, seed=0, arch="vit")
+    with pytest.raises(ValueError, match="input range"):
+        B.train_classifier(x + 2, y, seed=0)
+    with pytest.raises(ValueError, match="SmallCNN"):
+        B.SmallCNN()(torch.rand(2, 64))
+
+
+def test_exercise_reference_answers_are_correct():
+    assert checks.check_close("ex", 0.9, 0.9) == "correct"
+    assert checks.check_close("ex", ..., 0.9) == "not attempted"
