@@ -2,11 +2,10 @@
 
 import pytest
 import torch
-from torch import nn
-
 from paperlab import backdoor as B
 from paperlab.core import checks
 from paperlab.worlds import digits as W
+from torch import nn
 
 
 @pytest.fixture(scope="module")
@@ -178,5 +177,35 @@ def test_train_classifier_and_adaptive_penalty():
 
 
 def test_exercise_reference_answers_are_correct():
-    assert checks.check_close("ex", 0.9, 0.9) == "correct"
-    assert checks.check_close("ex", ..., 0.9) == "not attempted"
+    # exercise 1: m_1 of logits [2, 7, 4.5]
+    m1 = float(B.margins(torch.tensor([[2.0, 7.0, 4.5]]), torch.tensor([1]))[0])
+    assert checks.check_close("exercise 1", m1, 2.5) == "correct"
+    assert checks.check_close("exercise 1", ..., 2.5) == "not attempted"
+    # exercise 2: ASR ignores the 36 target-class images; all 324 others go to 0
+    y = torch.tensor([0] * 36 + [1] * 324)
+    asr = B.evaluate(lambda z: torch.zeros(len(z), dtype=torch.long), torch.zeros(360, 1, 8, 8), y, W.patch_trigger(2))["asr"]
+    assert checks.check_close("exercise 2", asr, 1.0) == "correct"
+    # exercise 3: infinite bounds -> zero score
+    torch.manual_seed(0)
+    model = B.MLP(64, (8,), 3).eval()
+    x = torch.rand(4, 1, 8, 8)
+    s = B.mmdf_scores(B.BoundedNet(model, x, init=float("inf")), x)
+    assert checks.check_close("exercise 3", float(s.abs().max()), 0.0, atol=1e-6) == "correct"
+    # exercise 4: the reference score equals the library's, and the unanswered stub is "not attempted"
+    net = B.BoundedNet(model, x, init=0.3)
+
+    def reference(o_f, o_bar):
+        yhat = o_f.argmax(1)
+        return B.margins(o_f, yhat) - B.margins(o_bar, yhat)
+
+    with torch.no_grad():
+        torch.testing.assert_close(reference(net.original(x), net(x)), B.mmdf_scores(net, x))
+
+    def stub(o_f, o_bar):
+        raise NotImplementedError
+
+    cases = [(torch.randn(5, 4), torch.randn(5, 4))]
+    assert checks.check_function("exercise 4", stub, reference, cases) == "not attempted"
+    assert checks.check_function("exercise 4", reference, reference, cases) == "correct"
+    # exercise 5
+    assert checks.check_choice("exercise 5", "a", "a", ["a", "b", "c"]) == "correct"

@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from paperlab.worlds import digits as W
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "samples" / "cifar10"
