@@ -1,0 +1,330 @@
+"""CoOp and CoCoOp: learned (and image-conditioned) prompt context for a frozen CLIP.
+
+- Kaiyang Zhou, Jingkang Yang, Chen Change Loy, Ziwei Liu. *Learning to Prompt for Vision-Language
+  Models* (CoOp). IJCV 2022. arXiv:2109.01134.
+- Kaiyang Zhou, Jingkang Yang, Chen Change Loy, Ziwei Liu. *Conditional Prompt Learning for
+  Vision-Language Models* (CoCoOp). CVPR 2022. arXiv:2203.05557.
+- Official code: https://github.com/KaiyangZhou/CoOp (``trainers/coop.py``, ``trainers/cocoop.py``).
+
+Both keep CLIP's image encoder f and text encoder g frozen and learn M context vectors v_1..v_M
+in the token-embedding space (:mod:`paperlab.prompts`). CoCoOp adds a Meta-Net h that maps the
+image feature to a token pi(x) added to every context vector. The official CoCoOp forward loops over
+the images of a batch (``CoCoOp.forward_looped`` here, kept as the reference); ``CoCoOp.forward``
+runs all B x K prompts through the text encoder at once and is tested equal to the loop.
+
+Run ``python -m paperlab.coop bench`` (looped vs batched CoCoOp step time) and
+``python -m paperlab.coop train`` (the notebook's learned prompts, written under ``data/coop/``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from paperlab.prompts import PromptedCLIP, PromptLearner
+
+__all__ = ["CoOp", "CoCoOp", "MetaNet", "CoCoOpPromptLearner", "hand_prompt_weights", "zero_shot_logits"]
+
+
+def _check_features(z: torch.Tensor, dim: int) -> torch.Tensor:
+    if not isinstance(z, torch.Tensor) or z.dim() != 2 or z.shape[1] != dim:
+        got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+        raise ValueError(f"image features must be (B, {dim}), got {got}")
+    return z
+
+
+class CoOp(PromptedCLIP):
+    """CoOp: ``p(y=i|x) = softmax_i(cos(g(t_i), f(x)) / tau)`` with ``t_i = [v_1..v_M, c_i]``.
+
+    ``n_ctx`` context vectors (``ctx_init`` words override it), unified or class-specific (``csc``),
+    class token at the ``end`` / ``middle`` / ``front``. ``forward(images)`` -> logits (B, K).
+    """
+
+    def __init__(self, clip_model, tokenizer, classnames: Sequence[str], n_ctx: int = 16,
+                 ctx_init: str | None = None, csc: bool = False, class_token_position: str = "end"):
+        super().__init__(clip_model, tokenizer)
+        self.prompt_learner = PromptLearner(self.text_encoder, tokenizer, classnames, n_ctx=n_ctx,
+                                            ctx_init=ctx_init, csc=csc, class_token_position=class_token_position)
+
+    def logits_from_features(self, z: torch.Tensor) -> torch.Tensor:
+        """Normalised image features z (B, E) -> logits (B, K); the K prompts go through g once."""
+        _check_features(z, self.clip.visual.output_dim)
+        t = self.text_features(self.prompt_learner())  # (K, E), g(t_i) / ||g(t_i)||
+        return self.logit_scale * z @ t.t()  # Eq. (CoOp 2): cos(g(t_i), f(x)) / tau
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.logits_from_features(self.image_features(images))
+
+
+class MetaNet(nn.Sequential):
+    """h_theta: Linear(vis_dim -> vis_dim // ratio) -> ReLU -> Linear(-> ctx_dim), as ``trainers/cocoop.py``.
+
+    ``hidden`` overrides the bottleneck width (the official code always uses ``vis_dim // 16``).
+    """
+
+    def __init__(self, vis_dim: int, ctx_dim: int, ratio: int = 16, hidden: int | None = None):
+        hidden = hidden if hidden is not None else vis_dim // ratio
+        if hidden < 1:
+            raise ValueError(f"Meta-Net hidden width must be >= 1, got {hidden} (vis_dim {vis_dim} // ratio {ratio})")
+        super().__init__(OrderedDict([
+            ("linear1", nn.Linear(vis_dim, hidden)),
+            ("relu", nn.ReLU(inplace=True)),
+            ("linear2", nn.Linear(hidden, ctx_dim)),
+        ]))
+
+
+class CoCoOpPromptLearner(PromptLearner):
+    """Unified context + Meta-Net: ``v_m(x) = v_m + pi(x)``, ``pi(x) = h_theta(z)``; prompts (B, K, L, D)."""
+
+    def __init__(self, encoder, tokenizer, classnames, vis_dim: int, n_ctx: int = 16, ctx_init: str | None = None,
+                 meta_ratio: int = 16, meta_hidden: int | None = None):
+        super().__init__(encoder, tokenizer, classnames, n_ctx=n_ctx, ctx_init=ctx_init, csc=False)
+        self.meta_net = MetaNet(vis_dim, encoder.width, ratio=meta_ratio, hidden=meta_hidden)
+
+    def shifted_context(self, z: torch.Tensor) -> torch.Tensor:
+        """Image features z (B, E) -> instance-conditioned context (B, M, D)."""
+        pi = self.meta_net(z).unsqueeze(1)  # Eq. (CoCoOp): pi = h_theta(x), (B, 1, D)
+        return self.ctx.unsqueeze(0) + pi  # v_m(x) = v_m + pi, the same pi for every m
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Prompts for every image and class, (B, K, L, D): t_i(x) = [v_1(x)..v_M(x), c_i]."""
+        ctx = self.shifted_context(z)  # (B, M, D)
+        ctx = ctx.unsqueeze(1).expand(-1, self.n_cls, -1, -1)  # (B, K, M, D)
+        return self.assemble(ctx)
+
+
+class CoCoOp(PromptedCLIP):
+    """CoCoOp: every image gets its own K prompts; ``forward`` is batched, ``forward_looped`` is official.
+
+    The Meta-Net bottleneck is ``vis_dim // meta_ratio`` (16 in the official code) unless ``meta_hidden``.
+    """
+
+    def __init__(self, clip_model, tokenizer, classnames: Sequence[str], n_ctx: int = 16,
+                 ctx_init: str | None = None, meta_ratio: int = 16, meta_hidden: int | None = None):
+        super().__init__(clip_model, tokenizer)
+        self.prompt_learner = CoCoOpPromptLearner(self.text_encoder, tokenizer, classnames,
+                                                  vis_dim=clip_model.visual.output_dim, n_ctx=n_ctx,
+                                                  ctx_init=ctx_init, meta_ratio=meta_ratio, meta_hidden=meta_hidden)
+
+    def logits_from_features(self, z: torch.Tensor) -> torch.Tensor:
+        """Batched: all B x K prompts through g in one pass. z (B, E) -> logits (B, K)."""
+        _check_features(z, self.clip.visual.output_dim)
+        t = self.text_features(self.prompt_learner(z))  # (B, K, E)
+        return self.logit_scale * torch.einsum("be,bke->bk", z, t)
+
+    def logits_from_features_looped(self, z: torch.Tensor) -> torch.Tensor:
+        """The official loop (``CustomCLIP.forward`` in ``trainers/cocoop.py``): g runs once per image."""
+        _check_features(z, self.clip.visual.output_dim)
+        prompts = self.prompt_learner(z)  # (B, K, L, D)
+        logits = []
+        for pts_i, z_i in zip(prompts, z):
+            t = self.text_features(pts_i)  # (K, E)
+            logits.append(self.logit_scale * z_i @ t.t())
+        return torch.stack(logits)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.logits_from_features(self.image_features(images))
+
+    def forward_looped(self, images: torch.Tensor) -> torch.Tensor:
+        return self.logits_from_features_looped(self.image_features(images))
+
+
+@torch.no_grad()
+def hand_prompt_weights(clip_model, tokenizer, classnames: Sequence[str], template: str = "a photo of a {}.") -> torch.Tensor:
+    """Zero-shot CLIP classifier: normalised ``encode_text(template.format(c))`` for every class, (K, E)."""
+    if "{}" not in template:
+        raise ValueError(f"template must contain '{{}}' for the class name, got {template!r}")
+    tokens = tokenizer([template.format(c.replace("_", " ")) for c in classnames])
+    device = next(clip_model.parameters()).device
+    return F.normalize(clip_model.encode_text(tokens.to(device)), dim=-1)
+
+
+def zero_shot_logits(clip_model, z: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Logits of zero-shot CLIP, ``exp(logit_scale) * z @ W^T``; z (B, E), W (K, E) -> (B, K)."""
+    _check_features(z, weights.shape[1])
+    return clip_model.logit_scale.exp() * z @ weights.t()
+
+
+def cosine_warmup_lambda(total_steps: int, warmup_steps: int, base_lr: float, warmup_lr: float = 1e-5):
+    """The official schedule per step: constant ``warmup_lr`` for the warm-up, then cosine from ``base_lr`` to 0."""
+    def f(step: int) -> float:
+        if step < warmup_steps:
+            return warmup_lr / base_lr
+        t = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, t)))
+    return f
+
+
+
+# ----------------------------------------------------------------------------- training and evaluation
+
+
+@dataclass
+class Features:
+    """Cached, normalised image features of one split: z (N, E), labels (N,), the split's class names."""
+
+    z: torch.Tensor
+    labels: torch.Tensor
+    classnames: list[str]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def encode_split(clip_model, split) -> Features:
+    """``paperlab.clip.encode_images`` of a ``shapes.Split`` (raw [0, 1] images) -> :class:`Features`."""
+    from paperlab.clip import encode_images
+
+    return Features(encode_images(clip_model, split.images), split.labels.clone(), list(split.classnames))
+
+
+def _batches(n: int, batch_size: int, seed: int):
+    """Shuffled index batches, a new order per epoch from one seeded generator (an iterable per epoch)."""
+    g = torch.Generator().manual_seed(seed)
+
+    class _Epochs:
+        def __iter__(self):
+            return iter(torch.randperm(n, generator=g).split(batch_size))
+    return _Epochs()
+
+
+def train_prompts(model: PromptedCLIP, feats: Features, *, epochs: int, batch_size: int = 32, lr: float = 0.002,
+                  momentum: float = 0.9, weight_decay: float = 5e-4, warmup_epochs: int = 1, seed: int = 0,
+                  progress: bool = True, desc: str = "prompts"):
+    """Train the prompt learner with the official recipe: SGD (momentum 0.9, wd 5e-4), 1 constant warm-up
+    epoch at 1e-5, then cosine; cross-entropy on cached image features. Returns ``core.train.History``."""
+    from paperlab.core.train import fit
+
+    if list(feats.classnames) != list(model.prompt_learner.classnames):
+        model.set_classnames(feats.classnames)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    steps_per_epoch = math.ceil(len(feats) / batch_size)
+    per_epoch = cosine_warmup_lambda(epochs, warmup_epochs, lr)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: per_epoch(step // steps_per_epoch))
+    z, y = feats.z.to(_device(model)), feats.labels.to(_device(model))
+
+    def loss_fn(m, idx):
+        return F.cross_entropy(m.logits_from_features(z[idx]), y[idx])
+
+    torch.manual_seed(seed)
+    return fit(model, loss_fn, _batches(len(feats), batch_size, seed), epochs=epochs, optimizer=opt,
+               scheduler=sched, progress=progress, desc=desc)
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def predict(model: PromptedCLIP, feats: Features, batch_size: int = 256) -> torch.Tensor:
+    """Class probabilities (N, K) over ``feats.classnames`` (the learner's class names are swapped to them)."""
+    if list(feats.classnames) != list(model.prompt_learner.classnames):
+        model.set_classnames(feats.classnames)
+    model.eval()
+    z = feats.z.to(_device(model))
+    return torch.cat([model.logits_from_features(z[i:i + batch_size]).softmax(-1).cpu()
+                      for i in range(0, len(z), batch_size)])
+
+
+def accuracy(model: PromptedCLIP, feats: Features) -> float:
+    """Top-1 accuracy (fraction) on cached features, via ``paperlab.core.metrics.accuracy``."""
+    from paperlab.core import metrics
+
+    return metrics.accuracy(predict(model, feats).numpy(), feats.labels.numpy())
+
+
+def zero_shot_accuracy(clip_model, feats: Features, templates: Sequence[str]) -> float:
+    """Zero-shot CLIP with the hand-written prompt(s) (``paperlab.clip.zero_shot_weights``) on cached features."""
+    from paperlab.clip import zero_shot_weights
+    from paperlab.core import metrics
+
+    w = zero_shot_weights(clip_model, list(feats.classnames), list(templates))
+    return metrics.accuracy(zero_shot_logits(clip_model, feats.z, w).detach().numpy(), feats.labels.numpy())
+
+
+def linear_probe_accuracy(train: Features, test: Features, C: float = 1.0) -> float:
+    """Linear-probe CLIP (CoOp's baseline): sklearn ``LogisticRegression`` on frozen normalised features."""
+    from sklearn.linear_model import LogisticRegression
+
+    if list(train.classnames) != list(test.classnames):
+        raise ValueError("linear probe: train and test features must have the same classes")
+    clf = LogisticRegression(C=C, max_iter=2000).fit(train.z.numpy(), train.labels.numpy())
+    return float((clf.predict(test.z.numpy()) == test.labels.numpy()).mean())
+
+
+def nearest_words(ctx: torch.Tensor, clip_model, tokenizer, vocab: Sequence[str] | None = None,
+                  k: int = 3) -> list[list[tuple[str, float]]]:
+    """For each context vector (M, D), the k nearest token embeddings by Euclidean distance
+    (``interpret_prompt.py`` in the official code). ``vocab`` restricts the search to these words."""
+    if ctx.dim() != 2:
+        raise ValueError(f"nearest_words needs a unified context (M, D), got shape {tuple(ctx.shape)}")
+    table = clip_model.token_embedding.weight.detach()
+    if vocab is None:
+        ids = torch.arange(table.shape[0])
+    else:
+        ids = torch.tensor(sorted({i for w in vocab for i in tokenizer.encode(w)}))
+    dist = torch.cdist(ctx.detach().float(), table[ids].float())  # (M, V)
+    order = dist.argsort(dim=1)[:, :k]
+    word = lambda i: tokenizer.decoder[int(ids[i])].replace("</w>", "")  # noqa: E731
+    return [[(word(i), float(dist[m, i])) for i in row] for m, row in enumerate(order)]
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def time_step(model: CoCoOp, z: torch.Tensor, y: torch.Tensor, batched: bool, repeats: int = 3) -> float:
+    """Median seconds of one CoCoOp training step (forward, cross-entropy, backward, SGD) on features z."""
+    import time
+
+    opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+    fwd = model.logits_from_features if batched else model.logits_from_features_looped
+    times = []
+    for r in range(repeats + 1):  # the first step warms up kernels and allocators
+        _sync(str(z.device))
+        t0 = time.perf_counter()
+        loss = F.cross_entropy(fwd(z), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        _sync(str(z.device))
+        if r:
+            times.append(time.perf_counter() - t0)
+    return sorted(times)[len(times) // 2]
+
+
+def bench(batch_sizes: Sequence[int] = (8, 32, 128), n_classes: Sequence[int] = (8, 32), n_ctx: int = 4,
+          device: str = "cpu", repeats: int = 3, clip_model=None, tokenizer=None, progress: bool = True) -> list[dict]:
+    """Looped (official) vs batched CoCoOp: seconds per training step for each (B, K). Returns rows.
+
+    Runs on cached image features (the image tower is frozen, so both versions share it); the
+    difference is entirely on the text side: B calls of g over K prompts vs one call over B*K.
+    """
+    from tqdm.auto import tqdm
+
+    from paperlab import clip as pclip
+
+    if clip_model is None:
+        clip_model, _ = pclip.create_model(device=device)
+    tokenizer = tokenizer or pclip.tokenizer()
+    rows = []
+    grid = [(K, B) for K in n_classes for B in batch_sizes]
+    for K, B in tqdm(grid, desc="bench", disable=not progress):
+        names = [f"class {i}" for i in range(K)]
+        model = CoCoOp(clip_model, tokenizer, names, n_ctx=n_ctx).to(device)
+        g = torch.Generator().manual_seed(0)
+        z = F.normalize(torch.randn(B, clip_model.visual.output_dim, generator=g), dim=-1).to(device)
+        y = torch.randint(0, K, (B,), generator=g).to(device)
+        t_loop = time_step(model, z, y, batched=False, repeats=repeats)
+        t_batch = time_step(model, z, y, batched=True, repeats=repeats)
+        rows.append({"device": device, "K": K, "B": B, "looped_s": t_loop, "batched_s": t_batch,
+                     "speedup": t_loop / t_batch})
+    return rows

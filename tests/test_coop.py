@@ -1,0 +1,143 @@
+"""paperlab.coop: CoOp / CoCoOp shapes, frozen towers, batched == looped CoCoOp, save/load, bad input."""
+
+import logging
+
+import pytest
+import torch
+import torch.nn.functional as F
+from paperlab import clip as pclip
+from paperlab import coop
+from paperlab.core.train import load_checkpoint, save_checkpoint
+from torch.testing import assert_close
+
+NAMES = ["red circle", "blue square", "green triangle", "pink star"]
+
+
+@pytest.fixture(scope="module")
+def micro():
+    logging.getLogger().setLevel(logging.ERROR)  # open_clip warns that no pretrained weights are loaded
+    torch.manual_seed(0)
+    model, _ = pclip.create_model()
+    return model.eval(), pclip.tokenizer()
+
+
+def _feats(n, dim=None, seed=0, k=len(NAMES)):
+    dim = dim or pclip.model_config()["embed_dim"]
+    g = torch.Generator().manual_seed(seed)
+    return coop.Features(F.normalize(torch.randn(n, dim, generator=g), dim=-1),
+                         torch.randint(0, k, (n,), generator=g), NAMES[:k])
+
+
+def test_coop_and_cocoop_shapes(micro):
+    model, tok = micro
+    images = torch.rand(5, 3, 32, 32)
+    assert coop.CoOp(model, tok, NAMES, n_ctx=4)(images).shape == (5, 4)
+    cc = coop.CoCoOp(model, tok, NAMES, ctx_init="a photo of a")
+    assert cc(images).shape == (5, 4) and cc.forward_looped(images).shape == (5, 4)
+    L, D = model.positional_embedding.shape
+    assert cc.prompt_learner(cc.image_features(images)).shape == (5, 4, L, D)
+
+
+def test_meta_net_uses_the_official_ratio(micro):
+    model, tok = micro
+    cc = coop.CoCoOp(model, tok, NAMES, n_ctx=4)
+    vis_dim, ctx_dim = model.visual.output_dim, model.positional_embedding.shape[1]
+    assert cc.prompt_learner.meta_net.linear1.out_features == vis_dim // 16
+    assert cc.prompt_learner.meta_net.linear2.out_features == ctx_dim  # ctx_dim = text width
+    assert coop.MetaNet(64, 96, hidden=8).linear1.out_features == 8
+    with pytest.raises(ValueError, match="hidden width"):
+        coop.MetaNet(8, 96, ratio=16)
+
+
+def test_batched_cocoop_equals_the_official_loop(micro):
+    model, tok = micro
+    torch.manual_seed(1)
+    cc = coop.CoCoOp(model, tok, NAMES, n_ctx=4)
+    z, y = _feats(6).z, _feats(6).labels
+    batched, looped = cc.logits_from_features(z), cc.logits_from_features_looped(z)
+    assert_close(batched, looped, rtol=1e-5, atol=1e-5)
+    g_b = torch.autograd.grad(F.cross_entropy(batched, y), list(cc.prompt_learner.parameters()))
+    g_l = torch.autograd.grad(F.cross_entropy(looped, y), list(cc.prompt_learner.parameters()))
+    for a, b in zip(g_b, g_l):
+        assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_frozen_towers_get_no_gradient(micro):
+    model, tok = micro
+    for m in (coop.CoOp(model, tok, NAMES, n_ctx=4), coop.CoCoOp(model, tok, NAMES, n_ctx=4)):
+        m.train()
+        F.cross_entropy(m(torch.rand(3, 3, 32, 32)), torch.tensor([0, 1, 2])).backward()
+        assert all(p.grad is None for p in m.clip.parameters())
+        assert m.prompt_learner.ctx.grad is not None and m.prompt_learner.ctx.grad.abs().sum() > 0
+        assert not m.clip.training  # the frozen CLIP stays in eval mode
+        m.prompt_learner.zero_grad()
+
+
+def test_training_lowers_the_loss(micro):
+    model, tok = micro
+    feats = _feats(32)
+    m = coop.CoOp(model, tok, NAMES, n_ctx=2)
+    hist = coop.train_prompts(m, feats, epochs=4, batch_size=16, lr=0.5, warmup_epochs=0, progress=False)
+    assert hist.steps == 8 and hist.train_loss[-1] < hist.train_loss[0]
+
+
+def test_save_load_learned_prompt_and_evaluate_on_new_classes(micro, tmp_path):
+    model, tok = micro
+    torch.manual_seed(2)
+    m = coop.CoCoOp(model, tok, NAMES[:2], n_ctx=4)
+    path = save_checkpoint({"prompt": m.trainable_state_dict()}, tmp_path / "p.pt")
+    state = load_checkpoint(path)["prompt"]  # weights_only=True
+    assert set(state) == {"ctx", "meta_net.linear1.weight", "meta_net.linear1.bias",
+                          "meta_net.linear2.weight", "meta_net.linear2.bias"}
+    m2 = coop.CoCoOp(model, tok, NAMES[2:], n_ctx=4)  # new classes: only the class buffers differ
+    m2.load_trainable_state_dict(state)
+    z = _feats(3).z
+    m.set_classnames(NAMES[2:])
+    assert_close(m.logits_from_features(z), m2.logits_from_features(z))
+
+
+def test_class_specific_context_cannot_evaluate_new_classes(micro):
+    model, tok = micro
+    m = coop.CoOp(model, tok, NAMES[:2], n_ctx=4, csc=True)
+    with pytest.raises(ValueError, match="class-specific"):
+        coop.accuracy(m, _feats(4, k=4))
+
+
+def test_bad_inputs(micro):
+    model, tok = micro
+    m = coop.CoOp(model, tok, NAMES, n_ctx=4)
+    with pytest.raises(ValueError, match=r"\(B, 3, H, W\)"):
+        m(torch.rand(3, 32, 32))
+    with pytest.raises(ValueError, match="32x32"):
+        m(torch.rand(2, 3, 64, 64))
+    with pytest.raises(ValueError, match="image features"):
+        m.logits_from_features(torch.rand(2, 10))
+    with pytest.raises(ValueError, match="would truncate"):
+        coop.CoOp(model, tok, ["a really quite long name " * 3], n_ctx=16)
+    with pytest.raises(ValueError, match="n_ctx"):
+        coop.CoCoOp(model, tok, NAMES, n_ctx=31)
+    with pytest.raises(ValueError, match="template"):
+        coop.hand_prompt_weights(model, tok, NAMES, template="a photo")
+    with pytest.raises(ValueError, match="unified context"):
+        coop.nearest_words(torch.zeros(2, 3, 8), model, tok)
+
+
+def test_hand_prompt_and_nearest_words(micro):
+    model, tok = micro
+    w = coop.hand_prompt_weights(model, tok, NAMES)
+    m = coop.CoOp(model, tok, NAMES, ctx_init="a photo of a")
+    z = _feats(3).z
+    assert_close(m.logits_from_features(z), coop.zero_shot_logits(model, z, w), rtol=1e-4, atol=1e-4)
+    words = coop.nearest_words(m.prompt_learner.ctx, model, tok, vocab=["a", "photo", "of", "red"], k=1)
+    assert [w[0][0] for w in words] == ["a", "photo", "of", "a"] and words[0][0][1] == pytest.approx(0, abs=1e-5)
+
+
+def test_schedule_is_constant_warmup_then_cosine():
+    f = coop.cosine_warmup_lambda(total_steps=10, warmup_steps=1, base_lr=0.002)
+    assert f(0) == pytest.approx(1e-5 / 0.002) and f(1) == pytest.approx(1.0) and f(10) == pytest.approx(0.0)
+
+
+def test_bench_runs_and_reports_both(micro):
+    model, tok = micro
+    rows = coop.bench(batch_sizes=(2,), n_classes=(3,), repeats=1, clip_model=model, tokenizer=tok, progress=False)
+    assert len(rows) == 1 and rows[0]["looped_s"] > 0 and rows[0]["batched_s"] > 0
