@@ -123,7 +123,7 @@ def test_training_step_reduces_loss():
     y = (torch.rand(2, 32, 5) < 0.2).float() * mask[..., None]
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     first = pat.pat_loss(model, x, y, mask)
-    for _ in range(15):
+    for _ in range(6):
         opt.zero_grad()
         loss = pat.pat_loss(model, x, y, mask)
         loss.backward()
@@ -173,3 +173,37 @@ def test_checkpoint_round_trip():
     assert isinstance(model, pat.PAT)
     with pytest.raises(KeyError, match="no checkpoint"):
         pat.load_model(ckpt, "PAT", 1)
+
+
+def test_exercise_checks_not_attempted_and_reference_answers():
+    for n in range(1, 6):
+        assert pat.check_exercise(n, ...) == "not attempted"
+
+    def loops(q, table):
+        L, N = (table.shape[0] + 1) // 2, q.shape[-2]
+        S = torch.zeros(*q.shape[:-1], N)
+        for i in range(N):
+            for j in range(N):
+                S[..., i, j] = q[..., i, :] @ table[L - 1 + j - i]
+        return S
+
+    assert pat.check_exercise(1, 0.5) == "correct"
+    assert pat.check_exercise(2, 0) == "correct"
+    assert pat.check_exercise(3, 15) == "correct"
+    assert pat.check_exercise(4, (0.65, 0.325)) == "correct"
+    assert pat.check_exercise(5, loops) == "correct"
+    assert pat.check_exercise(3, 16) == "incorrect"
+    with pytest.raises(ValueError, match="1-5"):
+        pat.check_exercise(6, 1)
+
+
+def test_training_is_deterministic_given_the_seed():
+    from paperlab.worlds import timelines as tl
+
+    data = tl.generate(16, seed=0)
+    cfg = pat.PATConfig(dim=16, heads=2, blocks=1, mlp_ratio=2)
+    tcfg = pat.TrainConfig(n_train=16, epochs=1)
+    a, _ = pat.train_one(cfg, data, seed=3, tcfg=tcfg)
+    b, _ = pat.train_one(cfg, data, seed=3, tcfg=tcfg)
+    for (k, va), vb in zip(a.state_dict().items(), b.state_dict().values()):
+        torch.testing.assert_close(va, vb, msg=k)

@@ -13,7 +13,7 @@ def test_deterministic_and_shapes():
     a, b = tl.generate(8, seed=3), tl.generate(8, seed=3)
     np.testing.assert_array_equal(a.features, b.features)
     np.testing.assert_array_equal(a.labels, b.labels)
-    assert a.features.shape == (8, 128, 32) and a.labels.shape == (8, 128, 10) and a.mask.shape == (8, 128)
+    assert a.features.shape == (8, 64, 32) and a.labels.shape == (8, 64, 10) and a.mask.shape == (8, 64)
     assert not np.array_equal(a.features, tl.generate(8, seed=4).features)
 
 
@@ -21,7 +21,7 @@ def test_padding_is_zero_and_mask_is_a_prefix():
     d = tl.generate(20, seed=0)
     for x, y, m in zip(d.features, d.labels, d.mask):
         L = int(m.sum())
-        assert m[:L].all() and not m[L:].any() and L >= 64
+        assert m[:L].all() and not m[L:].any() and L >= 48
         assert not x[L:].any() and not y[L:].any()
 
 

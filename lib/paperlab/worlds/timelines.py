@@ -40,9 +40,9 @@ _BACKGROUND = {5: (3, 8), 6: (3, 8), 7: (8, 20), 8: (25, 60), 9: (25, 60)}  # cl
 class TimelineConfig:
     """Sizes of the world. ``T`` is the padded length; real lengths are drawn from ``[min_len, T]``."""
 
-    T: int = 128
+    T: int = 64
     dim: int = 32
-    min_len: int = 64
+    min_len: int = 48
     noise: float = 1.0
     amplitude: float = 1.5
     weak_amplitude: float = 0.6
@@ -52,8 +52,8 @@ class TimelineConfig:
     class_names: tuple[str, ...] = field(default=CLASS_NAMES)
 
     def __post_init__(self):
-        if self.min_len < 60 or self.min_len > self.T:
-            raise ValueError(f"min_len must be in [60, T={self.T}] (room for every event), got {self.min_len}")
+        if self.min_len < 44 or self.min_len > self.T:
+            raise ValueError(f"min_len must be in [44, T={self.T}] (room for the order pair), got {self.min_len}")
         if self.dim < 4:
             raise ValueError(f"dim must be >= 4, got {self.dim}")
 
