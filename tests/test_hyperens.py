@@ -1,0 +1,202 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from paperlab import hyperens as H
+from paperlab.core import checks, metrics
+
+torch.set_num_threads(1)  # tiny models: one thread is much faster than two on a loaded machine
+
+
+def _toy_pool():
+    # labels [0, 1]; p(true class): m0 (.95, .5), m1 (.5, .95), m2 (.7, .7)
+    P = torch.tensor([[[0.95, 0.05], [0.5, 0.5]],
+                      [[0.5, 0.5], [0.05, 0.95]],
+                      [[0.7, 0.3], [0.3, 0.7]]], dtype=torch.float64)
+    return P, np.array([0, 1])
+
+
+def test_greedy_selection_hand_worked():
+    P, y = _toy_pool()
+    # round 1: nll(m2) = -ln .7 = .357 < nll(m0) = nll(m1) = .372
+    # round 2: m2+m0 -> p = (.825, .6), nll .352 < .357 (m2+m1 ties; first index wins)
+    # round 3: m2+m0+m1 -> p = (.717, .717), nll .333: the best of the three candidates
+    assert H.greedy_selection(P, y, K=1) == [2]
+    assert H.greedy_selection(P, y, K=2) == [2, 0]
+    assert H.greedy_selection(P, y, K=3) == [2, 0, 1]
+    nll3 = metrics.nll(H.ensemble_probs(P[[2, 0, 1]]), y)
+    assert nll3 == pytest.approx(-math.log((0.7 + 0.95 + 0.5) / 3))
+
+
+def test_greedy_stops_when_nothing_improves_and_allows_repeats():
+    y = np.array([0, 0])
+    P = torch.tensor([[[0.9, 0.1], [0.9, 0.1]], [[0.6, 0.4], [0.6, 0.4]]], dtype=torch.float64)
+    assert H.greedy_selection(P, y, K=2) == [0]  # adding model 1 (or 0 again) never lowers the NLL
+    # a weak member is worth adding twice: with replacement, repeats act as weights
+    P = torch.tensor([[[0.99, 0.01], [0.2, 0.8]], [[0.3, 0.7], [0.9, 0.1]], [[0.3, 0.7], [0.3, 0.7]]],
+                     dtype=torch.float64)
+    sel = H.greedy_selection(P, np.array([0, 0]), K=2)
+    assert sel[:2] == [0, 1] or len(sel) >= len(set(sel))
+
+
+def test_greedy_and_ensemble_bad_input():
+    P, y = _toy_pool()
+    with pytest.raises(ValueError, match="K=4"):
+        H.greedy_selection(P, y, K=4)
+    with pytest.raises(ValueError, match="objective"):
+        H.greedy_selection(P, y, K=2, objective="acc")
+    with pytest.raises(ValueError, match="share one shape"):
+        H.ensemble_probs([torch.ones(3, 2) / 2, torch.ones(4, 2) / 2])
+    with pytest.raises(ValueError, match="weights"):
+        H.ensemble_probs(P, weights=[1.0, 2.0])
+
+
+def test_search_space_sampling_and_errors():
+    sp = H.SearchSpace()
+    lams = sp.sample(200, seed=0)
+    for lam in lams:
+        sp.check(lam)
+    logs = np.log([lam["l2"] for lam in lams])
+    assert abs(logs.mean() - 0.0) < 0.5  # log-uniform on [1e-2, 1e2] is centred at log 1
+    with pytest.raises(ValueError, match="empty search space"):
+        H.SearchSpace({})
+    with pytest.raises(ValueError, match="outside its range"):
+        sp.check({"l2": 1e3, "label_smoothing": 0.1, "dropout": 0.1})
+    with pytest.raises(ValueError, match="lack"):
+        sp.check({"l2": 1.0})
+    with pytest.raises(ValueError, match="0 < low < high"):
+        H.SearchSpace({"l2": (1.0, 0.1)})
+
+
+def test_metrics_of_an_ensemble_known_values():
+    P, y = _toy_pool()
+    out = H.evaluate(P[[0, 1]], y)  # averaged: p(true) = (.725, .725), both correct
+    assert out["nll"] == pytest.approx(-math.log(0.725))
+    assert out["acc"] == 1.0
+    assert out["ece"] == pytest.approx(1 - 0.725)
+    assert out["brier"] == pytest.approx(2 * 0.275 ** 2)
+    assert H.disagreement(P) == pytest.approx((0.5 + 0.0 + 0.5) / 3)  # m0 vs m1 disagree on example 0
+
+
+def test_hyper_batch_layer_shapes_members_differ_and_l2_formula():
+    torch.manual_seed(0)
+    K, n, d_in, d_out = 3, 5, 4, 6
+    layer = H.HyperBatchLinear(d_in, d_out, K, hyper=True)
+    x = torch.randn(n, d_in).repeat(K, 1)  # the same examples for every member
+    e = torch.randn(K * n, 2 * d_out)
+    y = layer(x, e * 0)
+    assert y.shape == (K * n, d_out)
+    assert not torch.allclose(y[:n], y[n:2 * n])  # members differ through r_j, s_j
+    assert not torch.allclose(layer(x, e), y)  # the output depends on e(lambda)
+    lam = torch.rand(K * n) + 0.5
+    brute = []
+    for i in range(K * n):
+        j = i // n
+        kern = layer.W + layer.W2 * e[i, :d_out]  # W + W' diag(e1)
+        bias = layer.b[j] + e[i, d_out:] * layer.b2[j]
+        brute.append(lam[i] * ((kern ** 2).sum() + (bias ** 2).sum()))
+    torch.testing.assert_close(layer.l2(lam, e), torch.stack(brute).mean())
+    with pytest.raises(ValueError, match="K=3"):
+        layer(torch.randn(7, d_in), e[:7])
+    with pytest.raises(ValueError, match="needs e"):
+        layer(x, None)
+
+
+def test_batch_ensemble_layer_matches_per_member_linear():
+    torch.manual_seed(0)
+    layer = H.HyperBatchLinear(4, 3, K=2, hyper=False)
+    x = torch.randn(2 * 5, 4)
+    y = layer(x)
+    for j in range(2):
+        Wj = layer.W * torch.outer(layer.r[j], layer.s[j])  # W o r_j s_j^T
+        torch.testing.assert_close(y[5 * j:5 * (j + 1)], x[5 * j:5 * (j + 1)] @ Wj + layer.b[j])
+
+
+def test_hyper_batch_mlp_shapes_and_bad_lambda():
+    m = H.HyperBatchMLP(K=4, hidden=16)
+    x, lam = torch.randn(4 * 3, 64), torch.full((12, 3), 1.0)
+    logits, reg = m(x, lam)
+    assert logits.shape == (12, 10) and reg.ndim == 0 and reg > 0
+    with pytest.raises(ValueError, match="lam must be"):
+        m(x, torch.ones(12, 2))
+
+
+def test_log_uniform_helpers_match_scipy():
+    from scipy.stats import loguniform
+
+    lo, hi = torch.tensor([[math.log(0.5), math.log(2.0)]]), torch.tensor([[math.log(5.0), math.log(3.0)]])
+    mean = H.log_uniform_mean(lo, hi)
+    assert mean[0, 0].item() == pytest.approx(loguniform(0.5, 5.0).mean())
+    ent = H.log_uniform_entropy(lo, hi).item()
+    assert ent == pytest.approx((loguniform(0.5, 5.0).entropy() + loguniform(2.0, 3.0).entropy()) / 2)
+    s = H.log_uniform_sample(lo, hi, 1000)
+    assert s.shape == (1000, 2) and (s[:, 0] >= 0.5).all() and (s[:, 0] <= 5.0).all()
+
+
+def test_ensemble_ce_is_nll_of_averaged_probabilities():
+    torch.manual_seed(0)
+    K, n = 3, 7
+    logits, y = torch.randn(K * n, 5, dtype=torch.float64), torch.randint(0, 5, (n,))
+    P = torch.softmax(logits, -1).view(K, n, 5)
+    assert H.ensemble_ce(logits, y, K).item() == pytest.approx(metrics.nll(P.mean(0), y), rel=1e-6)
+
+
+def test_tiny_end_to_end_runs():
+    d = H.digits_splits(100, 100, 100, seed=0)
+    ev = {"val": d["val"], "test": d["test"]}
+    r = H.hyper_deep_ensemble("mlp", H.SearchSpace(), d, ev, K=2, n_pool=3, seed=0, progress=False, epochs=1)
+    assert len(set(r["hyper_deep"])) <= 2 and len(r["deep"]) == 2
+    assert r["n_trained"]["deep"] == 4 and r["n_trained"]["hyper_deep"] <= 3 + 2
+    assert r["pool"].stack("test", r["hyper_deep"]).shape[1:] == (100, 10)
+    with pytest.raises(ValueError, match="n_pool=1"):
+        H.hyper_deep_ensemble("mlp", H.SearchSpace(), d, ev, K=2, n_pool=1)
+    cfg = H.HBConfig(K=2, epochs=1, tune_every=1)
+    run = H.train_batch_ensemble(d, cfg, seed=0, hyper=True, progress=False)
+    lam = H.log_uniform_mean(run["log_lo"], run["log_hi"])
+    assert ((lam >= 1e-3 - 1e-9) & (lam <= 1.0 + 1e-6)).all()
+    P = H.batch_ensemble_probs(run, d["test"][0])
+    assert P.shape == (2, 100, 10)
+    torch.testing.assert_close(P.sum(-1), torch.ones(2, 100, dtype=torch.float64))
+    with pytest.raises(ValueError, match="unknown arch"):
+        H.make_model("resnet")
+
+
+def test_shift_digits_and_splits():
+    d = H.digits_splits(200, 300, 400, seed=0)
+    assert [len(d[k][1]) for k in ("train", "val", "test")] == [200, 300, 400]
+    Xs = H.shift_digits(d["test"][0], 20, 0.1, seed=0)
+    assert Xs.shape == d["test"][0].shape and (Xs - d["test"][0]).abs().mean() > 0.03
+    with pytest.raises(ValueError, match="flattened"):
+        H.shift_digits(torch.zeros(3, 8, 8))
+    with pytest.raises(ValueError, match="sizes"):
+        H.digits_splits(1000, 500, 500)
+
+
+def test_cifar10_loader_on_the_tiny_sample():
+    from paperlab.core.paths import data_dir
+
+    root = data_dir() / "samples" / "cifar10"
+    if not (root / "cifar-10-batches-py" / "test_batch").exists():
+        pytest.skip("CIFAR-10 sample not present")
+    S = H.cifar10_splits(root, n_train=8, n_val=4, n_test=4, verify_md5=False)
+    assert S["train"][0].shape == (8, 3, 32, 32) and S["test"][1].shape == (4,)
+    logits = H.WideResNet(depth=10, width=1)(S["val"][0])
+    assert logits.shape == (4, 10)
+    with pytest.raises(RuntimeError):
+        H.cifar10_splits(root, n_train=8, n_val=4, n_test=4, verify_md5=True)  # md5s of the real files
+    with pytest.raises(ValueError, match="asked for"):
+        H.cifar10_splits(root, n_train=10**6, n_val=4, n_test=4, verify_md5=False)
+    with pytest.raises(ValueError, match="6n"):
+        H.WideResNet(depth=11)
+
+
+def test_exercise_references_are_correct():
+    P, y = _toy_pool()
+    assert H.greedy_without_replacement(P, y, K=3) == [2, 0, 1]
+    assert checks.check_function("ex", lambda p, l, k: H.greedy_without_replacement(p, l, k),
+                                 H.greedy_without_replacement, [(P, y, 2), (P, y, 3)]) == "correct"
+    assert checks.check_function("ex", ..., H.greedy_without_replacement, [(P, y, 2)]) == "not attempted"
+    lo, hi = torch.tensor([[0.0]]), torch.tensor([[2.0]])
+    assert checks.check_close("ex", 1 + math.log(2), H.log_uniform_entropy(lo, hi).item()) == "correct"
+    assert checks.check_close("ex", ..., 1.0) == "not attempted"
