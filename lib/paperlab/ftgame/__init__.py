@@ -15,6 +15,7 @@ Modules: ``symbolic`` (general backward induction with certified concavity), ``q
 forms and bargaining solutions), ``numeric`` (brute force, Pareto masks), ``multi`` (n specialists).
 """
 
+from paperlab.ftgame import exercises
 from paperlab.ftgame.multi import (
                                    REGIMES,
                                    MultiOutcome,
@@ -65,7 +66,7 @@ from paperlab.ftgame.symbolic import (
 )
 
 __all__ = [
-    "A0", "A1", "C0", "C1", "DELTA", "REGIMES", "SOLUTIONS", "SPE", "MultiOutcome", "NotConcaveError", "Outcome",
+    "A0", "A1", "exercises", "C0", "C1", "DELTA", "REGIMES", "SOLUTIONS", "SPE", "MultiOutcome", "NotConcaveError", "Outcome",
     "Stage", "argmax_1d", "bargaining_bruteforce", "bargaining_solutions", "best_response", "check_share",
     "domain_response", "egalitarian_share", "entry_thresholds", "frontier_bruteforce", "hold_up", "ideal_shares",
     "max_alpha1_share", "multi_bruteforce", "pareto_common_delta", "pareto_interval", "pareto_mask",

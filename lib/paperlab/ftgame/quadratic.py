@@ -22,6 +22,7 @@ def quadratic_spe():
     return solve_spe(*quadratic_family())
 
 
+@lru_cache(maxsize=1)
 def ideal_shares():
     """Each player's favourite delta on [0, 1] (Piecewise in c0, c1).
 
@@ -36,12 +37,14 @@ def ideal_shares():
     return delta_G, delta_D
 
 
+@lru_cache(maxsize=1)
 def pareto_interval():
     """The Pareto-optimal bargains: the deltas between the two ideal shares (both ends included)."""
     delta_G, delta_D = ideal_shares()
     return sp.Min(delta_G, delta_D), sp.Max(delta_G, delta_D)
 
 
+@lru_cache(maxsize=1)
 def utilitarian_share():
     """argmax_delta U_G + U_D: the FOC of the concave joint surplus."""
     W = quadratic_spe().U_G + quadratic_spe().U_D
@@ -49,6 +52,7 @@ def utilitarian_share():
     return sp.factor(root)
 
 
+@lru_cache(maxsize=1)
 def egalitarian_share():
     """U_G = U_D: the root of a quadratic in delta that lies in [0, 1] (1/2 when c0 = c1)."""
     spe = quadratic_spe()
@@ -61,6 +65,7 @@ def egalitarian_share():
     return sp.Piecewise((sp.S.Half, sp.Eq(C0, C1)), (sp.simplify(root), True))
 
 
+@lru_cache(maxsize=1)
 def max_alpha1_share():
     """argmax_delta alpha_1*(delta): alpha_1* is linear in delta, so a corner (every delta ties if c0 = c1)."""
     slope = sp.simplify(sp.diff(quadratic_spe().alpha1, DELTA))
@@ -101,6 +106,7 @@ def bargaining_solutions(c0, c1) -> dict:
     }
 
 
+@lru_cache(maxsize=1)
 def hold_up():
     """Vertical-monopoly benchmark and the joint surplus the bargain can reach at best (the utilitarian share)."""
     vm = vertical_monopoly(*quadratic_family())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sympy as sp
 
@@ -114,6 +115,7 @@ class SPE:
     g_stage: Stage
 
 
+@lru_cache(maxsize=16)
 def solve_spe(revenue, phi0, phi1, shares=(DELTA,)) -> SPE:
     """Backward induction. ``revenue`` in A1, ``phi0`` in A0, ``phi1`` in A0 and A1 (sympy expressions).
 
