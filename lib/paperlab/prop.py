@@ -1,0 +1,675 @@
+"""PROP: pre-training with representative words prediction (ROP) for ad-hoc retrieval.
+
+Xinyu Ma, Jiafeng Guo, Ruqing Zhang, Yixing Fan, Xiang Ji, Xueqi Cheng. *PROP: Pre-training with
+Representative Words Prediction for Ad-hoc Retrieval.* WSDM 2021, arXiv:2010.10137.
+Official code: https://github.com/Albert-Ma/PROP (``prop/multiprocessing_generate_word_sets.py``,
+``prop/multiprocessing_generate_pairwise_instances.py``, ``run_pretraining.py``,
+``pytorch_pretrain_bert/modeling.py`` class ``PROP``).
+
+The pipeline, as the official code defines it:
+
+1. a Dirichlet-smoothed unigram language model per document, mu = average document length and the
+   normalised document frequency as the collection model (``dirichlet_lm``);
+2. pairs of word sets of one Poisson length, words drawn from that model with word2vec-style
+   subsampling; the set with the higher log-likelihood is the positive (``sample_pair``);
+3. a BERT cross-encoder reads ``[CLS] set [SEP] doc [SEP]``; a linear layer on the pooled
+   ``[CLS]`` scores it; the loss is the pairwise ROP loss plus MLM on the document tokens
+   (``rop_loss``, ``pretrain_loss``);
+4. fine-tuning as a re-ranker of BM25 candidates with a softmax cross-entropy over (positive,
+   negative) groups (the repository README's ``ReRanker``) (``finetune``, ``rerank``).
+
+Small on purpose: a 2-layer BERT (``transformers.BertConfig``) with a WordPiece vocabulary trained
+on the corpus by ``tokenizers``; BM25 from ``bm25s``; metrics from ``ir_measures``. The gpu
+profile starts from a real BERT checkpoint through the same ``PROPModel.from_pretrained``.
+
+``python -m paperlab.prop train`` pre-trains every variant and seed and registers the checkpoints.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+_WORD = re.compile(r"[a-z]+")
+SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+# ----------------------------------------------------------------------- the document language model
+def content_words(text: str) -> list[str]:
+    """Lower-cased alphabetic words minus English stopwords (the code: nltk + INQUERY lists)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return [w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in ENGLISH_STOP_WORDS]
+
+
+@dataclass
+class CorpusStats:
+    """Collection statistics: ``vocab`` (V,), ``p_c`` normalised df (V,), ``keep`` subsampling
+    keep-probabilities (V,), per-document term counts ``doc_tf`` and ``mu`` = average length."""
+
+    vocab: list[str]
+    index: dict[str, int]
+    p_c: np.ndarray
+    keep: np.ndarray
+    doc_tf: dict[str, dict[int, int]]
+    mu: float
+
+
+def corpus_stats(docs: dict[str, str], min_count: int = 3, t: float = 1e-4) -> CorpusStats:
+    """Vocabulary (corpus count >= ``min_count``), p(w|C) and the subsampling table.
+
+    The code keeps words with corpus count >= 10 on Wikipedia; our corpus is ~10^5 words, so 3.
+    """
+    if len(docs) < 2:
+        raise ValueError(f"the corpus needs at least 2 documents to estimate p(w|C), got {len(docs)}")
+    words = {d: content_words(text) for d, text in docs.items()}
+    tf = {}
+    df = {}
+    for ws in words.values():
+        for w in ws:
+            tf[w] = tf.get(w, 0) + 1
+        for w in set(ws):
+            df[w] = df.get(w, 0) + 1
+    vocab = sorted(w for w, c in tf.items() if c >= min_count)
+    if not vocab:
+        raise ValueError(f"no word occurs >= min_count={min_count} times in the corpus")
+    index = {w: i for i, w in enumerate(vocab)}
+    p_c = np.array([df[w] for w in vocab], dtype=np.float64)
+    p_c /= p_c.sum()  # normalised document frequency, as the code's `normalized_df`
+    total = sum(tf[w] for w in vocab)
+    f = np.array([tf[w] for w in vocab], dtype=np.float64) / total
+    keep = np.minimum(1.0, np.sqrt(t / f) + t / f)  # word2vec.c subsampling (code: t = 1e-4)
+    doc_tf = {}
+    for d, ws in words.items():
+        counts: dict[int, int] = {}
+        for w in ws:
+            if w in index:
+                counts[index[w]] = counts.get(index[w], 0) + 1
+        doc_tf[d] = counts
+    mu = float(np.mean([sum(c.values()) for c in doc_tf.values()]))
+    return CorpusStats(vocab, index, p_c, keep, doc_tf, mu)
+
+
+def dirichlet_lm(doc_tf: dict[int, int], p_c: np.ndarray, mu: float) -> np.ndarray:
+    """Dirichlet-smoothed document model over the whole vocabulary, shape (V,).
+
+    # Eq. 1: p(w|d) = (tf(w,d) + mu * p(w|C)) / (|d| + mu)
+    """
+    if not doc_tf:
+        raise ValueError("empty document: it has no in-vocabulary word, so p(w|d) is only the corpus model")
+    if mu <= 0:
+        raise ValueError(f"mu must be > 0, got {mu}")
+    tf = np.zeros_like(p_c)
+    idx = np.fromiter(doc_tf.keys(), dtype=np.int64)
+    tf[idx] = np.fromiter(doc_tf.values(), dtype=np.float64)
+    return (tf + mu * p_c) / (tf.sum() + mu)
+
+
+def set_loglik(words: list[int], p_wd: np.ndarray) -> float:
+    """# Eq. 2: log P(s|d) = sum_{w in s} log p(w|d)   (the query-likelihood score of a word set)."""
+    if len(words) == 0:
+        raise ValueError("a word set needs at least one word")
+    return float(np.log(p_wd[np.asarray(words)]).sum())
+
+
+def sample_word_set(p_wd: np.ndarray, keep: np.ndarray, length: int, rng: np.random.Generator) -> list[int]:
+    """``length`` word ids drawn from p(w|d); a frequent word is redrawn unless it survives subsampling."""
+    cdf = np.cumsum(p_wd)
+    words: list[int] = []
+    while len(words) < length:
+        w = int(min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), len(p_wd) - 1))
+        if rng.random() < keep[w]:  # code: `if words_kept_prob[wd] < rand(): continue`
+            words.append(w)
+    return words
+
+
+@dataclass
+class Pair:
+    """Two word sets of equal length for one document; ``pos`` has the higher log-likelihood."""
+
+    docid: str
+    pos: list[str]
+    neg: list[str]
+    ll_pos: float
+    ll_neg: float
+
+
+def sample_pair(stats: CorpusStats, docid: str, lam: float, rng: np.random.Generator,
+                max_tries: int = 20) -> Pair:
+    """One ROP training pair for ``docid``: length ~ Poisson(lam) redrawn until > 0, two sets, ranked."""
+    if docid not in stats.doc_tf:
+        raise KeyError(f"unknown document {docid!r}")
+    p_wd = dirichlet_lm(stats.doc_tf[docid], stats.p_c, stats.mu)
+    length = 0
+    while length == 0:  # code: `while True: rop_len = np.random.poisson(lambda); if rop_len > 0: break`
+        length = int(rng.poisson(lam))
+    for _ in range(max_tries):  # exact ties carry no preference (e.g. the same words twice): redraw
+        s1, s2 = (sample_word_set(p_wd, stats.keep, length, rng) for _ in range(2))
+        l1, l2 = set_loglik(s1, p_wd), set_loglik(s2, p_wd)
+        if not math.isclose(l1, l2):
+            break
+    (pos, lp), (neg, ln) = sorted([(s1, l1), (s2, l2)], key=lambda x: -x[1])
+    return Pair(docid, [stats.vocab[i] for i in pos], [stats.vocab[i] for i in neg], lp, ln)
+
+
+def make_pairs(stats: CorpusStats, docids: list[str], n_per_doc: int = 4, lam: float = 3.0, seed: int = 0,
+               min_doc_words: int = 8, random_labels: bool = False) -> list[Pair]:
+    """``n_per_doc`` pairs for every document with >= ``min_doc_words`` content words, shuffled.
+
+    ``random_labels`` swaps positive and negative by a fair coin (the ablation that removes the
+    likelihood signal while keeping everything else).
+    """
+    rng = np.random.default_rng(seed)
+    usable = [d for d in docids if sum(stats.doc_tf.get(d, {}).values()) >= min_doc_words]
+    if not usable:
+        raise ValueError(f"no document has >= min_doc_words={min_doc_words} in-vocabulary words; "
+                         f"the corpus is too small for ROP sampling")
+    pairs = []
+    for d in usable:
+        for _ in range(n_per_doc):
+            p = sample_pair(stats, d, lam, rng)
+            if random_labels and rng.random() < 0.5:
+                p = Pair(d, p.neg, p.pos, p.ll_neg, p.ll_pos)
+            pairs.append(p)
+    return [pairs[i] for i in rng.permutation(len(pairs))]
+
+
+# ------------------------------------------------------------------------------ tokenizer and model
+def train_tokenizer(texts: list[str], vocab_size: int = 2000):
+    """A lower-cased WordPiece vocabulary trained on ``texts`` with ``tokenizers``, wrapped for transformers."""
+    from tokenizers.implementations import BertWordPieceTokenizer
+
+    tok = BertWordPieceTokenizer(lowercase=True)
+    tok.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIAL,
+                            show_progress=False)
+    return wrap_tokenizer(tok._tokenizer)
+
+
+def wrap_tokenizer(raw):
+    """A ``tokenizers.Tokenizer`` -> ``PreTrainedTokenizerFast`` with BERT's pair template."""
+    from tokenizers.processors import TemplateProcessing
+    from transformers import PreTrainedTokenizerFast
+
+    cls, sep = raw.token_to_id("[CLS]"), raw.token_to_id("[SEP]")
+    raw.post_processor = TemplateProcessing(single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+                                            special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    return PreTrainedTokenizerFast(tokenizer_object=raw, unk_token="[UNK]", pad_token="[PAD]",
+                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]",
+                                   model_input_names=["input_ids", "token_type_ids", "attention_mask"])
+
+
+def small_config(vocab_size: int, hidden: int = 64, layers: int = 2, heads: int = 2, max_len: int = 64):
+    """The course's tiny BERT (BERT-base is hidden 768, 12 layers, 12 heads)."""
+    from transformers import BertConfig
+
+    return BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers,
+                      num_attention_heads=heads, intermediate_size=2 * hidden, max_position_embeddings=max_len,
+                      hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
+
+
+def _prop_class():
+    from transformers import BertModel, BertPreTrainedModel
+    from transformers.models.bert.modeling_bert import BertOnlyMLMHead
+
+    class PROPModel(BertPreTrainedModel):
+        """BERT + ROP head (Linear(H, 1) on the pooled [CLS]) + tied MLM head, as the code's ``PROP``."""
+
+        _tied_weights_keys = {"cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
+                              "cls.predictions.decoder.bias": "cls.predictions.bias"}
+
+        def __init__(self, config):
+            super().__init__(config)
+            self.bert = BertModel(config)
+            self.cls = BertOnlyMLMHead(config)
+            self.dropout = nn.Dropout(config.hidden_dropout_prob)
+            self.rop = nn.Linear(config.hidden_size, 1)
+            self.post_init()
+
+        def get_output_embeddings(self):
+            return self.cls.predictions.decoder
+
+        def forward(self, input_ids, attention_mask=None, token_type_ids=None, mlm_positions=None):
+            """Returns (scores (B,), MLM logits (M, V) at the M ``mlm_positions`` (B, L) bool, or None)."""
+            out = self.bert(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            # f(s, d) = w^T dropout(pooled [CLS]) + b
+            scores = self.rop(self.dropout(out.pooler_output)).squeeze(-1)
+            if mlm_positions is None:
+                return scores, None
+            return scores, self.cls(out.last_hidden_state[mlm_positions])  # only masked tokens: cheap
+
+    return PROPModel
+
+
+def new_model(config, seed: int = 0):
+    """A freshly initialised ``PROPModel`` (deterministic for ``seed``)."""
+    torch.manual_seed(seed)
+    return _prop_class()(config)
+
+
+def from_pretrained(path: str):
+    """``PROPModel`` from a real BERT-family checkpoint directory (gpu profile; MiniLM in the tests)."""
+    from transformers import AutoTokenizer
+
+    return _prop_class().from_pretrained(path), AutoTokenizer.from_pretrained(path)
+
+
+# ------------------------------------------------------------------------------------ inputs and losses
+def query_text(query: str) -> str:
+    """A query as the model sees it: its content words (the form of the ROP word sets)."""
+    words = content_words(query)
+    if not words:
+        raise ValueError(f"query {query!r} has no content word (all stopwords or non-alphabetic)")
+    return " ".join(words)
+
+
+def encode(tok, sets: list[str], docs: list[str], max_len: int = 64):
+    """``[CLS] set [SEP] doc [SEP]`` for each pair, truncated on the document side; tensors (B, L)."""
+    if len(sets) != len(docs) or not sets:
+        raise ValueError(f"need as many word sets as documents (>0), got {len(sets)} and {len(docs)}")
+    return tok(sets, docs, truncation="only_second", max_length=max_len, padding=True, return_tensors="pt")
+
+
+def mask_document_tokens(enc, tok, gen: torch.Generator, prob: float = 0.15, max_pred: int = 20):
+    """Whole-word MLM masking of the document side only (80% [MASK], 10% random, 10% kept).
+
+    Returns (input_ids (B, L), labels (B, L) with -100 where nothing is predicted).
+    """
+    ids = enc["input_ids"].clone()
+    labels = torch.full_like(ids, -100)
+    n_special = len(SPECIAL)
+    for i in range(ids.shape[0]):
+        seq, wid = enc.sequence_ids(i), enc.word_ids(i)
+        words = sorted({wid[j] for j in range(len(seq)) if seq[j] == 1 and wid[j] is not None})
+        if not words:
+            continue
+        n = min(max_pred, max(1, round(len(words) * prob)))
+        chosen = {words[k] for k in torch.randperm(len(words), generator=gen)[:n].tolist()}
+        pos = torch.tensor([j for j in range(len(seq)) if seq[j] == 1 and wid[j] in chosen])
+        labels[i, pos] = ids[i, pos]
+        r = torch.rand(len(pos), generator=gen)
+        ids[i, pos[r < 0.8]] = tok.mask_token_id
+        rand = pos[(r >= 0.8) & (r < 0.9)]
+        ids[i, rand] = torch.randint(n_special, len(tok), (len(rand),), generator=gen)
+    return ids, labels
+
+
+def rop_loss(scores: torch.Tensor) -> torch.Tensor:
+    """ROP loss on (P, 2) scores, column 0 the positive set, as ``run_pretraining.py``'s model does it.
+
+    # Eq. 3 (code): p = softmax(f(s+,d), f(s-,d));  L_ROP = max(0, 1 - p+ + p-)  (MarginRankingLoss, margin 1)
+    """
+    if scores.ndim != 2 or scores.shape[1] != 2:
+        raise ValueError(f"rop_loss needs (P, 2) scores [positive, negative], got {tuple(scores.shape)}")
+    p = scores.softmax(dim=1)
+    return F.margin_ranking_loss(p[:, 0], p[:, 1], torch.ones_like(p[:, 0]), margin=1.0)
+
+
+def pretrain_loss(model, batch: dict, use_rop: bool = True, use_mlm: bool = True) -> tuple[torch.Tensor, dict]:
+    """# Eq. 4: L = L_ROP + L_MLM on a batch of 2P sequences ordered [pos_0, neg_0, pos_1, neg_1, ...]."""
+    if not (use_rop or use_mlm):
+        raise ValueError("pre-training needs at least one of ROP and MLM")
+    masked = batch["labels"] != -100
+    scores, logits = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"],
+                           mlm_positions=masked if use_mlm else None)
+    pair = scores.view(-1, 2)
+    l_rop = rop_loss(pair)
+    l_mlm = F.cross_entropy(logits, batch["labels"][masked]) if use_mlm else torch.zeros(())
+    loss = (l_rop if use_rop else 0.0) + (l_mlm if use_mlm else 0.0)
+    parts = {"rop": float(l_rop.detach()), "mlm": float(l_mlm.detach()),
+             "acc": float((pair[:, 0] > pair[:, 1]).float().mean())}
+    return loss, parts
+
+
+def pair_batches(pairs: list[Pair], docs: dict[str, str], tok, batch_pairs: int = 16, max_len: int = 64,
+                 seed: int = 0):
+    """Yield pre-training batches: each pair becomes two sequences (positive first), MLM-masked."""
+    gen = torch.Generator().manual_seed(seed)
+    for b in range(0, len(pairs) - batch_pairs + 1, batch_pairs):
+        chunk = pairs[b:b + batch_pairs]
+        sets = [" ".join(s) for p in chunk for s in (p.pos, p.neg)]
+        enc = encode(tok, sets, [docs[p.docid] for p in chunk for _ in range(2)], max_len)
+        ids, labels = mask_document_tokens(enc, tok, gen)
+        yield {"input_ids": ids, "attention_mask": enc["attention_mask"],
+               "token_type_ids": enc["token_type_ids"], "labels": labels}
+
+
+def _on(batch: dict, model) -> dict:
+    dev = next(model.parameters()).device
+    return {k: v.to(dev) for k, v in batch.items()}
+
+
+OBJECTIVES = {"prop": (True, True), "mlm": (False, True), "rop": (True, False), "random": (True, True)}
+
+
+def pretrain(model, tok, pairs: list[Pair], docs: dict[str, str], objective: str = "prop", batch_pairs: int = 16,
+             lr: float = 5e-4, max_len: int = 64, seed: int = 0, max_steps: int | None = None,
+             progress: bool = True) -> dict:
+    """Pre-train ``model`` one pass over ``pairs`` (the code: 1 epoch over pre-generated pairs).
+
+    ``objective``: "prop" (ROP + MLM), "mlm" (MLM only, same inputs), "rop" (ROP only), "random"
+    (ROP + MLM on pairs made with ``random_labels=True``). AdamW, weight decay 0.01, linear warm-up
+    over 10% then linear decay (the code's BertAdam). Returns per-step curves {loss, rop, mlm, acc}.
+    """
+    from transformers import get_linear_schedule_with_warmup
+
+    from paperlab.core.train import fit
+
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {sorted(OBJECTIVES)}, got {objective!r}")
+    use_rop, use_mlm = OBJECTIVES[objective]
+    n_steps = len(pairs) // batch_pairs if max_steps is None else min(max_steps, len(pairs) // batch_pairs)
+    if n_steps < 1:
+        raise ValueError(f"{len(pairs)} pairs make no batch of {batch_pairs} pairs")
+    decay = [p for n, p in model.named_parameters() if "LayerNorm" not in n and not n.endswith("bias")]
+    rest = [p for n, p in model.named_parameters() if "LayerNorm" in n or n.endswith("bias")]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=lr)
+    sched = get_linear_schedule_with_warmup(opt, max(1, n_steps // 10), n_steps)
+    curves = {"loss": [], "rop": [], "mlm": [], "acc": []}
+
+    def loss_fn(m, batch):
+        loss, parts = pretrain_loss(m, _on(batch, m), use_rop, use_mlm)
+        curves["loss"].append(float(loss.detach()))
+        for k, v in parts.items():
+            curves[k].append(v)
+        return loss
+
+    torch.manual_seed(seed)
+    fit(model, loss_fn, pair_batches(pairs, docs, tok, batch_pairs, max_len, seed), epochs=1, optimizer=opt,
+        scheduler=sched, max_steps=n_steps, grad_clip=1.0, progress=progress, desc=f"pre-train {objective}")
+    return curves
+
+
+# ------------------------------------------------------------------------------ retrieval and ranking
+class BM25Index:
+    """First-stage retrieval with ``bm25s`` (Lucene BM25, k1=1.5, b=0.75, English stopwords)."""
+
+    def __init__(self, docs: dict[str, str]):
+        import bm25s
+        from bm25s.tokenization import Tokenizer
+
+        if not docs:
+            raise ValueError("BM25Index needs at least one document")
+        self.docids = list(docs)
+        self.tokenizer = Tokenizer(stopwords="en")
+        ids = self.tokenizer.tokenize(list(docs.values()), update_vocab=True, return_as="ids", show_progress=False)
+        self.retriever = bm25s.BM25()
+        self.retriever.index(ids, show_progress=False)
+
+    def search(self, queries: dict[str, str], k: int = 10) -> dict[str, dict[str, float]]:
+        """{qid: {docid: BM25 score}} for the top ``k`` documents of each query."""
+        k = min(k, len(self.docids))
+        ids = self.tokenizer.tokenize(list(queries.values()), update_vocab=False, return_as="ids", show_progress=False)
+        for qid, q in zip(queries, ids):
+            if all(t == self.tokenizer.word_to_id.get("", -1) for t in q):
+                raise ValueError(f"query {qid} ({queries[qid]!r}) has no term in the BM25 vocabulary")
+        res = self.retriever.retrieve(ids, k=k, show_progress=False)
+        return {qid: {self.docids[d]: float(s) for d, s in zip(res.documents[i], res.scores[i])}
+                for i, qid in enumerate(queries)}
+
+
+def evaluate(run: dict[str, dict[str, float]], qrels: dict[str, dict[str, int]]) -> dict[str, float]:
+    """nDCG@10, MRR@10 and P@10 of a run with ``ir_measures`` (graded qrels; P and RR count rel >= 1)."""
+    import ir_measures
+    from ir_measures import RR, P, nDCG
+
+    missing = sorted(set(run) - set(qrels))
+    if missing:
+        raise ValueError(f"run has queries without qrels, e.g. {missing[:3]}")
+    res = ir_measures.calc_aggregate([nDCG @ 10, RR @ 10, P @ 10], {q: qrels[q] for q in run}, run)
+    return {"nDCG@10": float(res[nDCG @ 10]), "MRR@10": float(res[RR @ 10]), "P@10": float(res[P @ 10])}
+
+
+@torch.no_grad()
+def rerank(model, tok, queries: dict[str, str], cands: dict[str, dict[str, float]], docs: dict[str, str],
+           max_len: int = 64, batch: int = 200) -> dict[str, dict[str, float]]:
+    """Score every (query, candidate) with the cross-encoder: a run {qid: {docid: f(q, d)}}."""
+    model.eval()
+    items = [(q, d) for q in queries for d in cands[q]]
+    scores = []
+    for b in range(0, len(items), batch):
+        chunk = items[b:b + batch]
+        enc = encode(tok, [query_text(queries[q]) for q, _ in chunk], [docs[d] for _, d in chunk], max_len)
+        s, _ = model(**_on(dict(enc), model))
+        scores += s.float().cpu().tolist()
+    run: dict[str, dict[str, float]] = {}
+    for (q, d), s in zip(items, scores):
+        run.setdefault(q, {})[d] = s
+    return run
+
+
+def random_run(cands: dict[str, dict[str, float]], seed: int = 0) -> dict[str, dict[str, float]]:
+    """The candidates in a random order: the 'ranks above random' reference."""
+    rng = np.random.default_rng(seed)
+    return {q: {d: float(s) for d, s in zip(c, rng.random(len(c)))} for q, c in cands.items()}
+
+
+def finetune(model, tok, queries: dict[str, str], qrels: dict[str, dict[str, int]],
+             cands: dict[str, dict[str, float]], docs: dict[str, str], steps: int = 60, batch_pairs: int = 16,
+             lr: float = 3e-4, max_len: int = 64, seed: int = 0, progress: bool = False) -> list[float]:
+    """Fine-tune as a re-ranker: a fresh score head, softmax cross-entropy over (positive, BM25 negative).
+
+    As the repository README's ``ReRanker`` (group of 2, label 0 = the relevant document). The
+    positive is a grade-2 document; the negative a non-relevant BM25 candidate. Fixed ``steps`` so
+    that 25 and 150 training queries get the same number of updates.
+    """
+    from paperlab.core.train import fit
+
+    qids = [q for q in queries if any(g >= 2 for g in qrels[q].values())]
+    if not qids:
+        raise ValueError("no training query has a grade-2 document")
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    nn.init.normal_(model.rop.weight, std=model.config.initializer_range)  # fresh head, as the README's
+    nn.init.zeros_(model.rop.bias)                                          # AutoModelForSequenceClassification
+
+    def batches():
+        for _ in range(steps):
+            sets, ds = [], []
+            for q in rng.choice(qids, batch_pairs):
+                pos = [d for d, g in qrels[q].items() if g >= 2]
+                neg = [d for d in cands[q] if qrels[q].get(d, 0) == 0] or [d for d in docs if d not in qrels[q]][:50]
+                sets += [query_text(queries[q])] * 2
+                ds += [docs[pos[rng.integers(len(pos))]], docs[neg[rng.integers(len(neg))]]]
+            yield dict(encode(tok, sets, ds, max_len))
+
+    def loss_fn(m, batch):
+        s, _ = m(**_on(batch, m))
+        return F.cross_entropy(s.view(-1, 2), torch.zeros(len(s) // 2, dtype=torch.long, device=s.device))
+
+    hist = fit(model, loss_fn, batches(), epochs=1, lr=lr, max_steps=steps, progress=progress, desc="fine-tune")
+    return hist.train_loss
+
+
+# ------------------------------------------------------------------ checkpoints and `python -m paperlab.prop train`
+SEEDS = (0, 1, 2)
+PRETRAINED = {"prop": SEEDS, "mlm": SEEDS, "random": SEEDS, "rop": (0,)}  # variant -> seeds
+FINETUNED = {150: ("none", "mlm", "prop", "random", "rop"), 50: ("mlm", "prop"), 25: ("mlm", "prop")}
+ZERO_SHOT = ("prop", "random", "rop")
+
+
+@dataclass
+class TrainConfig:
+    """Sizes of the registered run (cpu profile); the notebook's live demos use smaller ones."""
+
+    vocab_size: int = 2000
+    steps: int = 500          # pre-training steps of ``batch_pairs`` pairs (2 sequences each)
+    batch_pairs: int = 8
+    lr: float = 1e-3
+    n_per_doc: int = 4        # code's README: rop_num_per_doc 4
+    lam: float = 3.0          # code: possion_lambda 3
+    ft_steps: int = 40
+    ft_lr: float = 3e-4
+    k: int = 10               # BM25 candidates re-ranked
+
+
+def half_state(model) -> dict:
+    """The encoder and score head in float16 (checkpoints stay small); the MLM head is dropped."""
+    return {k: v.detach().to(torch.float16).cpu() for k, v in model.state_dict().items() if not k.startswith("cls.")}
+
+
+def model_from_state(config, state: dict, seed: int = 0):
+    """A ``PROPModel`` with a saved ``half_state`` loaded (the MLM head re-created, tied to the embeddings)."""
+    model = new_model(config, seed)
+    missing, unexpected = model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)
+    if unexpected or any(not k.startswith("cls.") for k in missing):
+        raise RuntimeError(f"checkpoint does not fit the config: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    return model.eval()
+
+
+def load_world(retrain: bool = False):
+    """(collection, tokenizer, corpus stats): the registered ones, or rebuilt and registered."""
+    from tokenizers import Tokenizer
+
+    from paperlab.core import assets
+    from paperlab.core.paths import data_dir
+    from paperlab.worlds import pydocs
+
+    reg = assets.load_registry()
+    col = pydocs.build_and_register() if retrain or "prop/pydocs.json.gz" not in reg else pydocs.load()
+    if retrain or "prop/tokenizer.json" not in reg:
+        tok = train_tokenizer(list(col.docs.values()), TrainConfig.vocab_size)
+        tok.backend_tokenizer.save(str(data_dir() / "prop/tokenizer.json"))
+        assets.register("prop/tokenizer.json", command="python -m paperlab.prop train", vocab_size=len(tok))
+    tok = wrap_tokenizer(Tokenizer.from_file(str(assets.path("prop/tokenizer.json"))))
+    return col, tok, corpus_stats(col.docs)
+
+
+def candidates(col, k: int = 10):
+    """BM25 top-k for the test queries and for the training pool (one index, fixed lists)."""
+    bm = BM25Index(col.docs)
+    test = bm.search({q: col.queries[q] for q in col.test_qids}, k)
+    train = bm.search({q: col.queries[q] for q in col.train_pool}, k)
+    return test, train
+
+
+def score_matrix(run: dict[str, dict[str, float]], test_cands: dict[str, dict[str, float]]) -> torch.Tensor:
+    """A run as a (Q, K) tensor aligned with the candidate lists (stored instead of run files)."""
+    return torch.tensor([[run[q][d] for d in test_cands[q]] for q in test_cands], dtype=torch.float32)
+
+
+def run_from_matrix(scores: torch.Tensor, test_cands: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Inverse of ``score_matrix``: (Q, K) -> {qid: {docid: score}}."""
+    if scores.shape[0] != len(test_cands):
+        raise ValueError(f"scores have {scores.shape[0]} rows for {len(test_cands)} queries")
+    return {q: dict(zip(c, scores[i].tolist())) for i, (q, c) in enumerate(test_cands.items())}
+
+
+def _pretrain_all(col, tok, stats, cfg: TrainConfig) -> dict:
+    out = {"config": small_config(len(tok)).to_dict(), "states": {}, "curves": {}, "wall_s": {}}
+    for variant, seeds in PRETRAINED.items():
+        for seed in seeds:
+            t0 = time.time()
+            pairs = make_pairs(stats, list(col.docs), cfg.n_per_doc, cfg.lam, seed=seed,
+                               random_labels=(variant == "random"))
+            model = new_model(small_config(len(tok)), seed)
+            curves = pretrain(model, tok, pairs, col.docs, objective=variant, batch_pairs=cfg.batch_pairs, lr=cfg.lr,
+                              seed=seed, max_steps=cfg.steps, progress=False)
+            key = f"{variant}/{seed}"
+            out["states"][key] = half_state(model)
+            out["curves"][key] = {k: torch.tensor(v, dtype=torch.float32) for k, v in curves.items()}
+            out["wall_s"][key] = time.time() - t0
+            print(f"pre-trained {key}: {out['wall_s'][key]:.0f} s, last ROP acc {np.mean(curves['acc'][-50:]):.3f}", flush=True)
+    return out
+
+
+def start_model(pre: dict, variant: str, seed: int):
+    """The starting point of a variant: random init ('none') or a registered pre-trained checkpoint."""
+    from transformers import BertConfig
+
+    config = BertConfig.from_dict(pre["config"])
+    if variant == "none":
+        return new_model(config, seed).eval()
+    return model_from_state(config, pre["states"][f"{variant}/{seed}"], seed)
+
+
+def _finetune_all(col, tok, pre: dict, cfg: TrainConfig) -> dict:
+    test_c, train_c = candidates(col, cfg.k)
+    test_q = {q: col.queries[q] for q in col.test_qids}
+    names, mats, ft_states, losses = [], [], {}, {}
+    for variant in ZERO_SHOT:  # zero-shot: the pre-trained ROP head as the ranker, no relevance labels
+        for seed in PRETRAINED.get(variant, SEEDS):
+            names.append(f"zero/{variant}/{seed}")
+            mats.append(score_matrix(rerank(start_model(pre, variant, seed), tok, test_q, test_c, col.docs), test_c))
+    for n, variants in FINETUNED.items():
+        for variant in variants:
+            for seed in PRETRAINED.get(variant, SEEDS):
+                model = start_model(pre, variant, seed).train()
+                qids = col.train_qids(n, seed)
+                losses[f"ft{n}/{variant}/{seed}"] = torch.tensor(finetune(
+                    model, tok, {q: col.queries[q] for q in qids}, col.qrels, train_c, col.docs,
+                    steps=cfg.ft_steps, lr=cfg.ft_lr, seed=seed))
+                state = half_state(model)  # score what is saved: the float16-rounded weights
+                model = model_from_state(model.config, state, seed)
+                if n == 150:
+                    ft_states[f"{variant}/{seed}"] = state
+                names.append(f"ft{n}/{variant}/{seed}")
+                mats.append(score_matrix(rerank(model, tok, test_q, test_c, col.docs), test_c))
+                print(f"fine-tuned {names[-1]}: {evaluate(run_from_matrix(mats[-1], test_c), col.qrels)}", flush=True)
+    scores = {"names": names, "scores": torch.stack(mats), "qids": list(test_c),
+              "cands": [list(c) for c in test_c.values()], "bm25": score_matrix(test_c, test_c), "ft_loss": losses}
+    return {"scores": scores, "finetuned": {"config": pre["config"], "states": ft_states}}
+
+
+def train(cfg: TrainConfig | None = None, retrain: bool = True) -> None:
+    """Pre-train every variant and seed, fine-tune, score the test candidates; register everything."""
+    from paperlab.core import assets
+    from paperlab.core.paths import data_dir
+    from paperlab.core.train import save_checkpoint
+
+    cfg = cfg or TrainConfig()
+    cmd = "python -m paperlab.prop train"
+    col, tok, stats = load_world(retrain=retrain)
+    t0 = time.time()
+    pre = _pretrain_all(col, tok, stats, cfg)
+    save_checkpoint(pre, data_dir() / "prop/pretrained.pt")
+    assets.register("prop/pretrained.pt", command=cmd, seeds=list(SEEDS), wall_s=round(time.time() - t0),
+                    steps=cfg.steps, batch_pairs=cfg.batch_pairs, variants=sorted(PRETRAINED))
+    t1 = time.time()
+    rest = _finetune_all(col, tok, pre, cfg)
+    save_checkpoint(rest["finetuned"], data_dir() / "prop/finetuned150.pt")
+    save_checkpoint(rest["scores"], data_dir() / "prop/scores.pt")
+    for name in ("prop/finetuned150.pt", "prop/scores.pt"):
+        assets.register(name, command=cmd, seeds=list(SEEDS), wall_s=round(time.time() - t1),
+                        ft_steps=cfg.ft_steps, k=cfg.k)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m paperlab.prop", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=["train"], help="pre-train, fine-tune and score every variant and seed")
+    parser.add_argument("--threads", type=int, default=1, help="1 is fastest on a shared, loaded machine")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    train()
+
+
+if __name__ == "__main__":
+    main()
+
+
+# ------------------------------------------------------------------------------------------- exercises
+EXERCISE_1 = {"tf": 3, "doc_len": 20, "p_c": 0.001, "mu": 25.0}
+
+
+def exercise_answers() -> dict:
+    """Reference answers of the notebook's exercises (the tests check that they print 'correct')."""
+    e = EXERCISE_1
+
+    def rop_from_scratch(scores):
+        p = torch.softmax(scores, dim=1)
+        return torch.clamp(1.0 - (p[:, 0] - p[:, 1]), min=0.0).mean()
+
+    return {
+        "ex1": (e["tf"] + e["mu"] * e["p_c"]) / (e["doc_len"] + e["mu"]),  # Eq. 1 by hand
+        "ex2": 1.0,  # equal scores: p+ = p- = 1/2, loss = 1 - 0
+        "ex3": 3.0 / (1.0 - math.exp(-3.0)),  # E[l | l > 0] for Poisson(3)
+        "ex4": rop_from_scratch,
+    }

