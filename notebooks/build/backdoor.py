@@ -69,6 +69,7 @@ from paperlab.worlds import digits as W
 
 warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
 nb.setup(seed=0)
+torch.set_num_threads(1)  # the models are tiny: one thread beats two (no thread hand-offs), most of all on a busy CPU
 T0 = time.time()
 """)
 md("""
@@ -265,6 +266,17 @@ the card well enough to re-implement faithfully in this session, so it is left o
 peers (NC, NAD, ANP, I-BAU, ... not verified) are out of scope.
 """)
 code("nb.show_source(B.naive_clip)")
+md("""
+**Where the card and the official code differ (the code wins here).** (1) The card lists momentum 0.2
+for the surrogate search; `mmac.py` creates a fresh `SGD(momentum=0.2)` inside the step loop, so the
+momentum never acts: we take plain gradient steps. (2) The objective's margin term is a *sum* over the
+surrogate batch and the MSE a *mean* over images and logits, which fixes the scale of $c$. (3) `mmdf.py`
+uses the MMAC-repaired network as $\\bar f$ and fits its threshold on the first 50 test images per class
+without filtering them for correctness; we reuse MMAC's clean set, already filtered to correctly
+classified images. (4) The official attack is a random-colour 3x3 patch at a random location with 500
+poisons per class for X2X on 32x32 images; ours is a fixed 2x2 white corner patch at a 10% rate on 8x8
+digits.
+""")
 
 md("""
 ## Experiment
