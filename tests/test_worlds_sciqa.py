@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from paperlab.core.paths import data_dir
 from paperlab.worlds import sciqa as W
 

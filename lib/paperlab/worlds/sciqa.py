@@ -70,6 +70,7 @@ OBJECTS = {  # object -> material
     "stopper": "cork", "coaster": "cork",
 }
 
+LABELS = ("(A)", "(B)", "(C)", "(D)", "(E)")  # option labels, as in ARC
 QUESTION_TEMPLATES = ("which of these objects {p} ?", "which one of these {p} ?")
 
 
@@ -85,8 +86,8 @@ class KnowledgeBase:
         """Rule: an object has a property iff its material does."""
         return prop in self.materials[self.objects[obj]]
 
-    def material_fact(self, obj: str) -> str:
-        return f"the {obj} is made of {self.objects[obj]} ."
+    def material_fact(self, obj: str, label: str = "") -> str:
+        return f"{label + ' ' if label else ''}{obj} is made of {self.objects[obj]} ."
 
     def property_fact(self, material: str, prop: str) -> str:
         return f"{material} {self.properties[prop]} ."
@@ -134,14 +135,15 @@ def teacher_rationale(kb: KnowledgeBase, options: list, prop: str, answer: int,
     distractor's material (an LLM teacher's typical hallucinations).
     """
     mats = [kb.objects[o] for o in options]
-    gold_sents = [kb.material_fact(o) for o in options] + [kb.property_fact(mats[answer], prop)]
+    gold_sents = [kb.material_fact(o, LABELS[i]) for i, o in enumerate(options)]
+    gold_sents += [kb.property_fact(mats[answer], prop)]
     gold = " ".join(gold_sents)
     if rng is None or noise <= 0 or rng.random() >= noise:
         return gold, gold, False
     sents = list(gold_sents)
     wrong = int(rng.choice([i for i in range(len(options)) if i != answer]))
     if rng.random() < 0.5:  # wrong material for the answer object
-        sents[answer] = f"the {options[answer]} is made of {mats[wrong]} ."
+        sents[answer] = f"{LABELS[answer]} {options[answer]} is made of {mats[wrong]} ."
     else:  # property credited to a distractor's material
         sents[-1] = kb.property_fact(mats[wrong], prop)
     return " ".join(sents), gold, True
@@ -210,10 +212,22 @@ def option_pairs(questions: list) -> set:
     return {(o, q.prop) for q in questions for o in q.options}
 
 
+def facts(rationale: str) -> set:
+    """The facts (sentences, option labels removed) a rationale states."""
+    out = set()
+    for s in rationale.split(" ."):
+        s = s.strip()
+        if s[:1] == "(" and ") " in s:
+            s = s.split(") ", 1)[1]
+        if s:
+            out.add(s)
+    return out
+
+
 def facts_covered(kb: KnowledgeBase, train: list, test: list) -> bool:
     """True when every gold fact of every test rationale appears in some training rationale."""
-    seen = {s.strip() + " ." for q in train for s in q.gold_rationale.split(" .") if s.strip()}
-    need = {s.strip() + " ." for q in test for s in q.gold_rationale.split(" .") if s.strip()}
+    seen = set().union(*(facts(q.gold_rationale) for q in train))
+    need = set().union(*(facts(q.gold_rationale) for q in test))
     return need <= seen
 
 
@@ -222,7 +236,7 @@ def world_texts(kb: KnowledgeBase) -> list:
     texts = [t.format(p=p) for t in QUESTION_TEMPLATES for p in kb.properties.values()]
     texts += [kb.material_fact(o) for o in kb.objects]
     texts += [kb.property_fact(m, p) for m in kb.materials for p in kb.properties]
-    texts += list(kb.objects)
+    texts += list(kb.objects) + list(LABELS)
     return texts
 
 

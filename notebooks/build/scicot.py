@@ -1,0 +1,486 @@
+"""Build notebooks/10_scicot.ipynb (run: .venv/bin/python notebooks/build/scicot.py)."""
+
+from pathlib import Path
+
+import nbformat as nbf
+
+from paperlab.core import nb as pnb
+
+NB = "10_scicot.ipynb"
+cells = []
+
+
+def md(s):
+    cells.append(nbf.v4.new_markdown_cell(s.strip()))
+
+
+def code(s, tags=None):
+    c = nbf.v4.new_code_cell(s.strip())
+    if tags:
+        c.metadata["tags"] = tags
+    cells.append(c)
+
+
+md(f"""
+# Sci-CoT — distilling chain-of-thought into a small model, in two stages
+
+{pnb.colab_badge(NB)}
+
+**Paper.** Yuhan Ma, Haiqi Jiang, Chenyou Fan, *Sci-CoT: Leveraging Large Language Models for Enhanced
+Knowledge Distillation in Small Models for Scientific QA*, arXiv 2023
+([arXiv:2308.04679](https://arxiv.org/abs/2308.04679)) · official code: none found.
+
+**What you will learn.** Why chain-of-thought (CoT) reasoning needs a large model, how distillation hands
+a teacher's rationales to a small one, and why Sci-CoT splits the student in two: a *rationale
+generator* and a separate *answer model* that reads the rationale. You will train tiny T5 students
+from scratch, score multiple-choice answers by likelihood, and test whether the answer model really
+uses the rationale.
+
+**What the paper claims.** Separating rationale generation from answer inference uses rationales
+better, so a small distilled model answers science questions well — an 80M-parameter student beats
+BLOOM-176B few-shot on ARC-Easy.
+
+**Runs in:** smoke ~60 s · cpu ~4 min (evaluates committed checkpoints; retraining them all,
+`python -m paperlab.scicot train`, took ~25 min on 2 shared cores) · gpu: same as cpu (the ARC-Easy /
+flan-t5 run is not implemented here, see Results).
+""")
+
+md("## Setup\n\nOn Colab the next cell clones and installs the course; anywhere else it does nothing.")
+code(pnb.colab_install_source())
+code("""
+import time
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+import paperlab
+from paperlab import scicot as S
+from paperlab.core import checks, claims, nb
+from paperlab.worlds import sciqa as W
+
+nb.setup(seed=0)
+warnings.filterwarnings("ignore", message=".*generation flags.*")
+""")
+md("The **parameters** cell is the only cell that reads the profile (smoke for CI, cpu for a laptop, gpu for Colab).")
+code("""
+P = paperlab.profile()
+cfg = P.pick(
+    smoke=dict(seeds=[0], n_test=60, live_n_train=150, live_epochs=2),
+    cpu=dict(seeds=[0, 1, 2], n_test=300, live_n_train=600, live_epochs=8),
+    gpu=dict(seeds=[0, 1, 2], n_test=300, live_n_train=800, live_epochs=12),
+)
+cfg
+""", tags=["parameters"])
+
+md(r"""
+## The paper in one page
+
+**The problem.** Chain-of-thought prompting — asking a model to write its reasoning before the answer —
+helps only very large language models (the abstract puts the threshold at about 10B parameters).
+A small model asked to "think step by step" writes nonsense and then answers from it.
+
+**The idea: distil the reasoning.** Let a large *teacher* write rationales for the training questions,
+then fine-tune a small *student* on them. Sci-CoT's point is *how* the student uses them: instead of one
+model that writes "rationale, then answer" in a single output, it trains **two stages**:
+
+1. a rationale generator $g_\phi$ that maps question $q$ and options $o$ to a rationale $r$;
+2. an answer model $h_\psi$ that reads $q$, $o$ **and** a rationale and picks the answer $a$.
+""")
+md(r"""
+**Training** (teacher rationale $r^T$, token $t$, parameters $\phi$ of stage 1 and $\psi$ of stage 2):
+
+$$\mathcal L_1(\phi) = -\sum_t \log p_\phi\big(r^T_t \mid r^T_{<t},\, q,\, o\big), \qquad
+\mathcal L_2(\psi) = -\log p_\psi\big(a \mid q,\, o,\, r\big),$$
+
+with $r = r^T$ (teacher), or the generator's own $\hat r$, or a mix of both.
+
+**Inference.** Decode $\hat r = \mathrm{greedy}(g_\phi(q, o))$, then choose among the $K$ options
+
+$$\hat a = \arg\max_{k \in \{1..K\}} \; \frac{1}{|o_k|+1}\sum_{t} \log p_\psi\big(o_{k,t} \mid o_{k,<t},\, q,\, o,\, \hat r\big),$$
+
+the mean log-likelihood of option $o_k$'s tokens (and the end token): *constrained scoring*, never a
+free-text match.
+""")
+md("""
+**What is the paper's and what is ours.** No official code exists and only the abstract was readable
+here (searched: arXiv listing and paper-summary pages). **From the paper (abstract):** the two-stage
+split of rationale generation and answer inference; distillation of an LLM's CoT rationales; the
+science-QA setting; an 80M student beating BLOOM-176B few-shot on ARC-Easy. **Reconstructed by us:**
+the input formats, the losses above (standard seq2seq cross-entropy), greedy decoding, option scoring,
+training stage 2 on generated or mixed rationales, the baselines, all hyper-parameters, the toy world
+and the student size. The paper's numbers (accuracies, the BLOOM figure) are **not verified** and not
+printed here.
+""")
+
+md("""
+## Data
+
+The paper fine-tunes on science multiple-choice questions (ARC-Easy) with rationales from an LLM. We
+replace both with a **templated science world**: 40 objects, 11 materials, 8 properties. Every question
+needs two facts chained — *object → material* and *material → property* — so it is the smallest world
+where reasoning in steps can matter.
+""")
+code("""
+kb, held, tok = S.world()
+train_demo = W.make_questions(kb, held, "train", 3, seed=0, noise=0.0)
+q = train_demo[0]
+print(q.stem, "|", q.options, "| answer:", q.answer_text)
+print("teacher rationale:", q.rationale)  # NBVAL_CHECK_OUTPUT
+""")
+md("""
+The **teacher** (a rule-based stand-in for the LLM) names the material of every option, then which of
+those materials has the asked property. It stops there: matching the material back to the option is
+left to the student. Like an LLM, it is sometimes wrong: with probability `noise` (10% by default) it
+corrupts one fact. Here is a corrupted rationale next to the clean one:
+""")
+code("""
+noisy = next(x for x in W.make_questions(kb, held, "train", 50, seed=1, noise=0.3) if x.noisy)
+print("teacher (noisy):", noisy.rationale)
+print("gold           :", noisy.gold_rationale)  # NBVAL_CHECK_OUTPUT
+""")
+md("""
+**The compositional split.** We hold out (object, property) pairs. No training question mentions a
+held-out pair, not even as a wrong option; every option of every test question is a held-out pair. A
+test question therefore asks a combination never asked in training — but every single *fact* it needs
+appears in some training rationale. This is where rationales can help: a model that only memorised
+"which object answers which question" cannot answer, a model that learned the facts and chains them can.
+
+In the picture, look for the held-out cells (orange and red) scattered over every property column, each
+column keeping a few training objects for every material.
+""")
+code("""
+objs, props = sorted(kb.objects, key=lambda o: (kb.objects[o], o)), list(kb.properties)
+grid = np.array([[2 * ((o, p) in held) + kb.has(o, p) for o in objs] for p in props])
+cmap = plt.matplotlib.colors.ListedColormap(["#f2f2f2", "#4c72b0", "#f4c28f", "#c44e52"])
+fig, ax = plt.subplots(figsize=(9, 3.5), dpi=80)
+ax.imshow(grid, cmap=cmap, vmin=-0.5, vmax=3.5, aspect="auto")
+ax.set_yticks(range(len(props)), [kb.properties[p] for p in props], fontsize=7)
+ax.set_xticks(range(len(objs)), objs, rotation=90, fontsize=6)
+ax.set_xlabel("object (grouped by material)"), ax.set_ylabel("property")
+ax.set_title("Compositional split: grey/blue = may appear in training (blue: has it); orange/red = test only")
+plt.show()
+""")
+code("""
+train_q = W.make_questions(kb, held, "train", 1000, seed=0, noise=0.1)
+test_q = W.make_questions(kb, held, "test", cfg["n_test"], seed=1000)
+print("leaked (option, property) pairs:", len(W.option_pairs(train_q) & W.option_pairs(test_q)))
+print("every test fact appears in a training rationale:", W.facts_covered(kb, train_q, test_q))  # NBVAL_CHECK_OUTPUT
+""")
+
+md("""
+## Method
+
+**The student** is transformers' own `T5ForConditionalGeneration` — the architecture of flan-t5-small,
+the paper's likely 80M student — built from a tiny `T5Config` and trained from scratch. Its tokenizer is
+a word-level `tokenizers` model trained on the world's sentences, wrapped in `PreTrainedTokenizerFast`
+so T5 can use it.
+""")
+code("""
+nb.show_source(S.make_student)
+student = S.make_student(tok)
+print(f"vocabulary {len(tok)} words, {sum(p.numel() for p in student.parameters()) / 1e3:.0f}k parameters")
+""")
+md("""
+**Constrained scoring.** A multiple-choice answer is chosen by scoring each option's text as the
+decoder output and taking the best. We use the **mean** log-likelihood over the option's tokens plus the
+end token: the sum would favour short options (every extra token adds a negative term), and our world has
+two-word objects ("paper clip", "soda can"), as ARC has options of very different lengths. The end token
+is included so that an option that is a prefix of another ("can" / "soda can") is not rewarded for
+stopping early. Exercise 2 shows a case where sum and mean disagree.
+""")
+code("nb.show_source(S.option_scores)")
+md("""
+The same score from scratch, one option at a time: the model's `loss` is the mean cross-entropy over the
+target tokens, i.e. minus the mean log-likelihood. The library's batched version must agree:
+""")
+code("""
+def scratch_option_score(model, source, option):
+    x = tok([source], return_tensors="pt")
+    y = tok([option], return_tensors="pt")["input_ids"]  # option tokens + </s>
+    with torch.no_grad():
+        return -model(**x, labels=y).loss  # mean log p over the option's tokens
+
+
+qx = test_q[0]
+ours = torch.stack([scratch_option_score(student, S.qa_input(qx), o) for o in qx.options])
+lib = S.option_scores(student, tok, [S.qa_input(qx)], [qx.options], reduction="mean")[0]
+torch.testing.assert_close(ours, lib, atol=1e-4, rtol=1e-4)
+print("scratch scoring == library scoring")  # NBVAL_CHECK_OUTPUT
+""")
+md("""
+**The two stages as data flow.** At training time stage 1 learns to write the teacher's rationale and
+stage 2 learns to answer from a rationale. At test time the teacher is gone: stage 2 reads what stage 1
+wrote. Stage 2 never sees a teacher rationale of a test question (a unit test checks it).
+""")
+code("""
+S.plot_pipeline()
+plt.show()
+nb.show_source(S.predict_two_stage)
+""")
+md("""
+**The baselines**, all the same T5 size and the same training questions:
+
+| method | training input → target | test |
+|---|---|---|
+| answer-only | `q, o` → `a` | score options |
+| single-stage CoT | `q, o` → `r^T answer : a` | decode `r̂`, score options after `r̂ answer :` |
+| multi-task | `explain : q, o` → `r^T` and `predict : q, o` → `a` | score options, no rationale |
+| **two-stage (Sci-CoT)** | stage 1 `explain : q, o` → `r^T`; stage 2 `q, o, r` → `a` | `r̂` from stage 1, score options |
+| oracle | as two-stage | stage 2 reads the clean teacher rationale |
+""")
+code("nb.show_source(S.fit_stage2)\nnb.show_source(S.train_seq2seq)")
+
+md("""
+## Experiment
+
+**One short live run.** To see the method learn, we train a fresh stage-2 answer model on teacher
+rationales for a few epochs and watch its loss fall. Then we test it with the *clean* teacher rationales
+of test questions (the oracle setting), where matching the material back to the option is all that is
+left to do.
+""")
+code("""
+live_train = train_q[: cfg["live_n_train"]]
+t0 = time.time()
+live = S.make_student(tok, seed=0)
+hist = S.train_seq2seq(live, tok, [S.answer_input(x, x.rationale) for x in live_train],
+                       [x.answer_text for x in live_train], epochs=cfg["live_epochs"], max_len=80, desc="stage 2 (live)")
+live_acc = S.accuracy(S.predict_two_stage(None, live, tok, test_q, [x.gold_rationale for x in test_q])[0], test_q)
+print(f"live stage 2: {hist.steps} steps in {time.time() - t0:.0f} s, oracle-rationale test accuracy {live_acc:.2f}")
+assert hist.train_loss[-1] < hist.train_loss[0]
+""")
+md("Look for: the loss falling by an order of magnitude as stage 2 learns to read the rationale.")
+code("""
+fig, ax = plt.subplots(figsize=(6, 3.5), dpi=80)
+ax.plot(hist.train_loss)
+ax.set_yscale("log")
+ax.set_xlabel("training step (batch of 32 questions)"), ax.set_ylabel("cross-entropy (nats / token, log scale)")
+ax.set_title("Live run: stage-2 answer model on teacher rationales")
+plt.show()
+""")
+md("""
+**The full comparison** trains every method for 3 seeds (1000 training questions, 10% noisy teacher
+rationales, 12 epochs each) — about 25 minutes on two shared cores, so the notebook loads the committed
+checkpoints (`data/scicot/`, registered with their sha256, seeds and wall time; `PAPERLAB_RETRAIN=1`
+retrains them) and evaluates them on **freshly generated** test questions. Each seed changes the training
+questions and the initialisation; the world and its split stay fixed.
+""")
+code("""
+results = {}
+for seed in cfg["seeds"]:
+    ckpt = S.load_or_train_variants(seed, progress=False)
+    tok_s, models = S.load_students(ckpt)
+    test_s = W.make_questions(kb, held, "test", cfg["n_test"], seed=1000 + seed)
+    results[seed] = S.evaluate_all(tok_s, models, test_s, seed=seed)
+    print(f"seed {seed}: checkpoint trained in {ckpt['wall_s'] / 60:.1f} min; "
+          + ", ".join(f"{k} {v:.2f}" for k, v in results[seed].items() if k != "generated"))
+per = {k: [results[s][k] for s in cfg["seeds"]] for k in results[cfg["seeds"][0]] if k != "generated"}
+""")
+
+md("""
+## Results vs the paper
+
+The abstract reports no number we could read for any of these methods, so the paper column says what
+the paper claims, not a value. Accuracy is on the compositional test split (chance = 0.25).
+""")
+code("""
+rows = [
+    ("answer-only", "baseline"), ("single-stage", "below two-stage"), ("multi-task", "—"),
+    ("two-stage", "best student (the claim)"), ("oracle", "—"), ("shuffled", "—"),
+]
+nb.results_table([{"method": m, "paper (abstract)": p, "ours: accuracy": nb.mean_std(per[m])} for m, p in rows])
+""")
+md("Look for: where the two-stage bar sits relative to answer-only (near chance) and to the oracle (its ceiling).")
+code("""
+names = ["answer-only", "multi-task", "single-stage", "two-stage", "oracle"]
+fig, ax = plt.subplots(figsize=(6, 3.5), dpi=80)
+ax.bar(names, [np.mean(per[n]) for n in names], yerr=[np.std(per[n]) for n in names], color="#4c72b0")
+ax.axhline(0.25, ls="--", c="grey", label="chance (4 options)")
+ax.set_ylabel("test accuracy (fraction)"), ax.set_ylim(0, 1), ax.legend()
+ax.set_title(f"Compositional test split, mean ± std over {len(cfg['seeds'])} seed(s)")
+plt.show()
+""")
+md("""
+**Claim 1 (the paper's core claim).** Two-stage beats single-stage CoT distillation and answer-only
+training. Rule (set before measuring, from the card): two-stage is ahead of single-stage by more than 5
+points *and* ahead of answer-only by more than 10 points on every seed.
+""")
+code("""
+v1 = claims.rule_all(claims.rule_better(per["two-stage"], per["single-stage"], min_gap=0.05),
+                     claims.rule_better(per["two-stage"], per["answer-only"], min_gap=0.10))
+claims.record(
+    "scicot", "Two-stage CoT distillation beats single-stage CoT distillation and answer-only training",
+    paper_value="claimed in the abstract (no per-method number readable)", metric="compositional test accuracy",
+    per_seed=per["two-stage"], seeds=cfg["seeds"], verdict=v1[0], rule=v1[1],
+    why=(f"single-stage {nb.mean_std(per['single-stage'])}, answer-only {nb.mean_std(per['answer-only'])}, "
+         f"two-stage {nb.mean_std(per['two-stage'])}; tiny T5 from scratch on a toy world, not flan-t5 on ARC"),
+)
+""")
+md("""
+**Claim 2.** The answer model really uses the rationale: given another question's rationale (shuffled)
+it falls to the answer-only level (within 10 points on every seed), and given the clean rationale (oracle)
+it is far above that (by more than 30 points on every seed).
+""")
+code("""
+gap = np.array(per["shuffled"]) - np.array(per["answer-only"])
+v2 = claims.rule_all(claims.rule_threshold(gap, -0.10, 0.10),
+                     claims.rule_better(per["oracle"], per["shuffled"], min_gap=0.30))
+claims.record(
+    "scicot", "The answer model uses the rationale: shuffled rationales drop it to answer-only, gold ones lift it",
+    paper_value="not in the abstract (our test of the mechanism)", metric="shuffled minus answer-only accuracy",
+    per_seed=gap, seeds=cfg["seeds"], verdict=v2[0], rule=v2[1],
+    why=f"shuffled {nb.mean_std(per['shuffled'])}, answer-only {nb.mean_std(per['answer-only'])}, oracle {nb.mean_std(per['oracle'])}",
+)
+""")
+md("""
+**Claim 3 (the headline).** An 80M student distilled with Sci-CoT beats BLOOM-176B prompted few-shot on
+ARC-Easy. Testing it needs flan-t5-small, ARC-Easy, teacher rationales from a real LLM and a large
+few-shot baseline — downloads and GPU hours this notebook does not have. The verdict is computed from
+what was run: nothing, so "not run".
+""")
+code("""
+headline_runs = []  # accuracies of a distilled flan-t5-small on ARC-Easy: none run in this notebook
+v3 = ("not run", "needs flan-t5-small + ARC-Easy + LLM teacher rationales; verdict 'not run' when no run exists") \\
+    if not headline_runs else claims.rule_threshold(headline_runs, low=0.0)
+claims.record(
+    "scicot", "An 80M Sci-CoT student beats BLOOM-176B few-shot on ARC-Easy",
+    paper_value="claimed in the abstract (numbers not verified)", metric="ARC-Easy accuracy",
+    per_seed=headline_runs, seeds=[], verdict=v3[0], rule=v3[1],
+    why="Needs real checkpoints (flan-t5-small), ARC-Easy and an LLM teacher; the cpu profile is offline. "
+        "The ARC jsonl loader (paperlab.worlds.sciqa.load_arc_jsonl) is tested on a sample file.",
+)
+""")
+md("**Rationales, teacher vs generated.** Three test questions with the teacher's clean rationale and what stage 1 wrote (seed 0):")
+code("""
+test0 = W.make_questions(kb, held, "test", cfg["n_test"], seed=1000 + cfg["seeds"][0])
+for x, g in list(zip(test0, results[cfg["seeds"][0]]["generated"]))[:3]:
+    print(f"Q: {x.stem} {x.options} -> {x.answer_text}\\n  teacher  : {x.gold_rationale}\\n  stage 1  : {g}\\n")
+""")
+md("**Rationale quality**: the share of the teacher's facts that a model's generated rationale states verbatim (fact recall).")
+code("""
+nb.results_table([{"generator": k.replace("recall ", ""), "fact recall": nb.mean_std(per[k])}
+                  for k in per if k.startswith("recall")])
+""")
+md("""
+**What held and what did not.** Read the table above against the rules: the verdicts printed by
+`claims.record` are computed, not typed. In this world answer-only training stays near chance on the
+compositional split — it memorised which object answers which question and has nothing to chain — while
+every rationale-based student can in principle chain facts it saw. The two-stage student is limited by
+its stage 1: its accuracy is bounded by the oracle, and every fact stage 1 gets wrong costs an answer.
+Single-stage CoT reads the same rationale but answers in the same decoder that wrote it; whether that is
+worse than a separate answer model is exactly the paper's claim, and the numbers above say how it came
+out here. Keep the scale in mind: ~0.4M-parameter students trained from scratch on a toy world,
+not flan-t5-small fine-tuned on ARC-Easy with LLM rationales.
+""")
+
+md("""
+## Ablation
+
+**Rationale noise** (seed 0): the teacher corrupts 0%, 10% or 30% of its rationales. Look for how fast
+each method degrades as the teacher gets less reliable.
+""")
+code("""
+noise_res = {}
+for noise in (0.0, 0.1, 0.3):
+    tok_n, models_n = S.load_students(S.load_or_train_variants(
+        0, noise=noise, variants=("single_stage", "stage1", "stage2_teacher"), progress=False))
+    models_n = {k: models_n[k] for k in ("single_stage", "stage1", "stage2_teacher")}
+    noise_res[noise] = S.evaluate_all(tok_n, models_n, test0, seed=0)
+fig, ax = plt.subplots(figsize=(6, 3.5), dpi=80)
+for m in ("single-stage", "two-stage", "oracle"):
+    ax.plot([100 * n for n in noise_res], [noise_res[n][m] for n in noise_res], "o-", label=m)
+ax.set_xlabel("noisy teacher rationales (% of training questions)"), ax.set_ylabel("test accuracy (fraction)")
+ax.set_ylim(0, 1), ax.legend(), ax.set_title("Rationale noise ablation (seed 0)")
+plt.show()
+""")
+md("""
+**What stage 2 trains on** (3 seeds): the teacher's rationales (clean except for the teacher's own
+noise), stage 1's generated rationales of the training questions (what it will see at test), or a 50/50
+mix — the card's suggestion for reducing the train/test mismatch.
+""")
+code("""
+nb.results_table([{"stage 2 trained on": n, "test accuracy": nb.mean_std(per[k])} for n, k in
+                  (("teacher", "two-stage"), ("generated", "two-stage (s2 on generated)"), ("mixed", "two-stage (s2 on mixed)"))])
+""")
+
+md("""
+## Exercises
+
+Easiest first; each has a check cell that says *not attempted / close / correct*.
+
+**Exercise 1.** A student that ignores the question and picks an option at random: what accuracy does it
+reach on our 4-option test questions? (Compare with answer-only above.)
+""")
+code("answer_1 = ...  # a fraction between 0 and 1")
+code("checks.check_close('exercise 1', answer_1, 0.25, rtol=0.01, close_rtol=0.3, hint='one correct option out of four')")
+md("""
+**Exercise 2.** Sum versus mean. Option "soda can" has per-token log-probabilities `[-1.0, -0.1, -0.1]`
+(two words and the end token), option "foil" has `[-0.9, -0.1]`. Which option does the **sum** choose, and
+which does the **mean** choose? Answer with a tuple `(sum_choice, mean_choice)`.
+""")
+code("answer_2 = ...  # e.g. ('foil', 'foil')")
+code("""
+checks.check_choice('exercise 2', answer_2, ("foil", "soda can"),
+                    [(a, b) for a in ("foil", "soda can") for b in ("foil", "soda can")],
+                    hint='sum: -1.2 vs -1.0; mean: -0.4 vs -0.5')
+""")
+md("""
+**Exercise 3.** Fact recall by hand. The gold rationale states 5 facts. A generated rationale gets the
+materials of options (A), (B) and (D) right, names the wrong material for (C), and names the right
+material-property fact. What is its fact recall (`S.fact_recall`)?
+""")
+code("answer_3 = ...  # a fraction")
+code("checks.check_close('exercise 3', answer_3, 4 / 5, rtol=0.01, close_rtol=0.2, hint='count matching sentences out of 5')")
+md("""
+**Exercise 4.** Implement the **sum** reduction of option scoring for one question: return a tensor of
+`K` log-likelihoods, one per option, given an encoder `source` string and a list of option strings. Use
+`model(**x, labels=y).loss`, which is the *mean* cross-entropy over the target tokens, and remember the
+end token `</s>` the tokenizer appends. The check compares your function with `S.option_scores(...,
+reduction="sum")` on three test questions.
+""")
+code("""
+def my_option_logp(model, source, options):
+    raise NotImplementedError  # your code: one log-likelihood per option (sum over tokens incl. </s>)
+""")
+code("""
+ex_model = S.make_student(tok, seed=3).eval()
+checks.check_function(
+    'exercise 4', lambda s, opts: my_option_logp(ex_model, s, opts),
+    lambda s, opts: S.option_scores(ex_model, tok, [s], [opts], reduction="sum")[0],
+    [(S.qa_input(x), x.options) for x in test_q[:3]], rtol=1e-4, atol=1e-4,
+    hint='loss * number of target tokens = -sum of log-probabilities')
+""")
+
+md("""
+## Summary and references
+
+- **Claimed (abstract):** separating rationale generation from answer inference makes distilled
+  rationales more useful; an 80M student beats BLOOM-176B few-shot on ARC-Easy.
+- **Measured here:** see the three `claims.record` lines above (verdicts computed by the stated rules);
+  the headline is not run offline.
+- **Simplifications:** a toy science world instead of ARC-Easy; a rule-based teacher with controlled
+  noise instead of an LLM; tiny T5 students trained from scratch instead of flan-t5-small; greedy
+  rationales; no filtering of teacher rationales by answer (our teacher's rationales do not state the
+  answer); the formats, losses and hyper-parameters are our reconstruction.
+
+**References.** Ma, Jiang, Fan, *Sci-CoT*, arXiv:2308.04679 (2023). Wei et al., *Chain-of-Thought
+Prompting Elicits Reasoning in Large Language Models*, NeurIPS 2022. Hsieh et al., *Distilling
+Step-by-Step!*, Findings of ACL 2023 (the multi-task baseline). Clark et al., *Think you have Solved
+Question Answering? Try ARC*, arXiv:1803.05457 (2018). Chung et al., *Scaling Instruction-Finetuned
+Language Models* (flan-t5), arXiv:2210.11416 (2022). Libraries: transformers (T5), tokenizers,
+PyTorch, scikit-learn (accuracy).
+""")
+
+nbook = nbf.v4.new_notebook()
+nbook.cells = cells
+nbook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+nbook.metadata["paperlab"] = {
+    "module": "scicot",
+    "paper": "Ma, Jiang, Fan — Sci-CoT: LLM knowledge distillation for small-model science QA (arXiv 2308.04679)",
+    "url": "https://arxiv.org/abs/2308.04679",
+    "claim": "Two-stage CoT distillation (rationale generator + answer model) beats single-stage and answer-only students.",
+}
+out = Path(__file__).resolve().parents[1] / NB
+nbf.write(nbook, out)
+print("wrote", out)
