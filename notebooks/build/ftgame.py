@@ -45,7 +45,7 @@ and why a numeric brute force is the right referee for every closed form.
 even when one firm's costs are much higher than the other's; with several specialists each domain either
 contributes, free-rides or abstains, and the set of good bargains can become complex.
 
-**Runs in:** smoke ~30 s · cpu ~1.5 min · gpu ~1.5 min (pure CPU algebra; the gpu profile equals cpu).
+**Runs in:** smoke ~30 s · cpu ~1 min · gpu ~1 min of CPU time (pure algebra and small searches; the gpu profile equals cpu). Measured on a 2-core machine shared with many jobs: cpu 45 s CPU time (3 min wall).
 """)
 
 md("""
@@ -76,11 +76,13 @@ one batch of random draws (`numpy.random.default_rng(seed)`).
 code("""
 P = paperlab.profile()
 cfg = P.pick(
-    smoke=dict(seeds=[0], n_draws=4, n_bargain_draws=2, n_multi_draws=3, n_pareto_draws=4, ratio_points=9,
+    smoke=dict(seeds=[0], n_draws=4, n_bargain_draws=1, n_multi_draws=2, n_pareto_draws=3, ratio_points=9, ks=[2, 3],
                delta_grid=401, regime_grid=15, nested_grid=0, widget_deltas=11),
     cpu=dict(seeds=[0, 1, 2], n_draws=20, n_bargain_draws=5, n_multi_draws=10, n_pareto_draws=10, ratio_points=41,
+             ks=["3/2", 2, 3],
              delta_grid=401, regime_grid=31, nested_grid=11, widget_deltas=21),
     gpu=dict(seeds=[0, 1, 2], n_draws=20, n_bargain_draws=5, n_multi_draws=10, n_pareto_draws=10, ratio_points=41,
+             ks=["3/2", 2, 3],
              delta_grid=401, regime_grid=31, nested_grid=11, widget_deltas=21),
 )
 cfg
@@ -276,8 +278,9 @@ The utilitarian share $c_1/(c_0+c_1)$ gives **more** revenue to the firm whose p
 $\\frac{c_0^2+c_0c_1+c_1^2}{(c_0+c_1)^2}$ is $3/4$ at equal costs (a quarter of the surplus is lost to the sequential,
 share-first structure) and tends to 1 when one firm's costs dominate.
 
-Nash and KS have no compact formula in $(c_0,c_1)$ we could find, but for exact rational costs they are exact
-algebraic numbers: Nash is a root of the cubic $\\partial(U_G^*U_D^*)/\\partial\\delta = 0$, KS a root of a quadratic.
+Nash and KS are exact algebraic numbers too: KS is a root of a quadratic (a radical formula in each cost regime,
+too long to be useful), Nash a root of the cubic $\\partial(U_G^*U_D^*)/\\partial\\delta = 0$. We evaluate both exactly at
+given rational costs.
 At $(c_0,c_1) = (1,2)$ the cubic even factors, giving $\\delta_N = (2+\\sqrt{13})/9$.
 """)
 code(f"""
@@ -613,8 +616,8 @@ md("""
 **Regime map for $n=3$.** Three domains; we vary domain 1's revenue rate $\\rho_1$ and entry cost $\\kappa_1$ (others
 fixed, common $\\delta = 0.5$, $b_1 = 0.4$). Look at the left panel for the three regimes of domain 1 — contribute
 (high $\\rho_1$), free-ride ($(1-\\delta)\\rho_1 \\le b_1$ but entry pays), abstain (high $\\kappa_1$) — and at the other
-panels for spill-overs: domain 3 abstains until domain 1 is lucrative enough that G builds a better base model;
-then domain 3 enters and free-rides on it.
+panels for spill-overs: domain 3 (too small to pay for fine-tuning) free-rides exactly when domain 1 is in the
+market — domain 1's revenue makes G build a better base model — and abstains when domain 1 stays out.
 """)
 code("""
 rho1s = np.linspace(0.2, 3, cfg["regime_grid"])
@@ -693,11 +696,10 @@ closed form for each $k$ (steeper costs, $k$ large, make every firm's investment
 Look for how the Pareto set and the solutions move at a fixed cost ratio $c_1/c_0 = 2$.
 """)
 code(f"""
-ks = [sp.Rational(3, 2), 2, 3]
 abl = {{}}
-for k in ks:
+for k in map(sp.nsimplify, cfg["ks"]):
     s = ftgame.solve_spe(*ftgame.power_family(k))
-    print(f"k = {{k}}: α0* = {{s.alpha0}},  α1* = {{s.alpha1}}")  {CHECK}
+    print(f"k = {{k}}: α0* = {{s.alpha0}},  α1* = {{s.alpha1}}")
     abl[k] = s
 """)
 code("""
