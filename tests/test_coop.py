@@ -141,3 +141,26 @@ def test_bench_runs_and_reports_both(micro):
     model, tok = micro
     rows = coop.bench(batch_sizes=(2,), n_classes=(3,), repeats=1, clip_model=model, tokenizer=tok, progress=False)
     assert len(rows) == 1 and rows[0]["looped_s"] > 0 and rows[0]["batched_s"] > 0
+
+
+def test_exercise_checks_accept_the_reference_answers_and_flag_blanks():
+    from paperlab.core import checks
+
+    D = 64
+    assert checks.check_close("exercise 1", 4 * D, 4 * D) == "correct"
+    assert checks.check_close("exercise 1", ..., 4 * D) == "not attempted"
+    h = 2 * 80.47 * 71.69 / (80.47 + 71.69)
+    assert checks.check_close("exercise 2", round(h, 2), 75.83, rtol=1e-3, close_rtol=0.02) == "correct"
+    blank = (..., ...)
+    assert checks.check_equal("exercise 3", None if ... in blank else tuple(blank), (512, 16)) == "not attempted"
+    assert checks.check_equal("exercise 3", (512, 16), (32 * 16, 16)) == "correct"
+    ref = lambda c, p: c.unsqueeze(0) + p.unsqueeze(1)  # noqa: E731
+    inputs = [(torch.randn(4, 8), torch.randn(3, 8)), (torch.randn(2, 5), torch.randn(1, 5))]
+
+    def blank_fn(ctx, pi):
+        raise NotImplementedError
+
+    assert checks.check_function("exercise 4", blank_fn, ref, inputs) == "not attempted"
+    assert checks.check_function("exercise 4", lambda c, p: c[None] + p[:, None], ref, inputs) == "correct"
+    assert checks.check_choice("exercise 5", "a", "a", options=["a", "b", "c"]) == "correct"
+    assert checks.check_choice("exercise 5", ..., "a", options=["a", "b", "c"]) == "not attempted"

@@ -327,4 +327,191 @@ def bench(batch_sizes: Sequence[int] = (8, 32, 128), n_classes: Sequence[int] = 
         t_batch = time_step(model, z, y, batched=True, repeats=repeats)
         rows.append({"device": device, "K": K, "B": B, "looped_s": t_loop, "batched_s": t_batch,
                      "speedup": t_loop / t_batch})
+        if progress:
+            tqdm.write(f"K={K:3d} B={B:4d}  looped {t_loop * 1e3:9.1f} ms  batched {t_batch * 1e3:9.1f} ms  "
+                       f"ratio {t_loop / t_batch:.2f}")
     return rows
+
+
+# ----------------------------------------------------------------------------- the notebook's experiment
+
+METHODS = ("coop", "cocoop")
+CPU_CONFIG = dict(
+    datasets=("shape", "color", "texture", "combo"), styles=("sketch", "noisy", "blurred"), seeds=(0, 1, 2),
+    shots=16, few_shots=(1, 2, 4, 8, 16), n_ctx=4, ctx_init="a photo of a", test_per_class=20,
+    coop=dict(epochs=50, batch_size=32, lr=0.002), cocoop=dict(epochs=10, batch_size=8, lr=0.002),
+)
+
+
+def make_model(method: str, clip_model, tokenizer, classnames, cfg: dict) -> PromptedCLIP:
+    """A fresh CoOp or CoCoOp (``method`` in ``METHODS``) with the config's context settings."""
+    if method == "coop":
+        return CoOp(clip_model, tokenizer, classnames, n_ctx=cfg["n_ctx"], ctx_init=cfg["ctx_init"])
+    if method == "cocoop":
+        return CoCoOp(clip_model, tokenizer, classnames, n_ctx=cfg["n_ctx"], ctx_init=cfg["ctx_init"],
+                      meta_hidden=cfg.get("meta_hidden"))
+    raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+
+
+def train_run(method: str, clip_model, tokenizer, train: Features, cfg: dict, seed: int,
+              progress: bool = False) -> tuple[dict, list[float]]:
+    """Train one learner on ``train`` -> (learned tensors, per-step losses). The seed drives init and order."""
+    from paperlab.core.seeding import seed_everything
+
+    seed_everything(seed)
+    model = make_model(method, clip_model, tokenizer, train.classnames, cfg)
+    hist = train_prompts(model, train, seed=seed, progress=progress, desc=f"{method} seed {seed}", **cfg[method])
+    return model.trainable_state_dict(), hist.train_loss
+
+
+def train_all(clip_model, tokenizer, cfg: dict = CPU_CONFIG, progress: bool = True) -> dict:
+    """Every learned prompt the notebook evaluates: base-to-new (both methods) and CoOp's shots curve.
+
+    Returns ``{"runs": {key: state}, "loss": {key: losses}, "config": cfg}``, keys like
+    ``"combo/coop/k16/seed0"``; trained on base classes of the photo style.
+    """
+    import time
+
+    from tqdm.auto import tqdm
+
+    from paperlab.worlds import shapes
+
+    jobs = [(d, m, k, s) for d in cfg["datasets"] for s in cfg["seeds"] for m in METHODS for k in cfg["few_shots"]
+            if m == "coop" or k == cfg["shots"]]
+    runs, losses, t0 = {}, {}, time.time()
+    for d, m, k, s in tqdm(jobs, desc="train prompts", disable=not progress):
+        train = encode_split(clip_model, shapes.dataset(d).train(k_shot=k, seed=s, subset="base"))
+        key = f"{d}/{m}/k{k}/seed{s}"
+        runs[key], losses[key] = train_run(m, clip_model, tokenizer, train, cfg, seed=s)
+    return {"runs": runs, "loss": losses, "config": _plain(cfg), "wall_s": time.time() - t0}
+
+
+def _plain(cfg: dict) -> dict:
+    """Config with tuples as lists (storable with ``weights_only=True``)."""
+    return {k: (_plain(v) if isinstance(v, dict) else list(v) if isinstance(v, tuple) else v) for k, v in cfg.items()}
+
+
+def load_run(method: str, clip_model, tokenizer, classnames, state: dict, cfg: dict) -> PromptedCLIP:
+    """Rebuild a learner for ``classnames`` (base or new) and load its learned tensors."""
+    model = make_model(method, clip_model, tokenizer, classnames, cfg)
+    model.load_trainable_state_dict(state)
+    return model.eval()
+
+
+def eval_features(clip_model, cfg: dict) -> dict:
+    """Cached test features: ``{(dataset, split): Features}`` for splits base, new (photo) and base in
+    every shifted style (the domain-generalisation targets), ``test_per_class`` images per class."""
+    from paperlab.worlds import shapes
+
+    out = {}
+    for d in cfg["datasets"]:
+        for split, style, subset in [("base", "photo", "base"), ("new", "photo", "new")] + [
+                (st, st, "base") for st in cfg["styles"]]:
+            f = encode_split(clip_model, subsample_split(shapes.dataset(d, style=style).test(subset),
+                                                         cfg["test_per_class"]))
+            out[(d, split)] = f
+    return out
+
+
+def subsample_split(split, per_class: int | None):
+    """The first ``per_class`` images of every class of a ``shapes.Split`` (before encoding: saves time)."""
+    if per_class is None:
+        return split
+    keep = torch.cat([torch.nonzero(split.labels == c).flatten()[:per_class] for c in range(len(split.classnames))])
+    return type(split)(split.images[keep], split.labels[keep], split.classnames, split.scenes.subset(keep.numpy()))
+
+
+def evaluate_all(clip_model, tokenizer, trained: dict, tests: dict, cfg: dict, progress: bool = True) -> list[dict]:
+    """Accuracy rows ``{dataset, seed, method, split, acc}`` for zero-shot, CoOp and CoCoOp (16 shots)
+    on every cached test split; learners trained on base classes are re-pointed to new class names."""
+    from tqdm.auto import tqdm
+
+    from paperlab.worlds import shapes
+
+    rows = []
+    for d in tqdm(cfg["datasets"], desc="evaluate", disable=not progress):
+        template = shapes.dataset(d).templates[:1]  # the hand-written prompt, "a photo of a {}."
+        splits = [s for (dd, s) in tests if dd == d]
+        zs = {s: zero_shot_accuracy(clip_model, tests[(d, s)], template) for s in splits}
+        for seed in cfg["seeds"]:
+            rows += [dict(dataset=d, seed=seed, method="zero-shot", split=s, acc=zs[s]) for s in splits]
+            for m in METHODS:
+                state = trained["runs"][f"{d}/{m}/k{cfg['shots']}/seed{seed}"]
+                model = load_run(m, clip_model, tokenizer, tests[(d, "base")].classnames, state, cfg)
+                rows += [dict(dataset=d, seed=seed, method=m, split=s, acc=accuracy(model, tests[(d, s)]))
+                         for s in splits]
+    return rows
+
+
+def few_shot_rows(clip_model, tokenizer, trained: dict, tests: dict, cfg: dict) -> list[dict]:
+    """CoOp vs linear probe vs zero-shot on base classes (photo) at every k in ``few_shots``."""
+    from paperlab.worlds import shapes
+
+    rows = []
+    for d in cfg["datasets"]:
+        test = tests[(d, "base")]
+        zs = zero_shot_accuracy(clip_model, test, shapes.dataset(d).templates[:1])
+        for seed in cfg["seeds"]:
+            for k in cfg["few_shots"]:
+                train = encode_split(clip_model, shapes.dataset(d).train(k_shot=k, seed=seed, subset="base"))
+                coop_m = load_run("coop", clip_model, tokenizer, test.classnames, trained["runs"][f"{d}/coop/k{k}/seed{seed}"], cfg)
+                rows += [dict(dataset=d, seed=seed, k=k, method="zero-shot", acc=zs),
+                         dict(dataset=d, seed=seed, k=k, method="linear probe", acc=linear_probe_accuracy(train, test)),
+                         dict(dataset=d, seed=seed, k=k, method="coop", acc=accuracy(coop_m, test))]
+    return rows
+
+
+SMOKE_CONFIG = dict(CPU_CONFIG, datasets=("shape", "texture"), styles=("sketch",), seeds=(0,), few_shots=(4, 16),
+                    test_per_class=4, coop=dict(epochs=2, batch_size=32, lr=0.002),
+                    cocoop=dict(epochs=1, batch_size=8, lr=0.002))
+CHECKPOINT = "coop/prompts.pt"  # registry name under data/
+BENCH_FILE = "coop/bench_cpu.json"
+
+
+def _main(argv=None) -> int:
+    """``python -m paperlab.coop bench [--device cuda]`` | ``python -m paperlab.coop train``."""
+    import argparse
+    import json
+
+    from paperlab.core.paths import data_dir
+
+    ap = argparse.ArgumentParser(prog="python -m paperlab.coop")
+    ap.add_argument("command", choices=["bench", "train"])
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(int(__import__("os").environ.get("PAPERLAB_THREADS", "2")))
+    if args.command == "bench":
+        rows = bench(device=args.device, repeats=args.repeats)
+        if args.device == "cpu":
+            from paperlab.core import assets
+
+            (data_dir() / BENCH_FILE).parent.mkdir(parents=True, exist_ok=True)
+            (data_dir() / BENCH_FILE).write_text(json.dumps(rows, indent=1) + "\n")
+            assets.register(BENCH_FILE, command="python -m paperlab.coop bench")
+        return 0
+    from paperlab import clip as pclip
+    from paperlab.core.train import load_or_train
+
+    clip_model, tok = pclip.load_pretrained("micro"), pclip.tokenizer()
+    out = load_or_train(CHECKPOINT, lambda: train_all(clip_model, tok, CPU_CONFIG), retrain=True,
+                        command="python -m paperlab.coop train", seeds=list(CPU_CONFIG["seeds"]))
+    print(f"trained {len(out['runs'])} learned prompts in {out['wall_s']:.0f} s -> data/{CHECKPOINT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
+
+
+def summarize(rows: list[dict]):
+    """Per (method, seed): accuracy (%) averaged over datasets on every split, and H = harmonic mean of
+    the averaged base and new accuracies (how CoCoOp's Table 1 averages its 11 datasets)."""
+    import pandas as pd
+
+    from paperlab.core.metrics import harmonic_mean
+
+    df = pd.DataFrame(rows)
+    wide = df.pivot_table(index=["method", "seed"], columns="split", values="acc", aggfunc="mean") * 100
+    wide["H"] = [harmonic_mean(b, n) for b, n in zip(wide["base"], wide["new"])]
+    return wide.reset_index()
