@@ -343,7 +343,7 @@ for ax, lab in zip(axes, ("attack success rate (fraction)", "clean test accuracy
     ax.set_xticks(np.arange(len(cfg["settings"])) + 0.4 - w / 2, cfg["settings"])
     ax.set(xlabel="attack", ylabel=lab)
 axes[0].set_title("ASR after each defence"); axes[1].set_title("Clean accuracy after each defence")
-axes[1].set_ylim(0.5, 1.0); axes[0].legend(fontsize=7, ncol=2)
+axes[1].set_ylim(0.5, 1.0); axes[1].legend(fontsize=7, ncol=2, loc="lower left")
 fig.tight_layout(); plt.show()
 """)
 md("""
@@ -373,9 +373,10 @@ md("""
 **Claims and verdicts.** Each rule is fixed before looking at the numbers and written next to it:
 the premise holds if the target class reaches the largest margin of all classes on every seed (ratio
 > 1) and the ratio is higher than on a clean model trained with the same seed; mitigation holds if the attack works before (ASR ≥ 0.9), MMAC brings it to ≤ 0.05 and costs at
-most 3 points of clean accuracy; "beats naive clipping" needs a lower ASR by more than 0.05 on every seed
+most 3 points of clean accuracy (judged only where the attack works, ASR ≥ 0.9 before any defence,
+which the cell asserts); "beats naive clipping" needs a lower ASR by more than 0.05 on every seed
 with clean accuracy no more than 2 points below naive clipping's; detection needs AUROC ≥ 0.95 and
-PACC after correction ≥ 0.5 on every seed.
+PACC after correction ≥ 0.5 on every seed; the adaptive-attack claim needs ASR ≤ 0.05 after MMAC.
 """)
 code("""
 seeds = cfg["seeds"]
@@ -394,8 +395,8 @@ for name, claim in [("patch", "MMAC drops ASR from > 0.9 to near zero, ACC withi
                                                                      if "blended" in cfg["settings"] else []):
     if name not in cfg["settings"]:
         continue
-    v, r = claims.rule_all(claims.rule_threshold(per_seed(name, "none", "asr"), low=0.9),
-                           claims.rule_threshold(per_seed(name, "MMAC", "asr"), high=0.05),
+    assert min(per_seed(name, "none", "asr")) >= 0.9, "the attack itself must work before a defence is judged"
+    v, r = claims.rule_all(claims.rule_threshold(per_seed(name, "MMAC", "asr"), high=0.05),
                            claims.rule_threshold(drop(name), high=0.03))
     claims.record("backdoor", claim, paper_value="ASR reduced to low values with small ACC loss (qualitative; table not read)",
                   metric=f"ASR after MMAC ({name})", per_seed=per_seed(name, "MMAC", "asr"), seeds=seeds, verdict=v, rule=r,
@@ -418,7 +419,29 @@ for name in [n for n in ("patch", "x2x") if n in cfg["settings"]]:
                       f"PACC after correction {nb.mean_std(per_seed(name, 'MMDF', 'pacc'))}.")
 """)
 md("""
-RESULTS_PARAGRAPH
+**What held and what did not.** The *premise* held: on every seed the backdoored MLP's target class
+reaches a margin about 1.5 times the best other class (about 50 vs 33 logit units), while on a clean
+MLP class 0 is not special (ratio 0.7-0.9), and triggered images have larger peak activations than
+clean ones (histogram above). But the *mitigation* did not follow at this scale. Against the patch and
+blended all-to-one attacks MMAC left the ASR at 1.00 on every seed and cost 3-7 points of clean
+accuracy; naive clipping and fine-tuning were no better (ASR 0.92-0.99). Against X2X, MMAC did most
+of what the paper reports qualitatively: ASR fell from about 0.90 to about 0.20 (0.11-0.26) with about
+2 points of accuracy lost, clearly ahead of naive clipping (0.87) and fine-tuning (0.60), but not to
+"near zero". MMDF inherits this: its score only moves when the bounds cut the trigger's path, so it
+is blind to the patch and blended triggers (AUROC well below 0.5: the bounds shrink clean margins
+*more* than triggered ones) and detects some X2X inputs (AUROC about 0.76, TPR 0.15 at 2% FPR).
+
+**Why, as far as we can tell.** MMAC assumes the trigger is carried by a few activations far above
+their clean range, so a bound that clean inputs never hit cuts it. In a 64-256-256 MLP on 8x8 digits,
+a 2x2 corner patch lights pixels that are always dark in clean digits; the first layer reads them
+through weights that only the poisoned images ever trained, and the resulting shift is spread over
+many neurons, each still inside its clean range (naive clipping at the clean maxima changes the ASR by
+under 0.01). Bounding every neuron then lowers every class's margin roughly in proportion: MMAC brings
+the surrogate margins down, but class 0 still wins on triggered inputs. The X2X attack has to encode ten
+source-to-target maps with the same patch, which seems to need larger, more specialised activations,
+and there the bounds bite. The paper's setting (ResNet-18, 32x32 images, batch norm, per-channel
+bounds on 17 layers, 50 clean images per class) gives the clipping many more places to act; we did
+not test it here, so this is a statement about our reduced setting, not a refutation of the paper.
 """)
 
 md("""
@@ -480,8 +503,8 @@ for seed in cfg["adaptive_seeds"]:
 nb.results_table(adaptive)
 """)
 code("""
-v, r = claims.rule_all(claims.rule_threshold([a["ASR none"] for a in adaptive], low=0.9),
-                       claims.rule_threshold([a["ASR MMAC"] for a in adaptive], high=0.05))
+print("the adaptive attack installs its backdoor (ASR >= 0.9 on every seed):", min(a["ASR none"] for a in adaptive) >= 0.9)
+v, r = claims.rule_threshold([a["ASR MMAC"] for a in adaptive], high=0.05)
 claims.record("backdoor", "MMAC resists an adaptive attack that keeps activations small",
               paper_value="strong robustness against adaptive attacks (qualitative; attack details not read)",
               metric="ASR after MMAC (activation-penalty attack)", per_seed=[a["ASR MMAC"] for a in adaptive],
@@ -490,7 +513,16 @@ claims.record("backdoor", "MMAC resists an adaptive attack that keeps activation
                   "penalty, not necessarily the paper's adaptive attack.")
 """)
 md("""
-ABLATION_PARAGRAPH
+**Reading the ablation.** The two terms behave as the method predicts: without the margin term the
+bounds only chase the clean outputs (ACC 0.96, ASR unchanged); without the MSE term nothing holds the
+outputs and clean accuracy collapses to chance (0.10). The adaptive $c$ trades accuracy for margin
+(fixed $c$ = 0.002 keeps ACC 0.95 vs 0.89), and a smaller clean set costs accuracy (0.72 with 2 per
+class), but no variant moves the patch ASR off 1.00, nor does the poison rate (2%, 10%, 20%). The
+adaptive attack installs its backdoor just as well (ASR ≥ 0.99) with its activations kept small; MMAC
+then brings the ASR to 0.66-0.99 (mean 0.86), i.e. it does slightly *better* than on the plain patch
+attack, which again says that in this small MLP the activation magnitude is not what carries the
+trigger. The paper reports robustness to its adaptive attack (qualitative; the attack's details were
+not read); our activation-energy penalty may not be that attack.
 """)
 
 md("""
@@ -546,7 +578,13 @@ code("checks.check_choice('exercise 5', answer_5, 'a', ['a', 'b', 'c'])")
 md("""
 ## Summary and references
 
-SUMMARY_PARAGRAPH
+MMAC puts a learnable bound on every ReLU and chooses the bounds to keep the clean outputs while
+limiting every class's reachable margin; MMDF flags inputs whose margin collapses under the bounds.
+On poisoned 8x8 digits with a small MLP we confirmed the premise (the target class reaches an abnormal
+margin) and saw MMAC cut an X2X backdoor's success from 0.90 to 0.20 at a 2-point accuracy cost, beating
+naive clipping and fine-tuning. It did not remove all-to-one patch or blended backdoors (ASR stayed
+1.00), and MMDF did not detect them: in this tiny network the trigger does not travel through
+out-of-range activations, which is the condition the method relies on.
 
 - Paper: H. Wang, Z. Xiang, D. J. Miller, G. Kesidis, *Improved Activation Clipping for Universal
   Backdoor Mitigation and Test-Time Detection*, IEEE MLSP 2024, arXiv:2308.04617.
