@@ -695,11 +695,11 @@ md("""
 closed form for each $k$ (steeper costs, $k$ large, make every firm's investment less sensitive to its share).
 Look for how the Pareto set and the solutions move at a fixed cost ratio $c_1/c_0 = 2$.
 """)
-code(f"""
-abl = {{}}
+code("""
+abl = {}
 for k in map(sp.nsimplify, cfg["ks"]):
     s = ftgame.solve_spe(*ftgame.power_family(k))
-    print(f"k = {{k}}: α0* = {{s.alpha0}},  α1* = {{s.alpha1}}")
+    print(f"k = {k}: α0* = {s.alpha0},  α1* = {s.alpha1}")
     abl[k] = s
 """)
 code("""
