@@ -195,6 +195,8 @@ def test_non_convex_costs_cannot_be_certified():
         solve_spe(A1, C0 * A0**2, -C1 * (A1 - A0) ** 2)  # concave cost: the FOC point is a minimum
     with pytest.raises(NotConcaveError, match="cannot certify"):
         best_response((1 - DELTA) * A1 - C1 * sp.sin(A1 - A0), A1, lower=A0)
+    with pytest.raises(NotImplementedError, match="numerically"):  # concave, but no closed-form root
+        best_response((1 - DELTA) * sp.log(1 + A1) - C1 * (A1 - A0) ** 2 - A1 * sp.exp(A1 - A0), A1, lower=A0)
     with pytest.raises(ValueError, match="exponent"):
         power_family(1)
     with pytest.raises(TypeError, match="sympy"):

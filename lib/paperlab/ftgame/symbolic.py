@@ -89,7 +89,10 @@ def best_response(U, x, lower=0, shares=(DELTA,)) -> Stage:
         if _sign(margin, shares) in ("pos",):
             raise ValueError(f"U = {U} grows without bound in {x}: the cost must be strictly convex")
         return Stage(U, x, lower, foc, second, None, margin, False)
-    roots = [r for r in sp.solve(sp.Eq(foc, 0), x) if r.is_real is not False]
+    try:
+        roots = [r for r in sp.solve(sp.Eq(foc, 0), x) if r.is_real is not False]
+    except NotImplementedError:  # sympy has no algorithm for this equation (e.g. mixed exp / polynomial)
+        roots = []
     roots = [r for r in roots if _sign(r - lower, shares) in ("pos", "nonneg", "zero", None)]
     if len(roots) > 1:
         roots = [r for r in roots if _sign(r - lower, shares) in ("pos", "nonneg", "zero")]
