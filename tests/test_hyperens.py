@@ -183,6 +183,14 @@ def test_cifar10_loader_on_the_tiny_sample():
     assert S["train"][0].shape == (8, 3, 32, 32) and S["test"][1].shape == (4,)
     logits = H.WideResNet(depth=10, width=1)(S["val"][0])
     assert logits.shape == (4, 10)
+    # the gpu profile's code path, on the sample: WRN and MLP pools, and a hyper-batch MLP on flattened images
+    ev = {"val": S["val"], "test": S["test"]}
+    for arch, kw in [("wrn", {"depth": 10, "width": 1}), ("mlp", {"d_in": 3072})]:
+        r = H.hyper_deep_ensemble(arch, H.SearchSpace(), S, ev, K=2, n_pool=2, seed=0, progress=False, epochs=1,
+                                  batch_size=4, model_kw=kw)
+        assert r["pool"].stack("test", r["deep"]).shape == (2, 4, 10)
+    run = H.train_batch_ensemble(S, H.HBConfig(K=2, epochs=1, batch_size=4, tune_every=1), progress=False)
+    assert H.batch_ensemble_probs(run, S["test"][0]).shape == (2, 4, 10)
     with pytest.raises(RuntimeError):
         H.cifar10_splits(root, n_train=8, n_val=4, n_test=4, verify_md5=True)  # md5s of the real files
     with pytest.raises(ValueError, match="asked for"):

@@ -110,7 +110,7 @@ class MLP(nn.Module):
                                  nn.Linear(hidden, n_classes))
 
     def forward(self, x):
-        return self.net(x)
+        return self.net(x.flatten(1))
 
 
 class LeNet(nn.Module):
@@ -431,7 +431,7 @@ class HyperBatchMLP(nn.Module):
 
 def log_uniform_sample(log_lo: torch.Tensor, log_hi: torch.Tensor, n: int) -> torch.Tensor:
     """(K, L) bounds -> (K*n, L) member-major samples exp(lo + (hi - lo) U), reparameterised."""
-    u = torch.rand(log_lo.shape[0], n, log_lo.shape[1])
+    u = torch.rand(log_lo.shape[0], n, log_lo.shape[1], device=log_lo.device)
     return torch.exp(log_lo[:, None] + (log_hi - log_lo)[:, None] * u).reshape(-1, log_lo.shape[1])
 
 
@@ -491,7 +491,7 @@ def _batches_forever(X, y, batch_size, seed):
 
 
 def train_batch_ensemble(data: dict, cfg: HBConfig, seed: int = 0, hyper: bool = True,
-                         progress: bool = True) -> dict:
+                         progress: bool = True, device: str = "cpu") -> dict:
     """Train a BatchEnsemble (``hyper=False``) or a hyper-batch ensemble by alternating optimisation.
 
     Weight step (train split): lam ~ member's logU per row, loss = Gibbs CE (mean member CE)
@@ -501,21 +501,22 @@ def train_batch_ensemble(data: dict, cfg: HBConfig, seed: int = 0, hyper: bool =
     """
     torch.manual_seed(seed)
     (Xtr, ytr), (Xva, yva), K = data["train"], data["val"], cfg.K
-    model = HyperBatchMLP(K, d_in=Xtr.shape[1], hyper=hyper, lam_range=cfg.lam_range)
+    Xtr, Xva = Xtr.flatten(1), Xva.flatten(1)  # images -> vectors: the hyper-batch net is an MLP
+    model = HyperBatchMLP(K, d_in=Xtr.shape[1], hyper=hyper, lam_range=cfg.lam_range).to(device)
     fast = [p for n, p in model.named_parameters() if n.split(".")[-1] in ("r", "s", "u", "v")]
     slow = [p for n, p in model.named_parameters() if n.split(".")[-1] not in ("r", "s", "u", "v")]
     opt = torch.optim.Adam([{"params": slow}, {"params": fast, "lr": cfg.lr * cfg.fast_lr_mult}], lr=cfg.lr)
-    log_lo, log_hi = (nn.Parameter(t) for t in init_bounds(cfg, model.n_lam))
+    log_lo, log_hi = (nn.Parameter(t.to(device)) for t in init_bounds(cfg, model.n_lam))
     clip_bounds(log_lo, log_hi, cfg)
     tuner = torch.optim.Adam([log_lo, log_hi], lr=cfg.lr_tuning)
     val_it, step, trace = _batches_forever(Xva, yva, cfg.batch_size, seed + 10_000), 0, []
     for _ in tqdm(range(cfg.epochs), desc="hyper-batch" if hyper else "batch ens", disable=not progress, leave=False):
         for x, y in Batches(Xtr, ytr, cfg.batch_size, seed + step):
-            n = len(y)
+            x, y, n = x.to(device), y.to(device), len(y)
             if hyper:
                 lam = log_uniform_sample(log_lo.detach(), log_hi.detach(), n)
             else:
-                lam = torch.full((K * n, model.n_lam), cfg.fixed_l2)
+                lam = torch.full((K * n, model.n_lam), cfg.fixed_l2, device=device)
             logits, reg = model(x.repeat(K, 1), lam)
             loss = F.cross_entropy(logits, y.repeat(K)) + reg / len(ytr)  # Gibbs CE + L2 / N_train
             opt.zero_grad(set_to_none=True)
@@ -531,7 +532,7 @@ def train_batch_ensemble(data: dict, cfg: HBConfig, seed: int = 0, hyper: bool =
 
 def tuning_step(model, batch, log_lo, log_hi, tuner, cfg: HBConfig) -> float:
     """One step on the lam distributions: ensemble CE on a val batch - tau * entropy; weights untouched."""
-    x, y = batch
+    x, y = (t.to(log_lo.device) for t in batch)
     lam = log_uniform_sample(log_lo, log_hi, len(y))  # reparameterised: gradients reach the bounds
     logits, _ = model(x.repeat(cfg.K, 1), lam)
     loss = ensemble_ce(logits, y, cfg.K) - cfg.tau * log_uniform_entropy(log_lo, log_hi)
@@ -546,11 +547,15 @@ def tuning_step(model, batch, log_lo, log_hi, tuner, cfg: HBConfig) -> float:
 def batch_ensemble_probs(run: dict, X: torch.Tensor, fixed_l2: float | None = None) -> torch.Tensor:
     """Member probabilities (K, N, C); each hyper member at the mean of its lam distribution."""
     model = run["model"]
-    K, n = model.K, len(X)
-    lam_k = (torch.full((K, model.n_lam), fixed_l2) if not model.hyper and fixed_l2 is not None
+    K, dev = model.K, run["log_lo"].device
+    lam_k = (torch.full((K, model.n_lam), fixed_l2, device=dev) if not model.hyper and fixed_l2 is not None
              else log_uniform_mean(run["log_lo"], run["log_hi"]))
-    logits, _ = model(X.repeat(K, 1), lam_k.repeat_interleave(n, 0))
-    return F.softmax(logits.double(), -1).view(K, n, -1)
+    out = []
+    for i in range(0, len(X), 1024):
+        x = X[i:i + 1024].flatten(1).to(dev)
+        logits, _ = model(x.repeat(K, 1), lam_k.repeat_interleave(len(x), 0))
+        out.append(F.softmax(logits.double(), -1).view(K, len(x), -1).cpu())
+    return torch.cat(out, 1)
 
 
 # ---------------------------------------------------------------------------- gpu profile: CIFAR-10
