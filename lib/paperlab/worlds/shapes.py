@@ -405,6 +405,13 @@ class ShapesDataset:
         idx = np.concatenate([c * n + rng.choice(n, k_shot, replace=False) for c in range(len(pool.classnames))])
         return Split(pool.images[idx], pool.labels[idx], pool.classnames, pool.scenes.subset(idx))
 
+    def sample(self, subset: str = "all", n_per_class: int = 50, seed: int = 0) -> Split:
+        """A fresh labelled sample of ``subset`` (``n_per_class`` per class) drawn with ``seed``: for
+        repeating an evaluation over several test draws (seeds are offset by 100_000, away from the fixed splits)."""
+        if not isinstance(n_per_class, int) or n_per_class < 1:
+            raise ValueError(f"n_per_class must be a positive int, got {n_per_class!r}")
+        return self._make(self.classes(subset), n_per_class, seed=100_000 + seed)
+
     def test(self, subset: str = "all") -> Split:
         """The fixed test split of ``subset`` (``n_test_per_class`` images per class)."""
         return self._pool("test", subset)

@@ -1,0 +1,196 @@
+"""Tests for paperlab.clip: the open_clip config, the checkpoint format and loader, zero-shot and probes."""
+
+import json
+from pathlib import Path
+
+import open_clip
+import pytest
+import torch
+from paperlab import clip
+from paperlab.core import assets
+from paperlab.worlds import shapes as W
+
+NANO = clip.SIZES["nano"]
+
+
+@pytest.fixture(scope="module")
+def nano():
+    torch.manual_seed(0)
+    model, _ = clip.create_model(None, name=NANO)
+    return model.eval()
+
+
+@pytest.fixture()
+def tmp_home(tmp_path, monkeypatch):
+    """A throwaway repository root (pyproject + data/) so registry tests never touch the real one."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")
+    (tmp_path / "data" / "clip").mkdir(parents=True)
+    monkeypatch.setenv("PAPERLAB_HOME", str(tmp_path))
+    return tmp_path
+
+
+def test_configs_are_registered_with_towers_of_different_widths():
+    clip.register()
+    for name in clip.SIZES.values():
+        assert name in open_clip.list_models()
+        cfg = clip.model_config(name)
+        assert cfg["vision_cfg"]["width"] != cfg["text_cfg"]["width"]
+    with pytest.raises(ValueError, match="unknown model config"):
+        clip.model_config("paperlab-giga-clip")
+
+
+def test_checkpoint_loads_through_open_clip_exact_call(nano, tmp_path):
+    path = clip.save_pretrained(nano, tmp_path / "nano.pt", {"model_name": NANO})
+    model, _, preprocess = open_clip.create_model_and_transforms(NANO, pretrained=str(path))
+    keep = clip.world_token_ids(NANO)
+    sd0, sd1 = nano.state_dict(), model.state_dict()
+    for k in sd0:
+        if k != "token_embedding.weight":
+            torch.testing.assert_close(sd0[k], sd1[k])
+    torch.testing.assert_close(sd1["token_embedding.weight"][keep], sd0["token_embedding.weight"][keep])
+    assert float(sd1["token_embedding.weight"].abs().sum(1).gt(0).sum()) == len(keep)  # other rows pruned
+    images = W.pretrain_batch(4, seed=0)[0]
+    torch.testing.assert_close(clip.encode_images(model, images), clip.encode_images(nano, images))
+
+
+def test_openai_format_state_dict_loads_through_the_same_function(nano, tmp_path):
+    """The gpu path loads OpenAI's ViT-B-32 weights with create_model; here a tiny checkpoint in the same
+    layout (a bare state dict with OpenAI's key names, no wrapper) goes through the same code path."""
+    path = tmp_path / "openai_format.pt"
+    torch.save(nano.state_dict(), path)
+    model, _ = clip.create_model(path, name=NANO)
+    torch.testing.assert_close(model.state_dict()["visual.conv1.weight"], nano.state_dict()["visual.conv1.weight"])
+    assert model.paperlab_name == NANO
+
+
+def test_load_pretrained_real_model_calls_create_model_with_openai_weights(monkeypatch):
+    calls = []
+
+    def fake_create(pretrained=None, name=clip.MODEL_NAME, device="cpu"):
+        calls.append((pretrained, name))
+        return torch.nn.Linear(1, 1), None
+
+    monkeypatch.setattr(clip, "create_model", fake_create)
+    clip.load_pretrained("ViT-B-32")
+    assert calls == [("openai", "ViT-B-32-quickgelu")]
+    assert "openai" in open_clip.list_pretrained_tags_by_model("ViT-B-32-quickgelu")
+    with pytest.raises(ValueError, match="which must be"):
+        clip.load_pretrained("ViT-H-14")
+
+
+def test_checkpoint_of_another_config_is_a_clear_error(nano, tmp_path):
+    path = clip.save_pretrained(nano, tmp_path / "nano.pt", {"model_name": NANO})
+    with pytest.raises(ValueError, match="does not fit model config 'paperlab-micro-clip'"):
+        clip.create_model(path, name=clip.MODEL_NAME)
+    with pytest.raises(FileNotFoundError):
+        clip.create_model(tmp_path / "missing.pt", name=NANO)
+
+
+def test_registry_verifies_and_rejects_a_corrupted_checkpoint(nano, tmp_home):
+    target = tmp_home / "data" / clip.CHECKPOINT
+    clip.save_pretrained(nano, target, {"model_name": NANO, "eval": {"x": 1.0}})
+    assets.register(clip.CHECKPOINT, command="test")
+    model = clip.load_pretrained()
+    assert not model.training and model.paperlab_name == NANO
+    assert clip.checkpoint_metadata()["eval"] == {"x": 1.0}
+    with open(target, "r+b") as f:  # flip some bytes
+        f.seek(200)
+        f.write(b"corrupted!")
+    with pytest.raises(assets.AssetError, match="sha256 mismatch"):
+        clip.load_pretrained()
+
+
+def test_normalize_and_encoders(nano):
+    images = W.pretrain_batch(6, seed=1)[0]
+    x = clip.normalize(images, nano)
+    mean = torch.tensor(nano.visual.image_mean).view(1, 3, 1, 1)
+    std = torch.tensor(nano.visual.image_std).view(1, 3, 1, 1)
+    torch.testing.assert_close(x * std + mean, images)
+    feats = clip.encode_images(nano, images)
+    with torch.no_grad():
+        ref = torch.nn.functional.normalize(nano.encode_image(x), dim=-1)
+    torch.testing.assert_close(feats, ref)
+    assert feats.shape == (6, clip.model_config(NANO)["embed_dim"])
+    t = clip.encode_texts(nano, ["a red star", "a blue ring"])
+    torch.testing.assert_close(t.norm(dim=1), torch.ones(2))
+
+
+def test_bad_images_raise(nano):
+    images = W.pretrain_batch(2, seed=1, image_size=64)[0]
+    with pytest.raises(ValueError, match="expects 32x32"):
+        clip.encode_images(nano, images)
+    assert clip.encode_images(nano, images, resize=True).shape[0] == 2
+    with pytest.raises(ValueError, match=r"raw pixels in \[0, 1\]"):
+        clip.encode_images(nano, clip.normalize(images[:, :, :32, :32], nano))
+    with pytest.raises(ValueError, match=r"\(N, 3, H, W\)"):
+        clip.encode_images(nano, torch.rand(2, 1, 32, 32))
+    with pytest.raises(ValueError, match=r"\(N, 3, H, W\)"):
+        clip.normalize(torch.rand(3, 32, 32), nano)
+    with pytest.raises(TypeError, match="list of strings"):
+        clip.encode_texts(nano, "a red star")
+
+
+def test_zero_shot_weights_and_logits(nano):
+    w = clip.zero_shot_weights(nano, ["red star", "blue ring", "green cross"], ["a photo of a {}.", "a {}."])
+    assert w.shape == (3, clip.model_config(NANO)["embed_dim"])
+    torch.testing.assert_close(w.norm(dim=1), torch.ones(3))
+    with pytest.raises(ValueError, match="slot"):
+        clip.zero_shot_weights(nano, ["red star"], ["a photo"])
+    images = W.pretrain_batch(5, seed=2)[0]
+    protos = clip.encode_images(nano, images)  # each image is closest to its own embedding
+    logits = clip.zero_shot_logits(nano, images, protos)
+    assert logits.shape == (5, 5) and torch.equal(logits.argmax(1), torch.arange(5))
+    with pytest.raises(ValueError, match="weights must be"):
+        clip.zero_shot_logits(nano, images, protos[:, :3])
+
+
+def test_evaluate_zero_shot_and_linear_probe(nano):
+    ds = W.ShapesDataset("color", n_train_per_class=8, n_test_per_class=6)
+    test = ds.test("base")
+    acc = clip.evaluate_zero_shot(nano, test, ds.templates)
+    assert 0.0 <= acc <= 1.0
+    probe = clip.linear_probe(nano, ds.train(subset="base"), test)
+    assert probe > 0.4  # colours are linearly readable even from a random ViT (chance is 0.25)
+    with pytest.raises(ValueError, match="same classnames"):
+        clip.linear_probe(nano, ds.train(subset="new"), test)
+
+
+def test_pretrain_smoke_run():
+    model, hist = clip.pretrain(size="nano", steps=3, batch_size=8, seed=0, progress=False, log_every=1)
+    assert not model.training and len(hist["loss"]) == 3 and all(torch.isfinite(torch.tensor(hist["loss"])))
+    with pytest.raises(ValueError, match="size must be"):
+        clip.pretrain(size="huge", steps=1)
+    with pytest.raises(ValueError, match="steps"):
+        clip.pretrain(size="nano", steps=0)
+
+
+def test_requirements_rule():
+    ev = {}
+    for n, k in (("shape", 8), ("color", 8), ("texture", 4), ("combo", 64)):
+        ev.update({f"chance_{n}": 1 / k, f"zero_shot_{n}": 0.7, f"probe_{n}": 0.9})
+        ev.update({f"zero_shot_{n}_{s}": 0.5 for s in W.STYLES[1:]})
+    ev["zero_shot_combo_held_out"] = 0.5
+    assert all(clip.requirements(ev).values())
+    ev["zero_shot_texture"] = 0.6  # below 3 x 1/4
+    assert not clip.requirements(ev)["zero-shot >= 3x chance on every dataset"]
+
+
+def test_cli_rejects_bad_arguments():
+    with pytest.raises(SystemExit):
+        clip.main(["pretrain", "--size", "giga"])
+    with pytest.raises(SystemExit):
+        clip.main(["finetune"])
+
+
+def test_committed_checkpoint_if_registered():
+    reg = assets.load_registry()
+    if clip.CHECKPOINT not in reg:
+        pytest.skip("no committed micro-CLIP checkpoint yet")
+    model = clip.load_pretrained()
+    ev = reg[clip.CHECKPOINT]["eval"]
+    ds = W.ShapesDataset("color", n_test_per_class=20)
+    acc = clip.evaluate_zero_shot(model, ds.test("all"), ds.templates)
+    assert acc >= 3 / 8 and abs(acc - ev["zero_shot_color"]) < 0.15
+    card = Path(assets.registry_path()).parent / clip.CARD
+    assert card.exists() and "zero-shot" in card.read_text()
+    json.dumps(clip.checkpoint_metadata()["history"])  # the loss curve is plain data
