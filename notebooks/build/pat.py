@@ -38,7 +38,7 @@ detection is scored with per-frame mAP.
 beat the hierarchical MS-TCT: 26.5 % per-frame mAP on Charades (+1.1) and 44.6 % on MultiTHUMOS (+0.6).
 We re-measure the *mechanisms* on a synthetic world built to need temporal order.
 
-**Runs in:** smoke ~40 s · cpu ~4 min (evaluates committed checkpoints; retraining all 21 models
+**Runs in:** smoke ~70 s measured under the same load · cpu ~8 min wall measured on 2 cores shared with ~6 other jobs (2.6 min of CPU time; evaluates committed checkpoints; retraining all 21 models
 with `python -m paperlab.pat train` took ~RETRAIN_MIN min on 2 shared cores) · gpu ~3 min.
 """)
 
