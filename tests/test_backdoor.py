@@ -130,6 +130,14 @@ def test_naive_clip_bounds_are_clean_maxima(small):
     torch.testing.assert_close(net(x), model(x))  # the clean set itself is untouched
 
 
+def test_clipped_fraction(small):
+    model, x, _ = small
+    net = B.BoundedNet(model, x, init=float("inf"))
+    assert B.clipped_fraction(net, x) == [0.0, 0.0]
+    net.set_bounds([torch.zeros_like(z) for z in net.bounds])
+    assert all(abs(f - 1.0) < 1e-6 for f in B.clipped_fraction(net, x))
+
+
 def test_fine_tune_changes_a_copy(small):
     model, x, y = small
     ft = B.fine_tune(model, x, y, epochs=2)

@@ -159,6 +159,17 @@ def channel_max_activations(net: BoundedNet, x: torch.Tensor) -> list[torch.Tens
     return [acts[mid][call] for mid, call in order]
 
 
+@torch.no_grad()
+def clipped_fraction(net: BoundedNet, x: torch.Tensor) -> list[float]:
+    """Per bound site, the mean over inputs of ``sum_c (h_c - min(h_c, z_c)) / sum_c h_c``: how much of
+    an input's (channel-max) activation mass the bounds remove. One float per site."""
+    out = []
+    for a, z in zip(channel_max_activations(net, x), net.bounds):
+        removed = (a - torch.minimum(a, z.detach())).sum(1)
+        out.append(float((removed / a.sum(1).clamp_min(1e-12)).mean()))
+    return out
+
+
 # ----------------------------------------------------------------------------- margins
 def margins(logits: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     """Eq. (margin): ``m_k(x) = g_k(x) - max_{j != k} g_j(x)``; logits ``(N, K)``, k ``(N,)`` -> ``(N,)``."""
