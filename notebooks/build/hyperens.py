@@ -28,7 +28,7 @@ ensembles), and how one network can hold K members that each tune their own L2 s
 **What the paper claims.** Ensembles over weights *and* hyperparameters beat deep ensembles and batch
 ensembles in test NLL, and all ensembles beat the best single model in NLL and calibration.
 
-**Runs in:** smoke ~30 s · cpu ~3 min of compute on 2 free cores (measured: 15.5 min wall on 2 cores shared with ~16 other busy processes) · gpu ~30 min (CIFAR-10, small Wide ResNet; not run here).
+**Runs in:** smoke ~30 s · cpu ~3 min of compute on 2 free cores (measured: 8.7 min wall on 2 cores shared with ~12 other busy processes; 15.5 min at ~16) · gpu ~30 min (CIFAR-10, small Wide ResNet; not run here).
 """)
 
 md("""
