@@ -27,7 +27,7 @@ def _manual_option_logp(model, tok, source, option, prefix=""):
 
 def test_tokenizer_appends_eos_and_knows_the_world(setup):
     kb, tok, *_ = setup
-    ids = tok("the nail is made of iron .")["input_ids"]
+    ids = tok("(A) nail is iron : yes .")["input_ids"]
     assert ids[-1] == tok.eos_token_id == 1 and tok.pad_token_id == 0
     assert tok.unk_token_id not in ids
     rebuilt = S.tokenizer_from_json(tok.backend_tokenizer.to_str())
@@ -52,7 +52,7 @@ def test_option_scores_match_the_model_likelihood_and_choose_the_max(setup):
 def test_option_scores_with_a_decoder_prefix_score_only_the_option(setup):
     _, tok, _, test, model = setup
     q = test[0]
-    prefix = "the nail is made of iron . answer :"
+    prefix = "(A) nail is iron : yes . answer :"
     scores = S.option_scores(model, tok, [S.qa_input(q)], [q.options], prefixes=[prefix], reduction="sum")
     ref = [_manual_option_logp(model, tok, S.qa_input(q), o, prefix)[0] for o in q.options]
     torch.testing.assert_close(scores[0], torch.tensor(ref), atol=1e-4, rtol=1e-4)
@@ -100,9 +100,9 @@ def test_shuffled_is_a_derangement_and_fact_recall():
     rats = [f"fact {i} ." for i in range(10)]
     sh = S.shuffled(rats, seed=3)
     assert sorted(sh) == sorted(rats) and all(a != b for a, b in zip(sh, rats))
-    gold = "the nail is made of iron . iron conducts electricity ."
+    gold = "(A) nail is iron : yes . (B) jar is glass : no ."
     assert S.fact_recall([gold], [gold]) == 1.0
-    assert S.fact_recall(["the nail is made of iron ."], [gold]) == 0.5
+    assert S.fact_recall(["(A) nail is iron : yes ."], [gold]) == 0.5
     assert S.split_single_stage("a . b . answer : nail") == "a . b ."
 
 
@@ -116,7 +116,7 @@ def test_mix_rationales_share():
 def test_a_short_training_run_lowers_the_loss(setup):
     _, tok, train, _, _ = setup
     model = S.make_student(tok, seed=1)
-    hist = S.train_seq2seq(model, tok, [S.qa_input(q) for q in train], [q.answer_text for q in train],
+    hist = S.train_seq2seq(model, tok, [S.qa_input(q) for q in train], [S.answer_target(q) for q in train],
                            epochs=4, lr=3e-3, progress=False)
     assert hist.train_loss[-1] < 0.7 * hist.train_loss[0]
 
@@ -142,10 +142,10 @@ def test_exercise_reference_answers_are_correct(setup):
     ref2 = (max(s, key=lambda k: sum(s[k])), max(s, key=lambda k: sum(s[k]) / len(s[k])))
     opts = [(a, b) for a in ("foil", "soda can") for b in ("foil", "soda can")]
     assert checks.check_choice("ex2", ref2, ("foil", "soda can"), opts) == "correct"
-    gold = "(A) nail is made of iron . (B) cup is made of glass . (C) sock is made of cotton . " \
-           "(D) coin is made of copper . iron conducts electricity ."
-    gen = gold.replace("sock is made of cotton", "sock is made of wood")
-    assert checks.check_close("ex3", S.fact_recall([gen], [gold]), 4 / 5, rtol=0.01) == "correct"
+    gold = "(A) nail is iron : yes . (B) jar is glass : no . (C) sock is cotton : no . " \
+           "(D) coin is copper : no ."
+    gen = gold.replace("sock is cotton", "sock is wood")
+    assert checks.check_close("ex3", S.fact_recall([gen], [gold]), 3 / 4, rtol=0.01) == "correct"
 
     model = S.make_student(tok, seed=3).eval()
 
@@ -159,7 +159,7 @@ def test_exercise_reference_answers_are_correct(setup):
         return torch.stack(out)
 
     ref = lambda s_, o_: S.option_scores(model, tok, [s_], [o_], reduction="sum")[0]  # noqa: E731
-    inputs = [(S.qa_input(x), x.options) for x in test[:3]]
+    inputs = [(S.qa_input(x), S.labelled(x)) for x in test[:3]]
     assert checks.check_function("ex4", my_option_logp, ref, inputs, rtol=1e-4, atol=1e-4) == "correct"
 
     def todo(source, options):

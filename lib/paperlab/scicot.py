@@ -14,10 +14,12 @@ word-level tokenizer trained on the world's text with ``tokenizers``. Methods (a
 * answer-only:    ``q, o -> a``
 * single-stage:   ``q, o -> r ; answer : a`` (one target; the answer conditions on its own rationale)
 * multi-task:     one model, ``explain: q, o -> r`` and ``predict: q, o -> a``; answers without r
-* two-stage:      stage 1 ``g_phi: q, o -> r``; stage 2 ``h_psi: q, o, r -> a``
+* two-stage:      stage 1 ``g_phi: q, o -> r``; stage 2 ``h_psi: o, r -> a`` (our stage 2 does not
+                  read the question stem, see ``answer_input``)
 * oracle:         stage 2 given the teacher's clean rationale at test (an upper bound)
 
-Answers are chosen by constrained scoring of the options (``option_scores``), never free text.
+Answers are chosen by constrained scoring of the labelled options ``(B) ladder`` (``option_scores``,
+summed log-likelihood), never by free-text matching.
 """
 
 from __future__ import annotations
@@ -99,9 +101,24 @@ def explain_input(q) -> str:
     return "explain : " + qa_input(q)
 
 
-def answer_input(q, rationale: str) -> str:
-    """Stage 2 reads question, options and a rationale."""
-    return f"{qa_input(q)} rationale : {rationale}"
+def answer_input(q, rationale: str, with_question: bool = False) -> str:
+    """Stage 2 reads the options and a rationale (and the question stem only if ``with_question``).
+
+    Without the stem the answer model cannot memorise "which object answers which property" and
+    must read the rationale; the ablation ``stage2_withq`` shows what happens with the stem.
+    """
+    opts = " ".join(f"{lab} {o}" for lab, o in zip(sciqa.LABELS, q.options))
+    head = f"question : {q.stem} " if with_question else ""
+    return f"{head}options : {opts} rationale : {rationale}"
+
+
+def labelled(q) -> list:
+    """The K answer strings a student scores: ``(B) ladder`` (label, then the option text)."""
+    return [f"{lab} {o}" for lab, o in zip(sciqa.LABELS, q.options)]
+
+
+def answer_target(q) -> str:
+    return labelled(q)[q.answer]
 
 
 def single_stage_target(rationale: str, answer: str) -> str:
@@ -155,7 +172,7 @@ def train_seq2seq(model, tokenizer, sources: list, targets: list, *, epochs: int
 
 @torch.no_grad()
 def option_scores(model, tokenizer, sources: list, options: list, prefixes: list | None = None,
-                  reduction: str = "mean", max_len: int = 64) -> torch.Tensor:
+                  reduction: str = "sum", max_len: int = 64) -> torch.Tensor:
     """Log-likelihood of each option as the decoder's output: ``(N, K)``.
 
     ``sources[i]`` is the encoder input, ``options[i]`` its K option texts; ``prefixes[i]`` (optional)
@@ -231,10 +248,10 @@ def shuffled(rationales: list, seed: int = 0) -> list:
 
 # ---------------------------------------------------------------- the methods
 
-def predict_direct(model, tokenizer, questions: list, prefix: str = "", reduction: str = "mean", max_len: int = 80):
+def predict_direct(model, tokenizer, questions: list, prefix: str = "", reduction: str = "sum", max_len: int = 64):
     """Answer-only / multi-task at test: score the options given ``q, o`` alone."""
     src = [prefix + qa_input(q) for q in questions]
-    return choose(option_scores(model, tokenizer, src, [q.options for q in questions], reduction=reduction,
+    return choose(option_scores(model, tokenizer, src, [labelled(q) for q in questions], reduction=reduction,
                                 max_len=max_len))
 
 
@@ -243,18 +260,18 @@ def split_single_stage(text: str) -> str:
     return text.split(" answer :")[0].split("answer :")[0].strip()
 
 
-def predict_single_stage(model, tokenizer, questions: list, reduction: str = "mean", max_len: int = 80):
+def predict_single_stage(model, tokenizer, questions: list, reduction: str = "sum", max_len: int = 64):
     """Single-stage CoT: decode the rationale, then score each option after ``<rationale> answer :``."""
     src = [qa_input(q) for q in questions]
     rats = [split_single_stage(t) for t in generate(model, tokenizer, src, max_len=max_len)]
     pre = [f"{r} answer :" for r in rats]
-    scores = option_scores(model, tokenizer, src, [q.options for q in questions], prefixes=pre,
+    scores = option_scores(model, tokenizer, src, [labelled(q) for q in questions], prefixes=pre,
                            reduction=reduction, max_len=max_len)
     return choose(scores), rats
 
 
 def predict_two_stage(generator, answerer, tokenizer, questions: list, rationales: list | None = None,
-                      reduction: str = "mean", max_len: int = 80):
+                      reduction: str = "sum", max_len: int = 64, with_question: bool = False):
     """Two-stage inference: r_hat = g_phi(q, o) (greedy), then a_hat = argmax_a p_psi(a | q, o, r_hat).
 
     Pass ``rationales`` to bypass stage 1 (oracle: teacher rationales; ablation: shuffled ones).
@@ -263,13 +280,13 @@ def predict_two_stage(generator, answerer, tokenizer, questions: list, rationale
         rationales = generate(generator, tokenizer, [explain_input(q) for q in questions], max_len=max_len)
     if len(rationales) != len(questions):
         raise ValueError(f"{len(rationales)} rationales for {len(questions)} questions")
-    src = [answer_input(q, r) for q, r in zip(questions, rationales)]
-    scores = option_scores(answerer, tokenizer, src, [q.options for q in questions], reduction=reduction,
+    src = [answer_input(q, r, with_question) for q, r in zip(questions, rationales)]
+    scores = option_scores(answerer, tokenizer, src, [labelled(q) for q in questions], reduction=reduction,
                            max_len=max_len)
     return choose(scores), rationales
 
 
-TRAIN_DEFAULTS = dict(epochs=12, lr=3e-3, batch_size=32, max_len=80)
+TRAIN_DEFAULTS = dict(epochs=15, lr=3e-3, batch_size=32, max_len=64)
 
 
 def _fit(tokenizer, size, seed, sources, targets, desc, progress, **kw):
@@ -281,20 +298,20 @@ def _fit(tokenizer, size, seed, sources, targets, desc, progress, **kw):
 
 def fit_answer_only(tokenizer, train: list, size=StudentSize(), seed=0, progress=True, **kw):
     """Baseline: q, o -> a."""
-    return _fit(tokenizer, size, seed, [qa_input(q) for q in train], [q.answer_text for q in train],
+    return _fit(tokenizer, size, seed, [qa_input(q) for q in train], [answer_target(q) for q in train],
                 "answer-only", progress, **kw)
 
 
 def fit_single_stage(tokenizer, train: list, size=StudentSize(), seed=0, progress=True, **kw):
     """Single-stage CoT distillation: q, o -> r^T ; answer : a."""
-    tgt = [single_stage_target(q.rationale, q.answer_text) for q in train]
+    tgt = [single_stage_target(q.rationale, answer_target(q)) for q in train]
     return _fit(tokenizer, size, seed, [qa_input(q) for q in train], tgt, "single-stage", progress, **kw)
 
 
 def fit_multitask(tokenizer, train: list, size=StudentSize(), seed=0, progress=True, **kw):
     """One model, two task prefixes (distilling-step-by-step style); predicts the answer alone at test."""
     src = [explain_input(q) for q in train] + ["predict : " + qa_input(q) for q in train]
-    tgt = [q.rationale for q in train] + [q.answer_text for q in train]
+    tgt = [q.rationale for q in train] + [answer_target(q) for q in train]
     return _fit(tokenizer, size, seed, src, tgt, "multi-task", progress, **kw)
 
 
@@ -304,12 +321,13 @@ def fit_stage1(tokenizer, train: list, size=StudentSize(), seed=0, progress=True
                 "stage 1", progress, **kw)
 
 
-def fit_stage2(tokenizer, train: list, rationales: list, size=StudentSize(), seed=0, progress=True, **kw):
-    """Stage 2, the answer model h_psi (Eq. L2): q, o, r -> a, on the given training rationales."""
+def fit_stage2(tokenizer, train: list, rationales: list, size=StudentSize(), seed=0, progress=True,
+               with_question: bool = False, **kw):
+    """Stage 2, the answer model h_psi (Eq. L2): o, r -> a (q too if ``with_question``)."""
     if len(rationales) != len(train):
         raise ValueError(f"{len(rationales)} rationales for {len(train)} training questions")
-    return _fit(tokenizer, size, seed, [answer_input(q, r) for q, r in zip(train, rationales)],
-                [q.answer_text for q in train], "stage 2", progress, **kw)
+    return _fit(tokenizer, size, seed, [answer_input(q, r, with_question) for q, r in zip(train, rationales)],
+                [answer_target(q) for q in train], "stage 2", progress, **kw)
 
 
 def mix_rationales(teacher: list, generated: list, share_generated: float = 0.5, seed: int = 0) -> list:
@@ -322,8 +340,7 @@ def mix_rationales(teacher: list, generated: list, share_generated: float = 0.5,
 
 # ---------------------------------------------------------------- load-or-train of every variant
 
-MAIN_VARIANTS = ("answer_only", "single_stage", "multitask", "stage1", "stage2_teacher", "stage2_generated",
-                 "stage2_mixed")
+MAIN_VARIANTS = ("answer_only", "single_stage", "multitask", "stage1", "stage2_teacher", "stage2_mixed")
 COMMAND = "nice -n 5 python -m paperlab.scicot train"
 
 
@@ -334,7 +351,7 @@ def world(holdout: float = 0.3, split_seed: int = 0):
     return kb, held, train_tokenizer(sciqa.world_texts(kb))
 
 
-def train_variants(seed: int, n_train: int = 1000, noise: float = 0.1, variants=MAIN_VARIANTS,
+def train_variants(seed: int, n_train: int = 600, noise: float = 0.1, variants=MAIN_VARIANTS,
                    size: StudentSize = StudentSize(), progress: bool = True, **kw) -> dict:
     """Train the requested variants for one seed; returns a checkpoint dict (fp16 weights).
 
@@ -351,12 +368,14 @@ def train_variants(seed: int, n_train: int = 1000, noise: float = 0.1, variants=
         if name in fits:
             models[name] = fits[name](tok, train, size, seed, progress, **kw)
     teacher = [q.rationale for q in train]
-    if any(v.startswith("stage2_") and v != "stage2_teacher" for v in variants):
-        gen = generate(models["stage1"], tok, [explain_input(q) for q in train], max_len=kw.get("max_len", 80))
+    if any(v in ("stage2_generated", "stage2_mixed") for v in variants):
+        gen = generate(models["stage1"], tok, [explain_input(q) for q in train], max_len=kw.get("max_len", 64))
     for name, rats in (("stage2_teacher", lambda: teacher), ("stage2_generated", lambda: gen),
                        ("stage2_mixed", lambda: mix_rationales(teacher, gen, 0.5, seed))):
         if name in variants:
             models[name] = fit_stage2(tok, train, rats(), size, seed, progress, **kw)
+    if "stage2_withq" in variants:  # ablation: stage 2 also reads the question stem
+        models["stage2_withq"] = fit_stage2(tok, train, teacher, size, seed, progress, with_question=True, **kw)
     return {"seed": seed, "n_train": n_train, "noise": noise, "size": size.__dict__.copy(),
             "train_kw": {**TRAIN_DEFAULTS, **kw}, "wall_s": time.time() - t0,
             "tokenizer": tok.backend_tokenizer.to_str(),
@@ -417,24 +436,49 @@ def load_or_train_variants(seed: int, noise: float = 0.1, variants=MAIN_VARIANTS
     return ckpt
 
 
+ABLATION_VARIANTS = ("single_stage", "stage1", "stage2_teacher")
+JOBS = [(s, 0.1, MAIN_VARIANTS) for s in (0, 1, 2)] + [(0, n, ABLATION_VARIANTS) for n in (0.0, 0.3)]
+
+
+def register_trained(seed: int, noise: float, variants) -> dict:
+    """Register a checkpoint trained with ``--no-register`` (hash, seeds, wall time, quick eval)."""
+    from paperlab.core import assets
+    from paperlab.core.train import load_checkpoint
+
+    name = checkpoint_name(seed, noise)
+    ckpt = load_checkpoint(assets.data_dir() / name)
+    return assets.register(name, command=COMMAND, seeds=[seed], noise=noise, variants=list(variants),
+                           wall_time_s=round(ckpt["wall_s"], 1), eval=quick_eval(*load_students(ckpt)))
+
+
 def main(argv=None) -> None:
-    """``python -m paperlab.scicot train``: every seed of the main comparison and the noise ablation."""
+    """``python -m paperlab.scicot train``: every seed of the main comparison and the noise ablation.
+
+    ``--job i --no-register`` trains one entry of ``JOBS`` without touching the registry (to run jobs
+    in parallel processes); ``python -m paperlab.scicot register`` then registers them one by one.
+    """
+    from paperlab.core.train import save_checkpoint
+
     ap = argparse.ArgumentParser(prog="python -m paperlab.scicot")
-    ap.add_argument("cmd", choices=["train"])
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--no-ablation", action="store_true")
+    ap.add_argument("cmd", choices=["train", "register"])
+    ap.add_argument("--job", type=int, nargs="+", default=list(range(len(JOBS))))
+    ap.add_argument("--no-register", action="store_true")
     args = ap.parse_args(argv)
-    torch.set_num_threads(2)
-    for s in args.seeds:
-        seed_everything(s)
-        ck = load_or_train_variants(s, retrain=True)
-        print(f"seed {s}: {len(ck['models'])} models in {ck['wall_s']:.0f} s", flush=True)
-    if not args.no_ablation:
-        for noise in (0.0, 0.3):
-            seed_everything(0)
-            ck = load_or_train_variants(0, noise=noise, variants=("single_stage", "stage1", "stage2_teacher"),
-                                        retrain=True)
-            print(f"noise {noise}: {len(ck['models'])} models in {ck['wall_s']:.0f} s", flush=True)
+    torch.set_num_threads(1)
+    for j in args.job:
+        seed, noise, variants = JOBS[j]
+        if args.cmd == "register":
+            print(checkpoint_name(seed, noise), register_trained(seed, noise, variants).get("eval"), flush=True)
+            continue
+        seed_everything(seed)
+        if args.no_register:
+            from paperlab.core import assets
+
+            ck = train_variants(seed, noise=noise, variants=variants, progress=False)
+            save_checkpoint(ck, assets.data_dir() / checkpoint_name(seed, noise))
+        else:
+            ck = load_or_train_variants(seed, noise=noise, variants=variants, retrain=True, progress=False)
+        print(f"job {j} (seed {seed}, noise {noise}): {len(ck['models'])} models in {ck['wall_s']:.0f} s", flush=True)
 
 
 if __name__ == "__main__":
@@ -443,7 +487,7 @@ if __name__ == "__main__":
 
 # ---------------------------------------------------------------- evaluation on fresh test questions
 
-def evaluate_all(tok, models: dict, test: list, seed: int = 0, reduction: str = "mean") -> dict:
+def evaluate_all(tok, models: dict, test: list, seed: int = 0, reduction: str = "sum") -> dict:
     """Accuracy of every method present in ``models`` (and rationale fact recall) on ``test``."""
     gold = [q.gold_rationale for q in test]
     res = {}
@@ -451,13 +495,13 @@ def evaluate_all(tok, models: dict, test: list, seed: int = 0, reduction: str = 
         res["answer-only"] = accuracy(predict_direct(models["answer_only"], tok, test, reduction=reduction), test)
     if "multitask" in models:
         res["multi-task"] = accuracy(predict_direct(models["multitask"], tok, test, "predict : ", reduction), test)
-        expl = generate(models["multitask"], tok, [explain_input(q) for q in test], max_len=80)
+        expl = generate(models["multitask"], tok, [explain_input(q) for q in test], max_len=64)
         res["recall multi-task"] = fact_recall(expl, gold)
     if "single_stage" in models:
         pred, rats = predict_single_stage(models["single_stage"], tok, test, reduction)
         res["single-stage"], res["recall single-stage"] = accuracy(pred, test), fact_recall(rats, gold)
     if "stage1" in models:
-        gen = generate(models["stage1"], tok, [explain_input(q) for q in test], max_len=80)
+        gen = generate(models["stage1"], tok, [explain_input(q) for q in test], max_len=64)
         res["recall stage 1"], res["generated"] = fact_recall(gen, gold), gen
         for key, name in (("stage2_teacher", "two-stage"), ("stage2_generated", "two-stage (s2 on generated)"),
                           ("stage2_mixed", "two-stage (s2 on mixed)")):
@@ -466,6 +510,12 @@ def evaluate_all(tok, models: dict, test: list, seed: int = 0, reduction: str = 
         h = models["stage2_teacher"]
         res["oracle"] = accuracy(predict_two_stage(None, h, tok, test, gold, reduction)[0], test)
         res["shuffled"] = accuracy(predict_two_stage(None, h, tok, test, shuffled(gen, seed), reduction)[0], test)
+        if "stage2_withq" in models:
+            hq = models["stage2_withq"]
+            for name, rats in (("two-stage, s2 reads q", gen), ("oracle, s2 reads q", gold),
+                               ("shuffled, s2 reads q", shuffled(gen, seed))):
+                res[name] = accuracy(predict_two_stage(None, hq, tok, test, rats, reduction, with_question=True)[0],
+                                     test)
     return res
 
 

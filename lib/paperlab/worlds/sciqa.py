@@ -8,16 +8,19 @@ of a material with that property::
 
     which of these objects is attracted by magnets ?  options: sock | nail | bell | jar
 
-The **teacher** (standing in for the LLM that writes chain-of-thought rationales) states the
-material of every option and then which of those materials has the property; it leaves the last
-hop (material -> object) to the student. With probability ``noise`` it corrupts one fact, as an
-LLM teacher sometimes hallucinates.
+The **teacher** (standing in for the LLM that writes chain-of-thought rationales) goes through the
+options one by one, naming each one's material and whether that material has the property::
+
+    (A) sock is cotton : no . (B) nail is iron : yes . (C) bell is copper : no . ...
+
+and concludes ``so the answer is (B) .`` With probability ``noise`` it goes wrong, as an LLM's chain
+of thought sometimes does, and concludes with a wrong option.
 
 The **compositional split** holds out a set of (object, property) pairs: no training question has
 a held-out pair among its options (neither as answer nor as distractor), and every option pair of
 every test question is held out. So a test question asks a combination never asked in training,
-while every single fact it needs still appears in training rationales (checked by
-``facts_covered``).
+while the single facts it needs appear in training rationales (checked by ``missing_facts``; one
+negative fact is a known gap, see there).
 
 ``load_arc_jsonl`` reads the official ARC jsonl format (``{"id", "question": {"stem", "choices":
 [{"text", "label"}]}, "answerKey"}``) for the gpu profile.
@@ -57,9 +60,9 @@ MATERIALS = {  # material -> properties it has (roughly true; a toy world)
 }
 
 OBJECTS = {  # object -> material
-    "nail": "iron", "paper clip": "iron", "horseshoe": "iron", "anvil": "iron",
+    "nail": "iron", "clip": "iron", "horseshoe": "iron", "anvil": "iron",
     "coin": "copper", "wire": "copper", "bell": "copper", "pipe": "copper",
-    "soda can": "aluminium", "foil": "aluminium", "ladder": "aluminium", "tray": "aluminium",
+    "can": "aluminium", "foil": "aluminium", "ladder": "aluminium", "tray": "aluminium",
     "pencil": "wood", "chair": "wood", "ruler": "wood", "log": "wood",
     "bottle": "plastic", "straw": "plastic", "comb": "plastic", "bucket": "plastic",
     "window": "glass", "jar": "glass", "marble": "glass", "mirror": "glass",
@@ -126,27 +129,29 @@ def validate_question(q: Question) -> None:
                          f"{len(q.options)} options {q.options!r}")
 
 
+def option_fact(kb: KnowledgeBase, label: str, obj: str, prop: str, material: str | None = None) -> str:
+    """One rationale step: ``(C) crayon is wax : yes .`` (made of wax; yes = wax has ``prop``)."""
+    material = material or kb.objects[obj]
+    verdict = "yes" if prop in kb.materials[material] else "no"
+    return f"{label} {obj} is {material} : {verdict} ."
+
+
 def teacher_rationale(kb: KnowledgeBase, options: list, prop: str, answer: int,
                       rng: np.random.Generator | None = None, noise: float = 0.0) -> tuple[str, str, bool]:
-    """The rule-based teacher: option materials, then which material has ``prop``.
+    """The rule-based teacher: each option's material and whether it has ``prop``, then the answer.
 
-    Returns ``(rationale, gold_rationale, noisy)``. With probability ``noise`` one fact is corrupted:
-    either the answer's material is replaced by a distractor's, or the property is credited to a
-    distractor's material (an LLM teacher's typical hallucinations).
+    Returns ``(rationale, gold_rationale, noisy)``. With probability ``noise`` the teacher goes wrong
+    the way an LLM's chain of thought does: it gives the answer a distractor's material (so "no"),
+    credits that distractor with the property ("yes") and concludes with the distractor.
     """
-    mats = [kb.objects[o] for o in options]
-    gold_sents = [kb.material_fact(o, LABELS[i]) for i, o in enumerate(options)]
-    gold_sents += [kb.property_fact(mats[answer], prop)]
-    gold = " ".join(gold_sents)
+    steps = [option_fact(kb, LABELS[i], o, prop) for i, o in enumerate(options)]
+    gold = " ".join(steps + [f"so the answer is {LABELS[answer]} ."])
     if rng is None or noise <= 0 or rng.random() >= noise:
         return gold, gold, False
-    sents = list(gold_sents)
-    wrong = int(rng.choice([i for i in range(len(options)) if i != answer]))
-    if rng.random() < 0.5:  # wrong material for the answer object
-        sents[answer] = f"{LABELS[answer]} {options[answer]} is made of {mats[wrong]} ."
-    else:  # property credited to a distractor's material
-        sents[-1] = kb.property_fact(mats[wrong], prop)
-    return " ".join(sents), gold, True
+    w = int(rng.choice([i for i in range(len(options)) if i != answer]))
+    steps[answer] = f"{LABELS[answer]} {options[answer]} is {kb.objects[options[w]]} : no ."
+    steps[w] = steps[w].replace(": no .", ": yes .")
+    return " ".join(steps + [f"so the answer is {LABELS[w]} ."]), gold, True
 
 
 def compositional_split(kb: KnowledgeBase, holdout: float = 0.3, seed: int = 0) -> set:
@@ -224,18 +229,37 @@ def facts(rationale: str) -> set:
     return out
 
 
+def atomic_facts(kb: KnowledgeBase, q: Question) -> set:
+    """The single facts a question's gold rationale rests on: "nail is iron", "iron | conducts | yes"."""
+    out = set()
+    for o in q.options:
+        m = kb.objects[o]
+        out |= {f"{o} is {m}", f"{m} | {q.prop} | {'yes' if q.prop in kb.materials[m] else 'no'}"}
+    return out
+
+
+def missing_facts(kb: KnowledgeBase, train: list, test: list) -> set:
+    """Single facts some test question needs that no training rationale states.
+
+    A rationale step "(C) crayon is wax : yes" for property P states two facts: crayon is made of
+    wax, and wax has P. The test *combination* (crayon, P) is new; the facts should not be. Known gap
+    of ``compositional_split(seed=0)``: both cork objects are held out for "absorbs water", so
+    "cork | absorbs | no" is never stated in training (the split only protects positive facts).
+    """
+    seen = set().union(*(atomic_facts(kb, q) for q in train))
+    need = set().union(*(atomic_facts(kb, q) for q in test))
+    return need - seen
+
+
 def facts_covered(kb: KnowledgeBase, train: list, test: list) -> bool:
-    """True when every gold fact of every test rationale appears in some training rationale."""
-    seen = set().union(*(facts(q.gold_rationale) for q in train))
-    need = set().union(*(facts(q.gold_rationale) for q in test))
-    return need <= seen
+    """True when every single fact the test questions need appears in some training rationale."""
+    return not missing_facts(kb, train, test)
 
 
 def world_texts(kb: KnowledgeBase) -> list:
     """Every sentence the world can produce (to train the word-level tokenizer)."""
     texts = [t.format(p=p) for t in QUESTION_TEMPLATES for p in kb.properties.values()]
-    texts += [kb.material_fact(o) for o in kb.objects]
-    texts += [kb.property_fact(m, p) for m in kb.materials for p in kb.properties]
+    texts += [f"{o} is {m} : yes no ." for o, m in kb.objects.items()] + ["so the answer is"]
     texts += list(kb.objects) + list(LABELS)
     return texts
 
