@@ -350,12 +350,13 @@ OBJECTIVES = {"prop": (True, True), "mlm": (False, True), "rop": (True, False), 
 
 def pretrain(model, tok, pairs: list[Pair], docs: dict[str, str], objective: str = "prop", batch_pairs: int = 16,
              lr: float = 5e-4, max_len: int = 64, seed: int = 0, max_steps: int | None = None,
-             progress: bool = True) -> dict:
+             progress: bool = True, stop_after: int | None = None) -> dict:
     """Pre-train ``model`` one pass over ``pairs`` (the code: 1 epoch over pre-generated pairs).
 
     ``objective``: "prop" (ROP + MLM), "mlm" (MLM only, same inputs), "rop" (ROP only), "random"
     (ROP + MLM on pairs made with ``random_labels=True``). AdamW, weight decay 0.01, linear warm-up
-    over 10% then linear decay (the code's BertAdam). Returns per-step curves {loss, rop, mlm, acc}.
+    over 10% then linear decay (the code's BertAdam). ``stop_after`` ends early on the same schedule
+    (to check a registered run's first steps). Returns per-step curves {loss, rop, mlm, acc}.
     """
     from transformers import get_linear_schedule_with_warmup
 
@@ -382,7 +383,7 @@ def pretrain(model, tok, pairs: list[Pair], docs: dict[str, str], objective: str
 
     torch.manual_seed(seed)
     fit(model, loss_fn, pair_batches(pairs, docs, tok, batch_pairs, max_len, seed), epochs=1, optimizer=opt,
-        scheduler=sched, max_steps=n_steps, grad_clip=1.0, progress=progress, desc=f"pre-train {objective}")
+        scheduler=sched, max_steps=min(n_steps, stop_after or n_steps), grad_clip=1.0, progress=progress, desc=f"pre-train {objective}")
     return curves
 
 

@@ -158,24 +158,26 @@ def build(modules: Iterable[str] = MODULES, max_words: int = 64, min_rest_words:
     import pydoc_data.topics
 
     docs, queries, qrels, first_pid, seen_rest, seen_query = {}, {}, {}, {}, set(), set()
-    for modname in modules:
-        for qual, parent, doc in _objects(modname):
-            first, rest = split_first_sentence(doc)
-            if len(rest.split()) < min_rest_words or rest in seen_rest:
-                continue
-            seen_rest.add(rest)
-            pids = [f"{qual}#{i}" for i in range(len(passages(rest, max_words)))]
-            docs.update(zip(pids, passages(rest, max_words)))
-            first_pid[qual] = pids[0]
-            q = make_query(first, qual)
-            if _n_content_words(q) < 3 or q.lower() in seen_query:
-                continue
-            seen_query.add(q.lower())
-            qid = f"q{len(queries):04d}"
-            queries[qid] = q
-            qrels[qid] = {pids[0]: 2, **{p: 1 for p in pids[1:]}}
-            if parent in first_pid and parent != modname:  # a method's class is partly relevant
-                qrels[qid].setdefault(first_pid[parent], 1)
+    with warnings.catch_warnings():  # iterating typing / asyncio namespaces touches deprecated aliases
+        warnings.simplefilter("ignore")
+        objects = [(modname, o) for modname in modules for o in _objects(modname)]
+    for modname, (qual, parent, doc) in objects:
+        first, rest = split_first_sentence(doc)
+        if len(rest.split()) < min_rest_words or rest in seen_rest:
+            continue
+        seen_rest.add(rest)
+        pids = [f"{qual}#{i}" for i in range(len(passages(rest, max_words)))]
+        docs.update(zip(pids, passages(rest, max_words)))
+        first_pid[qual] = pids[0]
+        q = make_query(first, qual)
+        if _n_content_words(q) < 3 or q.lower() in seen_query:
+            continue
+        seen_query.add(q.lower())
+        qid = f"q{len(queries):04d}"
+        queries[qid] = q
+        qrels[qid] = {pids[0]: 2, **{p: 1 for p in pids[1:]}}
+        if parent in first_pid and parent != modname:  # a method's class is partly relevant
+            qrels[qid].setdefault(first_pid[parent], 1)
     for key, text in sorted(pydoc_data.topics.topics.items()):  # language-reference distractors
         for i, p in enumerate(passages(text, max_words)):
             docs[f"topic:{key}#{i}"] = p
