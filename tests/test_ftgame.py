@@ -123,6 +123,10 @@ def test_cubic_best_response_and_the_exercise_checks():
     st = best_response((1 - DELTA) * A1 - C1 * (A1 - A0) ** 3, A1, lower=A0)
     assert ex.check_3(st.response) == "correct"
     assert ex.check_3(...) == "not attempted"
+    roots = sp.solve(sp.diff((1 - DELTA) * A1 - C1 * (A1 - A0) ** 3, A1), A1)
+    assert ex.check_3(roots) == "incorrect"  # the whole list from sp.solve: a verdict, not a TypeError
+    assert sorted(ex.check_3(r) for r in roots) == ["correct", "incorrect"]
+    assert ex.check_3(A0 + (1 - DELTA) / (2 * C1)) == "incorrect"  # the quadratic-cost reply
     assert ex.check_1(float(utilitarian_share().subs({C0: 1, C1: 1}))) == "correct"
     assert ex.check_2(float(hold_up()[2].subs({C0: 1, C1: 1}))) == "correct"
     assert ex.check_4(float(bargaining_solutions(1, 1)["nash"])) == "correct"

@@ -22,8 +22,13 @@ def check_2(answer):
 def check_3(answer):
     """D's best response to alpha_0 under the cubic cost c1 (alpha_1 - alpha_0)^3 (a sympy expression)."""
     expected = A0 + sp.sqrt((1 - DELTA) / (3 * C1))
-    return checks.check_equal("exercise 3", answer, expected,
-                              hint="set d/d alpha_1 [(1 - delta) alpha_1 - c1 (alpha_1 - alpha_0)^3] = 0")
+    if isinstance(answer, (list, tuple)):  # the whole output of sp.solve: two roots, only one is D's reply
+        return checks.check_true("exercise 3", answer, lambda a: False,
+                                 hint=f"sp.solve returned {len(answer)} roots; pick the one with alpha_1 >= alpha_0")
+    hint = "set d/d alpha_1 [(1 - delta) alpha_1 - c1 (alpha_1 - alpha_0)^3] = 0"
+    if isinstance(answer, sp.Basic) and sp.simplify(answer - (2 * A0 - expected)) == 0:
+        hint = "that root lies below alpha_0 (a minimum of U_D); D's reply is the other one"
+    return checks.check_equal("exercise 3", answer, expected, hint=hint)
 
 
 def check_4(answer):
