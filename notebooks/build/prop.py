@@ -173,8 +173,8 @@ md("""
 ## Method
 
 ### 1. The document language model (Eq. 1)
-`corpus_stats` tokenises every passage into lower-cased content words (English stopwords removed, as the code
-does with its NLTK + INQUERY lists), keeps words seen at least 3 times, and computes $p(w\\mid C)$ as the
+`corpus_stats` tokenises every passage into lower-cased content words (scikit-learn's English stopwords removed,
+where the code uses NLTK + INQUERY lists), keeps words seen at least 3 times (the code: 10, on Wikipedia), and computes $p(w\\mid C)$ as the
 normalised document frequency and $\\mu$ as the average document length.
 """)
 code("""
@@ -463,7 +463,9 @@ continues from BERT-base, which already matches tokens, for many thousands of st
 fine-tuned models tell the same story: on 150 queries their fine-tuning loss stays near $\\log 2$ (on 25 or 50
 it falls only because the same few queries repeat), so 40 steps taught none of them relevance, and their
 differences are noise. This notebook therefore teaches the *method*
-faithfully but does not reproduce the *effect*; the gpu profile runs the same code from real MiniLM weights.
+faithfully but does not reproduce the *effect*. In the gpu profile the live pre-training demo starts from real
+MiniLM weights; re-running the whole comparison from a real checkpoint (`python -m paperlab.prop train` with a
+`from_pretrained` start) is the natural next step and was not run here.
 """)
 
 md("""
@@ -557,6 +559,10 @@ md("""
   re-ranking the BM25 top 10 (not top 100+).
 - Differences from the card, settled by the official code: the ROP loss is a margin loss on the *softmax* of the
   pair scores; the collection model is the normalised document frequency; fine-tuning uses a fresh head.
+- Two things we noticed in the released code and did not copy: `PROP.forward` scores with `self.rep`, which the
+  class never defines (it assigns `self.cls` twice), and the subsampling table covers only words with corpus count
+  >= 100 while the sampling vocabulary admits count >= 10 (a lookup that would fail for the words in between). We
+  name the score head `rop` and give every word the keep-probability $\\min(1, \\sqrt{t/f}+t/f)$.
 
 **References.** Ma et al., *PROP*, WSDM 2021, [arXiv:2010.10137](https://arxiv.org/abs/2010.10137); official code
 [Albert-Ma/PROP](https://github.com/Albert-Ma/PROP); Zhai & Lafferty, *A study of smoothing methods for language
