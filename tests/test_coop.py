@@ -16,9 +16,12 @@ NAMES = ["red circle", "blue square", "green triangle", "pink star"]
 @pytest.fixture(scope="module")
 def micro():
     logging.getLogger().setLevel(logging.ERROR)  # open_clip warns that no pretrained weights are loaded
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: one thread is fastest, and robust on a shared machine
     torch.manual_seed(0)
     model, _ = pclip.create_model()
-    return model.eval(), pclip.tokenizer()
+    yield model.eval(), pclip.tokenizer()
+    torch.set_num_threads(threads)
 
 
 def _feats(n, dim=None, seed=0, k=len(NAMES)):
@@ -164,3 +167,16 @@ def test_exercise_checks_accept_the_reference_answers_and_flag_blanks():
     assert checks.check_function("exercise 4", lambda c, p: c[None] + p[:, None], ref, inputs) == "correct"
     assert checks.check_choice("exercise 5", "a", "a", options=["a", "b", "c"]) == "correct"
     assert checks.check_choice("exercise 5", ..., "a", options=["a", "b", "c"]) == "not attempted"
+
+
+def test_dataset_specs_and_summary():
+    assert coop.dataset("texture:noisy").style == "noisy" and coop.dataset("texture").style == "photo"
+    with pytest.raises(ValueError, match="style"):
+        coop.dataset("texture:watercolor")
+    rows = [dict(dataset=d, seed=0, method="coop", split=s, acc=a)
+            for d, s, a in [("texture", "base", 0.8), ("texture", "new", 0.4), ("texture", "sketch", 0.5),
+                            ("texture:noisy", "base", 0.6), ("texture:noisy", "new", 0.6)]]
+    row = coop.summarize(rows).iloc[0]
+    assert row["base"] == pytest.approx(70) and row["new"] == pytest.approx(50)
+    assert row["H"] == pytest.approx(2 * 70 * 50 / 120) and row["photo base"] == pytest.approx(80)
+    assert row["sketch"] == pytest.approx(50)

@@ -14,9 +14,12 @@ NAMES = ["red circle", "blue square", "green triangle"]
 @pytest.fixture(scope="module")
 def micro():
     logging.getLogger().setLevel(logging.ERROR)  # open_clip warns that no pretrained weights are loaded
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: one thread is fastest, and robust on a shared machine
     torch.manual_seed(0)
     model, _ = pclip.create_model()
-    return model.eval(), pclip.tokenizer()
+    yield model.eval(), pclip.tokenizer()
+    torch.set_num_threads(threads)
 
 
 def test_text_encoder_reproduces_encode_text(micro):

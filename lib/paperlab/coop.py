@@ -336,11 +336,54 @@ def bench(batch_sizes: Sequence[int] = (8, 32, 128), n_classes: Sequence[int] = 
 # ----------------------------------------------------------------------------- the notebook's experiment
 
 METHODS = ("coop", "cocoop")
+STYLED = tuple(f"{d}:{st}" for d in ("shape", "color", "texture") for st in ("sketch", "noisy", "blurred"))
 CPU_CONFIG = dict(
-    datasets=("shape", "color", "texture", "combo"), styles=("sketch", "noisy", "blurred"), seeds=(0, 1, 2),
-    shots=16, few_shots=(1, 2, 4, 8, 16), n_ctx=4, ctx_init="a photo of a", test_per_class=20,
-    coop=dict(epochs=50, batch_size=32, lr=0.002), cocoop=dict(epochs=10, batch_size=8, lr=0.002),
+    # 13 datasets: the four photo datasets and the small ones re-rendered in each shifted style
+    datasets=("shape", "color", "texture", "combo") + STYLED, styles=("sketch", "noisy", "blurred"),
+    seeds=(0, 1, 2), shots=16, few_shots=(1, 2, 4, 8, 16), n_ctx=4, ctx_init="a photo of a",
+    test_per_class={"shape": 50, "color": 50, "texture": 50, "combo": 10},
+    # official: CoOp SGD lr 0.002, batch 32, 200 epochs; CoCoOp lr 0.002, batch 1, 10 epochs
+    coop=dict(epochs=50, batch_size=32, lr=0.002), cocoop=dict(epochs=10, batch_size=8, lr=0.016),
+    overrides={"combo": {"cocoop": dict(epochs=3)}},  # CoCoOp costs B x K text passes: K = 32 here
 )
+
+
+def load_backbone(checkpoint: str = "clip/microclip.pt"):
+    """The registered micro-CLIP (``paperlab.clip.load_pretrained``), in eval mode.
+
+    If the open_clip config on disk no longer fits the checkpoint (the config was edited after the
+    checkpoint was made), the model is rebuilt from the config stored inside the checkpoint, under a
+    name tagged with its sha256, and loaded with open_clip's own ``create_model``.
+    """
+    import json
+    import tempfile
+    from pathlib import Path
+
+    import open_clip
+
+    from paperlab import clip as pclip
+    from paperlab.core import assets
+
+    try:
+        return pclip.load_pretrained("micro", checkpoint=checkpoint)
+    except ValueError:
+        meta = pclip.checkpoint_metadata(checkpoint)
+        name = f"{meta['model_name']}-{assets.entry(checkpoint)['sha256'][:8]}"
+        cfg_file = Path(tempfile.mkdtemp()) / f"{name}.json"
+        cfg_file.write_text(json.dumps(meta["config"]))
+        open_clip.add_model_config(cfg_file)
+        model = open_clip.create_model(name, pretrained=str(assets.path(checkpoint)))
+        model.paperlab_name = meta["model_name"]
+        return model.eval()
+
+
+def dataset(spec: str, style: str | None = None):
+    """``"texture"`` -> the photo dataset; ``"texture:noisy"`` -> the same classes rendered noisy (a harder
+    downstream dataset, like EuroSAT or DTD for real CLIP). ``style`` overrides the spec's style."""
+    from paperlab.worlds import shapes
+
+    name, _, own = spec.partition(":")
+    return shapes.dataset(name, style=style or own or "photo")
 
 
 def make_model(method: str, clip_model, tokenizer, classnames, cfg: dict) -> PromptedCLIP:
@@ -354,13 +397,15 @@ def make_model(method: str, clip_model, tokenizer, classnames, cfg: dict) -> Pro
 
 
 def train_run(method: str, clip_model, tokenizer, train: Features, cfg: dict, seed: int,
-              progress: bool = False) -> tuple[dict, list[float]]:
-    """Train one learner on ``train`` -> (learned tensors, per-step losses). The seed drives init and order."""
+              progress: bool = False, dataset_name: str = "") -> tuple[dict, list[float]]:
+    """Train one learner on ``train`` -> (learned tensors, per-step losses). The seed drives init and order;
+    ``cfg["overrides"][dataset_name][method]`` may change that method's recipe for one dataset."""
     from paperlab.core.seeding import seed_everything
 
     seed_everything(seed)
     model = make_model(method, clip_model, tokenizer, train.classnames, cfg)
-    hist = train_prompts(model, train, seed=seed, progress=progress, desc=f"{method} seed {seed}", **cfg[method])
+    hp = {**cfg[method], **cfg.get("overrides", {}).get(dataset_name, {}).get(method, {})}
+    hist = train_prompts(model, train, seed=seed, progress=progress, desc=f"{method} seed {seed}", **hp)
     return model.trainable_state_dict(), hist.train_loss
 
 
@@ -374,16 +419,23 @@ def train_all(clip_model, tokenizer, cfg: dict = CPU_CONFIG, progress: bool = Tr
 
     from tqdm.auto import tqdm
 
-    from paperlab.worlds import shapes
 
     jobs = [(d, m, k, s) for d in cfg["datasets"] for s in cfg["seeds"] for m in METHODS for k in cfg["few_shots"]
             if m == "coop" or k == cfg["shots"]]
     runs, losses, t0 = {}, {}, time.time()
     for d, m, k, s in tqdm(jobs, desc="train prompts", disable=not progress):
-        train = encode_split(clip_model, shapes.dataset(d).train(k_shot=k, seed=s, subset="base"))
+        train = encode_split(clip_model, dataset(d).train(k_shot=k, seed=s, subset="base"))
         key = f"{d}/{m}/k{k}/seed{s}"
-        runs[key], losses[key] = train_run(m, clip_model, tokenizer, train, cfg, seed=s)
-    return {"runs": runs, "loss": losses, "config": _plain(cfg), "wall_s": time.time() - t0}
+        runs[key], losses[key] = train_run(m, clip_model, tokenizer, train, cfg, seed=s, dataset_name=d)
+    return {"runs": runs, "loss": losses, "config": _plain(cfg), "wall_s": time.time() - t0,
+            "clip_sha256": _clip_sha()}
+
+
+def _clip_sha() -> str:
+    """sha256 of the registered micro-CLIP checkpoint the prompts were learned on ('' if none)."""
+    from paperlab.core import assets
+
+    return assets.load_registry().get("clip/microclip.pt", {}).get("sha256", "")
 
 
 def _plain(cfg: dict) -> dict:
@@ -399,17 +451,17 @@ def load_run(method: str, clip_model, tokenizer, classnames, state: dict, cfg: d
 
 
 def eval_features(clip_model, cfg: dict) -> dict:
-    """Cached test features: ``{(dataset, split): Features}`` for splits base, new (photo) and base in
-    every shifted style (the domain-generalisation targets), ``test_per_class`` images per class."""
-    from paperlab.worlds import shapes
-
+    """Cached test features: ``{(dataset, split): Features}`` for splits base and new (in the dataset's
+    style) and, for photo datasets, base in every shifted style (the domain-generalisation targets);
+    ``test_per_class`` images per class (an int, None for all, or a dict per dataset name)."""
     out = {}
     for d in cfg["datasets"]:
-        for split, style, subset in [("base", "photo", "base"), ("new", "photo", "new")] + [
-                (st, st, "base") for st in cfg["styles"]]:
-            f = encode_split(clip_model, subsample_split(shapes.dataset(d, style=style).test(subset),
-                                                         cfg["test_per_class"]))
-            out[(d, split)] = f
+        own = dataset(d).style
+        shifts = [(st, st, "base") for st in cfg["styles"]] if own == "photo" else []  # DG: photo-trained only
+        for split, style, subset in [("base", own, "base"), ("new", own, "new")] + shifts:
+            per_class = cfg["test_per_class"]
+            per_class = per_class.get(d.partition(":")[0]) if isinstance(per_class, dict) else per_class
+            out[(d, split)] = encode_split(clip_model, subsample_split(dataset(d, style=style).test(subset), per_class))
     return out
 
 
@@ -426,11 +478,10 @@ def evaluate_all(clip_model, tokenizer, trained: dict, tests: dict, cfg: dict, p
     on every cached test split; learners trained on base classes are re-pointed to new class names."""
     from tqdm.auto import tqdm
 
-    from paperlab.worlds import shapes
 
     rows = []
     for d in tqdm(cfg["datasets"], desc="evaluate", disable=not progress):
-        template = shapes.dataset(d).templates[:1]  # the hand-written prompt, "a photo of a {}."
+        template = dataset(d).templates[:1]  # the hand-written prompt, "a photo of a {}."
         splits = [s for (dd, s) in tests if dd == d]
         zs = {s: zero_shot_accuracy(clip_model, tests[(d, s)], template) for s in splits}
         for seed in cfg["seeds"]:
@@ -444,16 +495,15 @@ def evaluate_all(clip_model, tokenizer, trained: dict, tests: dict, cfg: dict, p
 
 
 def few_shot_rows(clip_model, tokenizer, trained: dict, tests: dict, cfg: dict) -> list[dict]:
-    """CoOp vs linear probe vs zero-shot on base classes (photo) at every k in ``few_shots``."""
-    from paperlab.worlds import shapes
+    """CoOp vs linear probe vs zero-shot on the base classes of every dataset at every k in ``few_shots``."""
 
     rows = []
     for d in cfg["datasets"]:
         test = tests[(d, "base")]
-        zs = zero_shot_accuracy(clip_model, test, shapes.dataset(d).templates[:1])
+        zs = zero_shot_accuracy(clip_model, test, dataset(d).templates[:1])
         for seed in cfg["seeds"]:
             for k in cfg["few_shots"]:
-                train = encode_split(clip_model, shapes.dataset(d).train(k_shot=k, seed=seed, subset="base"))
+                train = encode_split(clip_model, dataset(d).train(k_shot=k, seed=seed, subset="base"))
                 coop_m = load_run("coop", clip_model, tokenizer, test.classnames, trained["runs"][f"{d}/coop/k{k}/seed{seed}"], cfg)
                 rows += [dict(dataset=d, seed=seed, k=k, method="zero-shot", acc=zs),
                          dict(dataset=d, seed=seed, k=k, method="linear probe", acc=linear_probe_accuracy(train, test)),
@@ -461,7 +511,7 @@ def few_shot_rows(clip_model, tokenizer, trained: dict, tests: dict, cfg: dict) 
     return rows
 
 
-SMOKE_CONFIG = dict(CPU_CONFIG, datasets=("shape", "texture"), styles=("sketch",), seeds=(0,), few_shots=(4, 16),
+SMOKE_CONFIG = dict(CPU_CONFIG, datasets=("texture", "texture:noisy"), styles=("sketch",), seeds=(0,), few_shots=(4, 16),
                     test_per_class=4, coop=dict(epochs=2, batch_size=32, lr=0.002),
                     cocoop=dict(epochs=1, batch_size=8, lr=0.002))
 CHECKPOINT = "coop/prompts.pt"  # registry name under data/
@@ -493,7 +543,7 @@ def _main(argv=None) -> int:
     from paperlab import clip as pclip
     from paperlab.core.train import load_or_train
 
-    clip_model, tok = pclip.load_pretrained("micro"), pclip.tokenizer()
+    clip_model, tok = load_backbone(), pclip.tokenizer()
     out = load_or_train(CHECKPOINT, lambda: train_all(clip_model, tok, CPU_CONFIG), retrain=True,
                         command="python -m paperlab.coop train", seeds=list(CPU_CONFIG["seeds"]))
     print(f"trained {len(out['runs'])} learned prompts in {out['wall_s']:.0f} s -> data/{CHECKPOINT}")
@@ -514,4 +564,6 @@ def summarize(rows: list[dict]):
     df = pd.DataFrame(rows)
     wide = df.pivot_table(index=["method", "seed"], columns="split", values="acc", aggfunc="mean") * 100
     wide["H"] = [harmonic_mean(b, n) for b, n in zip(wide["base"], wide["new"])]
+    photo = df[~df.dataset.str.contains(":") & (df.split == "base")]  # the DG source: photo datasets' base
+    wide["photo base"] = photo.pivot_table(index=["method", "seed"], values="acc", aggfunc="mean")["acc"] * 100
     return wide.reset_index()

@@ -87,12 +87,12 @@ code("""
 P = paperlab.profile()
 cfg = P.pick(
     smoke=dict(coop.SMOKE_CONFIG, live_epochs=3, bench=dict(batch_sizes=(2, 8), n_classes=(4,), repeats=1),
-               ablation=dict(datasets=("shape",), epochs=3), write=False),
+               ablation=dict(datasets=("texture:noisy",), epochs=3), write=False),
     cpu=dict(coop.CPU_CONFIG, live_epochs=30, bench=dict(batch_sizes=(8, 32), n_classes=(8,), repeats=2),
-             ablation=dict(datasets=("shape", "color", "texture"), epochs=50), write=True),
+             ablation=dict(datasets=("texture:noisy", "texture:sketch", "texture:blurred"), epochs=50), write=True),
     gpu=dict(coop.CPU_CONFIG, test_per_class=None, live_epochs=50,
              bench=dict(batch_sizes=(8, 32, 128), n_classes=(8, 32), repeats=3),
-             ablation=dict(datasets=("shape", "color", "texture"), epochs=50), write=True),
+             ablation=dict(datasets=("texture:noisy", "texture:sketch", "texture:blurred"), epochs=50), write=True),
 )
 {k: v for k, v in cfg.items() if k in ("datasets", "seeds", "shots", "few_shots", "n_ctx", "test_per_class")}
 """, tags=["parameters"])
@@ -137,19 +137,24 @@ md("""
 
 The **shapes world** (`paperlab.worlds.shapes`, built for the micro-CLIP notebook `00_clip`) renders
 32x32 images of coloured shapes on textured backgrounds. The micro-CLIP was pretrained on captions of
-these images ("a photo of a small red star on a striped background"). Four downstream datasets stand
-in for the papers' 11: classify the **shape** (8 classes), the **color** (8), the background
-**texture** (4) or the **combo** of color and shape (64). Each dataset has a fixed base/new split
-(half/half, as CoCoOp's `subsample_classes`). For combo the split is a checkerboard, so every color
-word and every shape word occurs on both sides: new classes are new *combinations* of known words.
+these images ("a photo of a small red star on a striped background"). The world has four downstream
+datasets: classify the **shape** (8 classes), the **color** (8), the background **texture** (4) or the
+**combo** of color and shape (64). Each has a fixed base/new split (half/half, as CoCoOp's
+`subsample_classes`). For combo the split is a checkerboard, so every color word and every shape word
+occurs on both sides: new classes are new *combinations* of known words.
+
+The paper's 11 datasets range from easy for CLIP (Caltech101) to hard (EuroSAT, DTD), and CoOp gains
+most on the hard ones. To get the same spread we also use the three small datasets **re-rendered in
+each shifted style** (`"texture:noisy"` = the texture classes, all images noisy, prompts and shots
+included): 13 datasets in all, each split into base and new classes, averaged as the paper averages.
 """)
 code("""
 rows = []
 for name in shapes.DATASETS:
     ds = shapes.dataset(name)
     rows.append(dict(dataset=name, classes=len(ds.classnames), base=len(ds.base), new=len(ds.new),
-                     hand_prompt=ds.templates[0], example_base=ds.classnames[ds.base[0]],
-                     example_new=ds.classnames[ds.new[0]]))
+                     hand_prompt=ds.templates[0], base_classes=", ".join(ds.classnames[k] for k in ds.base[:4]),
+                     new_classes=", ".join(ds.classnames[k] for k in ds.new[:4])))
 pd.DataFrame(rows)  # NBVAL_CHECK_OUTPUT
 """)
 md("""
@@ -175,7 +180,7 @@ from the registered checkpoint `data/clip/microclip.pt`.
 code("""
 def load_backbone():
     try:
-        return pclip.load_pretrained("micro"), "pretrained micro-CLIP (data/clip/microclip.pt)"
+        return coop.load_backbone(), "pretrained micro-CLIP (data/clip/microclip.pt)"
     except (assets.AssetError, FileNotFoundError) as exc:  # the checkpoint is not in this checkout
         print("WARNING: no pretrained micro-CLIP checkpoint:", exc)
         torch.manual_seed(0)
@@ -335,6 +340,8 @@ def get_trained():
     return coop.train_all(clip_model, tok, cfg, progress=False)  # smoke without a checkpoint: tiny, in memory
 
 trained = get_trained()
+if trained.get("clip_sha256") != assets.load_registry().get("clip/microclip.pt", {}).get("sha256"):
+    print("WARNING: these prompts were learned on another micro-CLIP checkpoint; retrain with PAPERLAB_RETRAIN=1")
 print(f"{len(trained['runs'])} learned prompts; trained in {trained['wall_s']:.0f} s with", trained["config"]["coop"],
       "(CoOp) and", trained["config"]["cocoop"], "(CoCoOp)")
 """)
@@ -355,8 +362,11 @@ md("""
 ## Results vs the paper
 
 Averages over our four datasets (mean ± std over seeds), beside the averages over the paper's 11
-datasets (CoCoOp, Table 1, ViT-B/16, 16 shots; the CLIP and CoOp rows and CoCoOp's base/new are the
-paper's, H for CoCoOp is computed from them).
+datasets (CoCoOp, Table 1, ViT-B/16, 16 shots). **Not verified against the PDF in this session:** these
+numbers come from the course's paper card, which read them on a third-party page quoting Table 1; H for
+CoCoOp (75.83) is computed from its base and new values. The absolute numbers are not comparable
+(a 4-layer micro-CLIP on 32x32 shapes vs ViT-B/16 on real photos); the *ordering* of the methods is what
+we test.
 """)
 code("""
 PAPER = {"zero-shot": (69.34, 74.22, 71.70), "coop": (82.69, 63.22, 71.66), "cocoop": (80.47, 71.69, 75.83)}
@@ -393,21 +403,21 @@ v1 = claims.rule_better(col("coop", "base"), col("zero-shot", "base"), min_gap=5
 v2 = claims.rule_better(col("zero-shot", "new"), col("coop", "new"), min_gap=3.0)
 v3 = claims.rule_all(claims.rule_better(col("cocoop", "new"), col("coop", "new"), min_gap=3.0),
                      claims.rule_better(col("cocoop", "H"), col("coop", "H"), min_gap=0.0))
-v4 = claims.rule_better(shift["cocoop"] + 1e-9, shift["coop"], min_gap=0.0)
+v4 = claims.rule_better(shift["cocoop"], shift["coop"], min_gap=-1e-9)  # ">= on every seed"
 why = "measured on the micro-CLIP and the shapes world (4 datasets), 16 shots, 3 seeds; see the paragraph below"
-claims.record("coop", "CoOp beats zero-shot CLIP on base classes", paper_value="82.69 vs 69.34 (base, avg of 11)",
+claims.record("coop", "CoOp beats zero-shot CLIP on base classes", paper_value="82.69 vs 69.34 (base, avg of 11; card, not verified)",
               metric="base accuracy (%), avg over datasets", per_seed=col("coop", "base"), seeds=seeds,
               verdict=v1[0], rule=v1[1] + " (A = CoOp, B = zero-shot, gap 5 points)", why=why)
-claims.record("coop", "CoOp falls below zero-shot CLIP on new classes", paper_value="63.22 vs 74.22 (new, avg of 11)",
+claims.record("coop", "CoOp falls below zero-shot CLIP on new classes", paper_value="63.22 vs 74.22 (new, avg of 11; card, not verified)",
               metric="new accuracy (%), avg over datasets", per_seed=col("coop", "new"), seeds=seeds,
               verdict=v2[0], rule=v2[1] + " (A = zero-shot, B = CoOp, gap 3 points)", why=why)
-claims.record("coop", "CoCoOp beats CoOp on new classes and on H", paper_value="new 71.69 vs 63.22; H 75.83 vs 71.66",
+claims.record("coop", "CoCoOp beats CoOp on new classes and on H", paper_value="new 71.69 vs 63.22; H 75.83 vs 71.66 (card, not verified)",
               metric="new accuracy (%) of CoCoOp, avg over datasets", per_seed=col("cocoop", "new"), seeds=seeds,
               verdict=v3[0], rule=v3[1] + " (A = CoCoOp, B = CoOp; new gap 3 points, H gap 0)", why=why)
 _ = claims.record("coop", "CoCoOp is at least as good as CoOp on shifted styles",
               paper_value="ImageNet targets: CoCoOp ahead of CoOp on 3 of 4 (from the card, not verified)",
               metric="accuracy (%) on sketch/noisy/blurred base classes, avg", per_seed=shift["cocoop"], seeds=seeds,
-              verdict=v4[0], rule=v4[1] + " (A = CoCoOp, B = CoOp, gap 0: at least as good)", why=why)
+              verdict=v4[0], rule=v4[1] + " (A = CoCoOp, B = CoOp, gap -1e-9: at least as good)", why=why)
 """)
 md("""
 Look for: the gap between the base and new bars of each method, and how H (the harmonic mean) ranks them.
@@ -432,7 +442,7 @@ Prompts learned on photo base classes, tested on the same classes in the shifted
 stand-ins for ImageNet-V2/-Sketch/-A/-R). Rows: method; columns: style; accuracy in %, mean ± std over seeds.
 """)
 code("""
-nb.results_table([{"method": m, **{st: nb.mean_std(per_seed[m][st], "{:.1f}") for st in ["base"] + styles}}
+nb.results_table([{"method": m, **{st: nb.mean_std(per_seed[m][st], "{:.1f}") for st in ["photo base"] + styles}}
                   for m in methods])
 """)
 md("""
@@ -467,7 +477,7 @@ code("""
 vocab = sorted(set(" ".join(shapes.SHAPES + shapes.COLORS + shapes.TEXTURES + shapes.SIZES + shapes.STYLES).split())
                | {"a", "an", "of", "on", "photo", "image", "picture", "drawing", "blurry", "shape", "background"})
 near = []
-for d in cfg["datasets"]:
+for d in [d for d in cfg["datasets"] if ":" not in d] + [d for d in cfg["datasets"] if ":" in d][:2]:
     ctx = trained["runs"][f"{d}/coop/k{cfg['shots']}/seed{cfg['seeds'][0]}"]["ctx"]
     words = coop.nearest_words(ctx, clip_model, tok, vocab=vocab, k=2)
     near.append({"dataset": d, **{f"v{m + 1}": ", ".join(f"{w} ({dist:.2f})" for w, dist in ws)
@@ -485,10 +495,14 @@ import ipywidgets as widgets
 
 
 def show_probs(dataset="combo", split="new", index=0, method="cocoop", seed=0):
+    if (dataset, split) not in tests:
+        print(f"no test split {split!r} for {dataset!r} (shifted styles are tested for photo datasets only)")
+        return
     f = tests[(dataset, split)]
+    index = min(index, len(f) - 1)
     one = coop.Features(f.z[index:index + 1], f.labels[index:index + 1], f.classnames)
     if method == "zero-shot":
-        w = pclip.zero_shot_weights(clip_model, f.classnames, shapes.dataset(dataset).templates[:1])
+        w = pclip.zero_shot_weights(clip_model, f.classnames, coop.dataset(dataset).templates[:1])
         p = coop.zero_shot_logits(clip_model, one.z, w).softmax(-1)[0]
     else:
         state = trained["runs"][f"{dataset}/{method}/k{cfg['shots']}/seed{seed}"]
@@ -502,11 +516,11 @@ def show_probs(dataset="combo", split="new", index=0, method="cocoop", seed=0):
 
 
 widgets.interactive(show_probs, dataset=list(cfg["datasets"]), split=["base", "new"] + styles,
-                    index=widgets.IntSlider(0, 0, 15), method=["zero-shot", "coop", "cocoop"],
+                    index=widgets.IntSlider(0, 0, 100), method=["zero-shot", "coop", "cocoop"],
                     seed=list(cfg["seeds"]))
 """)
 code("""
-show_probs(dataset=cfg["datasets"][-1], split="new", index=1, method="cocoop", seed=cfg["seeds"][0])
+show_probs(dataset="texture:noisy", split="new", index=1, method="cocoop", seed=cfg["seeds"][0])
 """)
 md("""
 ### What held, what did not, and why
@@ -519,13 +533,14 @@ md("""
 
 The knob that teaches the most about CoOp's overfitting is **how much context it learns**: 4 vectors
 initialised from "a photo of a" (the base-to-new setting) against 16 randomly initialised vectors
-(the CoOp paper's few-shot default). Trained live on the small datasets, seed 0, with CoOp's recipe.
+(the CoOp paper's few-shot default). Trained live on the styled texture datasets (where CoOp has
+room to learn), seed 0, with CoOp's recipe.
 Look for: which variant keeps more of its base accuracy on the new classes.
 """)
 code("""
 abl = []
 for d in cfg["ablation"]["datasets"]:
-    ds = shapes.dataset(d)
+    ds = coop.dataset(d)
     tr = coop.encode_split(clip_model, ds.train(k_shot=16, seed=0, subset="base"))
     for label, kw in [("M=4, 'a photo of a'", dict(ctx_init="a photo of a")), ("M=16, random", dict(n_ctx=16))]:
         torch.manual_seed(0)
@@ -597,7 +612,7 @@ checks.check_choice("exercise 5", answer_5, "a", options=["a", "b", "c"],
                     hint="count the context tensors: one per *trained* class")
 """)
 
-md(f"""
+md("""
 ## Summary and references
 
 - CoOp learns the words of a prompt as vectors while CLIP stays frozen; CoCoOp conditions them on the
