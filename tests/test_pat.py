@@ -187,7 +187,12 @@ def test_exercise_checks_not_attempted_and_reference_answers():
                 S[..., i, j] = q[..., i, :] @ table[L - 1 + j - i]
         return S
 
-    assert pat.check_exercise(1, 0.5) == "correct"
+    assert pat.check_exercise(1, 0.5) == "correct"  # default share
+    share = 0.5507  # the notebook's test set (tl.generate(256, seed=100))
+    assert pat.check_exercise(1, share, share=share) == "correct"
+    assert pat.check_exercise(1, 0.55, share=share) == "correct"  # rounded
+    assert pat.check_exercise(1, 0.5, share=share) == "incorrect"  # order-blind coin flip is not the AP
+    assert pat.check_exercise(1, 1 - share, share=share) == "incorrect"  # that is B''s AP
     assert pat.check_exercise(2, 0) == "correct"
     assert pat.check_exercise(3, 15) == "correct"
     assert pat.check_exercise(4, (0.65, 0.325)) == "correct"
@@ -195,6 +200,16 @@ def test_exercise_checks_not_attempted_and_reference_answers():
     assert pat.check_exercise(3, 16) == "incorrect"
     with pytest.raises(ValueError, match="1-5"):
         pat.check_exercise(6, 1)
+
+
+def test_exercise_1_answer_is_sklearn_ap_of_tied_scores():
+    from sklearn.metrics import average_precision_score
+
+    y_b = np.array([1, 1, 0, 1, 0, 0, 0, 0])  # B frames among X frames (first 5) and 3 other frames
+    score = np.array([1, 1, 1, 1, 1, 0, 0, 0], dtype=float)  # every X frame tied, others lower
+    share = y_b[:5].mean()
+    assert average_precision_score(y_b, score) == pytest.approx(share)
+    assert pat.check_exercise(1, average_precision_score(y_b, score), share=share) == "correct"
 
 
 def test_training_is_deterministic_given_the_seed():

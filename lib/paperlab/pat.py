@@ -464,7 +464,8 @@ def check_exercise(n: int, answer, **ctx) -> str:
     from paperlab.core import checks
 
     if n == 1:  # order-blind AP of B = share of B among the X frames (ties are one threshold)
-        return checks.check_close("exercise 1", answer, ctx.get("share", 0.5), rtol=0.1, close_rtol=0.3,
+        # tight: the answer is exactly `share` (~0.55 on the test set), and 0.5 / 1 - share must not pass
+        return checks.check_close("exercise 1", answer, ctx.get("share", 0.5), rtol=0.01, close_rtol=0.05,
                                   hint="all X frames get the same score; what fraction of them are B?")
     if n == 2:
         return checks.check_equal("exercise 2", answer, 0, hint="pad one zero column on the left, then reshape")
