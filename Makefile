@@ -28,12 +28,13 @@ $(STAMP): pyproject.toml constraints/ci.txt
 
 venv: $(STAMP)
 
+# JOBS processes share the cores: one torch/OpenMP thread each avoids oversubscription (which can be 10x slower).
 unit: $(STAMP)
-	$(PY) -m pytest tests/ -n $(JOBS) -q
+	OMP_NUM_THREADS=1 PAPERLAB_THREADS=1 $(PY) -m pytest tests/ -n $(JOBS) -q
 
 # pytest exits 5 when it collects nothing (e.g. no notebooks yet): not a failure here.
 smoke: $(STAMP)
-	PAPERLAB_PROFILE=smoke TQDM_DISABLE=1 MPLBACKEND=Agg $(PY) -m pytest $(NBVAL_FLAGS) -n $(JOBS) --dist loadfile \
+	PAPERLAB_PROFILE=smoke PAPERLAB_THREADS=1 OMP_NUM_THREADS=1 TQDM_DISABLE=1 MPLBACKEND=Agg $(PY) -m pytest $(NBVAL_FLAGS) -n $(JOBS) --dist loadfile \
 		notebooks/ $(if $(NB),-k "$(NB)",) -q; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 
 test: unit smoke
