@@ -45,7 +45,7 @@ and why a numeric brute force is the right referee for every closed form.
 even when one firm's costs are much higher than the other's; with several specialists each domain either
 contributes, free-rides or abstains, and the set of good bargains can become complex.
 
-**Runs in:** smoke ~30 s · cpu ~1 min · gpu ~1 min of CPU time (pure algebra and small searches; the gpu profile equals cpu). Measured on a 2-core machine shared with many jobs: cpu 45 s CPU time (3 min wall).
+**Runs in:** smoke ~30 s · cpu ~1 min of CPU time, 2-3 min wall on a loaded machine · gpu same as cpu (pure algebra and small searches; the gpu profile equals cpu). Measured on a 2-core machine shared with many jobs: cpu 45 s CPU time, 131-180 s wall.
 """)
 
 md("""
@@ -538,7 +538,8 @@ _ = claims.record("ftgame", "With several specialists the Pareto set of bargains
               paper_value="Pareto set can become complex, potentially disconnected (summary of the paper)",
               metric="number of random n=3 games (common delta) whose Pareto set has >= 2 pieces", per_seed=n_disconnected,
               seeds=seeds, verdict=v_pareto[0], rule=v_pareto[1],
-              why="pieces are runs of >= 3 points on the delta grid; the gaps come from jumps in G's alpha0 when entry sets change")
+              why="pieces are runs of >= 3 points on the delta grid; in the plotted example the gap opens where the domain "
+                  "whose entry threshold pins G's alpha0 switches (a kink, not a jump)")
 """)
 md("""
 **The payoff frontier.** Look for the curve $\\delta \\mapsto (U_G^*, U_D^*)$ at $(c_0,c_1) = (1,2)$: the thick part is the
@@ -595,7 +596,8 @@ plt.show()
 """)
 md("""
 **The hold-up gap.** Look for how much of the vertical monopoly's surplus the *best* bargain (utilitarian) keeps:
-at least 75 %, with the worst loss at equal costs; and product quality $\\alpha_1^*$ falls short too.
+at least 75 %, with the worst loss at equal costs (solid curve, minimum exactly 3/4 at $\\log(c_1/c_0)=0$). Product
+quality $\\alpha_1^*$ falls short even more: the dashed curve drops to one half of the monopoly's at equal costs.
 """)
 code("""
 vm_fn = sp.lambdify((C0, C1), [vm["W"], vm["alpha1"]])
@@ -616,8 +618,10 @@ md("""
 **Regime map for $n=3$.** Three domains; we vary domain 1's revenue rate $\\rho_1$ and entry cost $\\kappa_1$ (others
 fixed, common $\\delta = 0.5$, $b_1 = 0.4$). Look at the left panel for the three regimes of domain 1 — contribute
 (high $\\rho_1$), free-ride ($(1-\\delta)\\rho_1 \\le b_1$ but entry pays), abstain (high $\\kappa_1$) — and at the other
-panels for spill-overs: domain 3 (too small to pay for fine-tuning) free-rides exactly when domain 1 is in the
-market — domain 1's revenue makes G build a better base model — and abstains when domain 1 stays out.
+panels for spill-overs: domain 3 (too small to pay for fine-tuning) free-rides wherever domain 1 *contributes* —
+domain 1's revenue makes G build a better base model — and abstains wherever domain 1 abstains. Where domain 1
+only free-rides (small $\\rho_1$) it adds little to G's revenue, and domain 3 free-rides in about half of those
+cells and abstains in the rest (the lower-left corner of the right panel). Domain 2 contributes everywhere.
 """)
 code("""
 rho1s = np.linspace(0.2, 3, cfg["regime_grid"])
@@ -645,8 +649,13 @@ plt.show()
 """)
 md("""
 **A disconnected Pareto set.** Look for the gap in the shaded Pareto shares below (the first disconnected example
-found in E5). At the gap G's best $\\alpha_0$ jumps — a new entry set becomes worth serving — so the domains'
-payoffs jump, and shares just before the jump are dominated by shares just after it.
+found in E5). For $0.06 \\lesssim \\delta \\lesssim 0.49$ domains 1 and 2 both contribute and domain 3 abstains. G builds
+*just enough* to keep both in: $\\alpha_0$ equals the higher of their two entry thresholds, so the domain whose
+threshold binds earns exactly 0 — domain 1 up to $\\delta \\approx 0.11$, domain 2 after ($\\alpha_0$ has a kink there,
+no jump). In the first piece domain 2 earns a little, so no other share beats it for everyone. After the switch
+domain 2 earns 0, and a larger $\\delta$ helps both G and domain 1 until G's own payoff peaks at $\\delta \\approx 0.26$:
+every share in between is dominated by $\\delta \\approx 0.26$ — that is the gap. Above $\\delta \\approx 0.49$ nobody enters.
+The line printed under the figure checks one point in the gap.
 """)
 code("""
 if examples:
@@ -676,7 +685,7 @@ md("""
   the table) on every draw, including
   the corners where G invests nothing ($\\delta=0$) or D free-rides ($\\delta=1$). The bargaining shares are exact
   algebraic numbers that a derivative-free search over $\\delta$ finds to $\\sim 10^{-8}$; the fully nested brute force
-  (numeric payoffs, numeric shares) agrees to about $10^{-4}$, limited by noise in nested optimisation.
+  (numeric payoffs, numeric shares) agrees to within $4\\cdot 10^{-5}$ (table in E2), limited by noise in nested optimisation.
 * All the card's values hold; two of its remarks do not: Nash and Kalai-Smorodinsky are not merely numeric, they
   have exact closed forms for rational costs (e.g. Nash $= (2+\\sqrt{13})/9$ at $(1,2)$). We trust the derivation,
   which the brute force confirms.
@@ -684,7 +693,7 @@ md("""
   reaches into $(0,1)$ — this is the abstract's claim, reproduced *in our quadratic instantiation only*.
 * The three regimes and the disconnected Pareto set appear in **our** $n$-specialist cost form (entry cost + linear
   cost). That they also appear in the paper's model is the paper's statement; whether its mechanism is the same
-  (entry-set switches) we could not check.
+  (in our example: which domain's entry threshold pins G's investment) we could not check.
 """)
 
 # ----------------------------------------------------------------------------------------------------------
@@ -748,7 +757,9 @@ md("""
 Sliders for $c_0$, $c_1$, the revenue exponent $p$ ($r = \\alpha_1^p$) and the cost exponent $k$. The frontier is
 computed by the **numeric** brute force (so it works where sympy finds no closed form, e.g. $p<1$), on a coarse
 $\\delta$ grid; the markers are the grid points that maximise each criterion. In a static copy of the notebook the
-figure below is the default setting.
+figure below is the default setting. Look for: at the defaults it reproduces the $(1,2)$ frontier above to grid
+accuracy (grid step 0.05, so egalitarian 0.577 and Nash 0.623 both land on the point $\\delta = 0.60$); then lower
+$p$ or raise $k$ and watch the Pareto points and the solutions move.
 """)
 code("""
 import ipywidgets as widgets
@@ -803,7 +814,8 @@ code("answer_2 = ...  # a fraction")
 code("ftgame.exercises.check_2(answer_2)")
 md("""
 **Exercise 3.** Derive D's best response when its cost is cubic, $\\phi_1 = c_1(\\alpha_1-\\alpha_0)^3$. Use `sp.diff` and
-`sp.solve` (or `ftgame.best_response`) and give a sympy expression in `A0`, `C1`, `DELTA`.
+`sp.solve` (or `ftgame.best_response`) and give a sympy expression in `A0`, `C1`, `DELTA`. `sp.solve` returns a list of
+two roots: keep the one with $\\alpha_1 \\ge \\alpha_0$ (the other is a minimum of $U_D$).
 """)
 code("""
 answer_3 = ...  # e.g. sp.solve(sp.diff((1 - DELTA) * A1 - C1 * (A1 - A0)**3, A1), A1)[...]
@@ -829,7 +841,8 @@ md("""
 * **Paper's claims, our measurements.** In our quadratic instantiation of the paper's model: a set of
   Pareto-optimal profit-sharing bargains exists for every cost ratio from 1/10 to 10 (held); the five bargaining
   solutions have exact closed forms that a brute force reproduces (held). In our $n$-specialist cost form: the three
-  regimes appear under the derived conditions (held) and the Pareto set of common shares is often disconnected (held).
+  regimes appear under the derived conditions (held) and the Pareto set of common shares is disconnected in 13 of 30
+  random games (held).
 * **Simplifications.** Quadratic (and power) costs and linear revenue are our choices; the $n$-specialist cost form
   (entry cost, linear and quadratic fine-tuning cost) is ours; disagreement point (0, 0); ties at entry are broken
   in favour of entering; we studied a common share $\\delta$ for $n$ specialists (per-domain shares are supported by
