@@ -3,7 +3,8 @@ RETRAIN_MIN = "29"
 RESULTS_PARAGRAPH = """**What held and what did not.** Only *multi-scale beats fine-only* held (+4.0 ± 0.8 mAP, on every
 seed; the fine-only network is also 4x smaller, so this measures multi-scale *and* capacity).
 The order claim did **not** hold at this budget: PAT reaches 54.0 ± 2.5 mAP on B/B', not far above
-the order-blind level (exercise 1), and only +1.3 ± 2.1 over the same network without the relative
+the order-blind level (about 50 % averaged over B and B' for a model that finds every X frame but ignores
+order; exercise 1), and only +1.3 ± 2.1 over the same network without the relative
 term (+0.6 ± 1.3 overall). The relative term was *available* but not *learned* in 15 epochs on 256
 videos: the position-free network, which still has its local convolutions, does almost as well, and
 removing those convolutions as well costs 4 points on B/B'. Absolute sinusoidal PE did best on the
@@ -13,9 +14,10 @@ while each relative table (2L−1 random vectors per block) must be learned from
 tie overall (−0.7 ± 0.7, inside the ±1 band): **not reproduced, not refuted**. On B/B' the hierarchical
 wiring is even better (61.4 vs 54.0), plausibly because chained stride-2 merges give the coarse branches
 a wider convolutional receptive field, which carries order — the opposite of the paper's argument, at
-this scale. The attention plot shows no sharp offset peak: X frames labelled B look backwards and B'
-frames forwards, but the broad shape mostly reflects where those frames sit in the clip (B events come
-later, so most keys lie behind them).
+this scale. The attention plot shows only broad bumps, no sharp offset peak: X frames labelled B look backwards
+(maximum near −20, inside the anchor's range of −11 to −39) and B' frames forwards. Part of that shape is
+simply where those frames sit in the clip (B events come later, so more keys lie behind them); the plot
+alone cannot tell the two explanations apart.
 
 Why this can differ from the paper: a tiny budget (240 optimiser steps), a 10-class synthetic world,
 width 32 instead of 512 (136 k vs 70.9 M parameters); the paper's own gains are about 1 mAP on
