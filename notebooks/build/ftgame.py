@@ -702,7 +702,9 @@ md("""
 
 **The cost exponent $k$.** Replace both quadratic costs by $c(\\cdot)^k$. The same certified solver finds the SPE in
 closed form for each $k$ (steeper costs, $k$ large, make every firm's investment less sensitive to its share).
-Look for how the Pareto set and the solutions move at a fixed cost ratio $c_1/c_0 = 2$.
+Look for how the Pareto set and the solutions move at a fixed cost ratio $c_1/c_0 = 2$. The figure draws each
+frontier over all shares $\\delta \\in [0,1]$ (for $k = 3$ it bends back near $\\delta = 1$); the Pareto sets and the
+solutions themselves are in the table under it.
 """)
 code("""
 abl = {}
