@@ -432,10 +432,11 @@ def train_all(clip_model, tokenizer, cfg: dict = CPU_CONFIG, progress: bool = Tr
 
 
 def _clip_sha() -> str:
-    """sha256 of the registered micro-CLIP checkpoint the prompts were learned on ('' if none)."""
+    """sha256 of the micro-CLIP the prompts were learned on: the pinned copy if there is one ('' if none)."""
     from paperlab.core import assets
 
-    return assets.load_registry().get("clip/microclip.pt", {}).get("sha256", "")
+    reg = assets.load_registry()
+    return reg.get(BACKBONE, reg.get("clip/microclip.pt", {})).get("sha256", "")
 
 
 def _plain(cfg: dict) -> dict:
@@ -515,6 +516,21 @@ SMOKE_CONFIG = dict(CPU_CONFIG, datasets=("texture", "texture:noisy"), styles=("
                     test_per_class=4, coop=dict(epochs=2, batch_size=32, lr=0.002),
                     cocoop=dict(epochs=1, batch_size=8, lr=0.002))
 CHECKPOINT = "coop/prompts.pt"  # registry name under data/
+BACKBONE = "coop/backbone.pt"  # the micro-CLIP the prompts were learned on (a pinned copy)
+
+
+def pin_backbone(source: str = "clip/microclip.pt") -> str:
+    """Copy the registered micro-CLIP to ``data/coop/backbone.pt`` and register it, so the learned prompts
+    are always evaluated on the backbone they were trained on, even after the micro-CLIP is retrained."""
+    import shutil
+
+    from paperlab.core import assets
+    from paperlab.core.paths import data_dir
+
+    shutil.copyfile(assets.path(source), data_dir() / BACKBONE)
+    assets.register(BACKBONE, command=f"python -m paperlab.coop train (copies data/{source})",
+                    source_sha256=assets.entry(source)["sha256"], source_command=assets.entry(source).get("command"))
+    return BACKBONE
 BENCH_FILE = "coop/bench_cpu.json"
 
 
@@ -543,7 +559,7 @@ def _main(argv=None) -> int:
     from paperlab import clip as pclip
     from paperlab.core.train import load_or_train
 
-    clip_model, tok = load_backbone(), pclip.tokenizer()
+    clip_model, tok = load_backbone(pin_backbone()), pclip.tokenizer()
     out = load_or_train(CHECKPOINT, lambda: train_all(clip_model, tok, CPU_CONFIG), retrain=True,
                         command="python -m paperlab.coop train", seeds=list(CPU_CONFIG["seeds"]))
     print(f"trained {len(out['runs'])} learned prompts in {out['wall_s']:.0f} s -> data/{CHECKPOINT}")

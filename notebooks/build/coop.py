@@ -174,13 +174,19 @@ plt.show()
 """)
 md("""
 The frozen backbone is the course's micro-CLIP (`paperlab.clip`): an open_clip `CLIP` with a small ViT
-image tower and a small text transformer, loaded with open_clip's own `create_model_and_transforms`
-from the registered checkpoint `data/clip/microclip.pt`.
+image tower and a small text transformer, loaded with open_clip's own `create_model_and_transforms`.
+`python -m paperlab.coop train` pins a copy of the registered `data/clip/microclip.pt` as
+`data/coop/backbone.pt`, so the learned prompts are always evaluated on the exact backbone they were
+learned on. Its own evaluation, stored inside the checkpoint, matters here. Look for: this micro-CLIP
+reads colors and textures well but barely tells shapes apart (zero-shot *and* linear probe on shape are
+near chance), which limits what any prompt can do on the shape and combo datasets.
 """)
 code("""
 def load_backbone():
+    pinned = coop.BACKBONE in assets.load_registry()
+    name = coop.BACKBONE if pinned else "clip/microclip.pt"
     try:
-        return coop.load_backbone(), "pretrained micro-CLIP (data/clip/microclip.pt)"
+        return coop.load_backbone(name), f"pretrained micro-CLIP (data/{name})"
     except (assets.AssetError, FileNotFoundError) as exc:  # the checkpoint is not in this checkout
         print("WARNING: no pretrained micro-CLIP checkpoint:", exc)
         torch.manual_seed(0)
@@ -190,6 +196,12 @@ clip_model, backbone_note = load_backbone()
 tok = pclip.tokenizer()
 D = clip_model.positional_embedding.shape[1]
 print(backbone_note)
+try:
+    ev = pclip.checkpoint_metadata(coop.BACKBONE if coop.BACKBONE in assets.load_registry() else "clip/microclip.pt")["eval"]
+    display(pd.DataFrame([{"dataset": n, "chance": ev[f"chance_{n}"], "zero-shot": ev[f"zero_shot_{n}"],
+                           "linear probe": ev[f"probe_{n}"]} for n in shapes.DATASETS]).round(3))
+except (assets.AssetError, KeyError) as exc:
+    print("no stored evaluation:", exc)
 print(f"text width D = {D}, joint embedding E = {clip_model.visual.output_dim}, "
       f"context length L = {clip_model.positional_embedding.shape[0]}, temperature 1/tau = {clip_model.logit_scale.exp():.1f}")
 """)
