@@ -208,3 +208,25 @@ def test_exercise_references_are_correct():
     lo, hi = torch.tensor([[0.0]]), torch.tensor([[2.0]])
     assert checks.check_close("ex", 1 + math.log(2), H.log_uniform_entropy(lo, hi).item()) == "correct"
     assert checks.check_close("ex", ..., 1.0) == "not attempted"
+
+
+@pytest.mark.filterwarnings("ignore:.*y_prob values do not sum to one")
+def test_exercise5_cases_reject_common_mistakes():
+    """The notebook's exercise-5 check must not pass greedy *with* replacement or a greedy without the stop rule."""
+    P, y = _toy_pool()
+    cases = [(P, y, 2), (P, y, 3), *H.greedy_exercise_cases()]
+    assert H.greedy_without_replacement(*H.greedy_exercise_cases()[0]) == [2, 1, 0]
+    assert H.greedy_selection(*H.greedy_exercise_cases()[0]) == [2, 1, 2]
+    assert H.greedy_without_replacement(*H.greedy_exercise_cases()[1]) == [0]
+
+    def no_stop(p, labels, K):
+        ens = []
+        while len(ens) < K:
+            ens.append(min((metrics.nll(H.ensemble_probs(p[ens + [m]]), labels), m)
+                           for m in range(p.shape[0]) if m not in ens)[1])
+        return ens
+
+    ref = H.greedy_without_replacement
+    assert checks.check_function("ex5", ref, ref, cases) == "correct"
+    assert checks.check_function("ex5", H.greedy_selection, ref, cases) != "correct"
+    assert checks.check_function("ex5", no_stop, ref, cases) != "correct"

@@ -637,3 +637,19 @@ def greedy_without_replacement(val_probs, labels, K: int) -> list[int]:
         ens.append(m)
         best = obj
     return ens
+
+
+def greedy_exercise_cases() -> list[tuple]:
+    """Extra inputs for the notebook's exercise 5 that tell a correct answer from two common mistakes.
+
+    Case 1: greedy *with* replacement picks model 2 twice ([2, 1, 2]); without replacement it is [2, 1, 0].
+    Case 2: model 0 is confident and right, the others say 50/50; every addition raises the NLL, so a correct
+    answer stops at [0], while one that ignores the stop rule returns K=3 models.
+    (Pools are (M, N, 2) class probabilities; the labels alternate 0, 1.)
+    """
+    p_class0 = torch.tensor([[0.4, 0.4, 0.5, 0.9], [0.2, 0.5, 0.1, 0.4],
+                             [0.9, 0.6, 0.4, 0.9], [0.6, 0.9, 0.1, 0.5]], dtype=torch.float64)
+    repeat_pool = torch.stack([p_class0, 1 - p_class0], -1)
+    stop_pool = torch.tensor([[[0.9, 0.1], [0.1, 0.9]], [[0.5, 0.5], [0.5, 0.5]], [[0.5, 0.5], [0.5, 0.5]]],
+                             dtype=torch.float64)
+    return [(repeat_pool, np.array([0, 1, 0, 1]), 3), (stop_pool, np.array([0, 1]), 3)]
