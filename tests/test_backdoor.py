@@ -192,7 +192,10 @@ def test_exercise_reference_answers_are_correct():
     # exercise 2: ASR ignores the 36 target-class images; all 324 others go to 0
     y = torch.tensor([0] * 36 + [1] * 324)
     asr = B.evaluate(lambda z: torch.zeros(len(z), dtype=torch.long), torch.zeros(360, 1, 8, 8), y, W.patch_trigger(2))["asr"]
-    assert checks.check_close("exercise 2", asr, 1.0) == "correct"
+    assert checks.check_close("exercise 2", asr, 1.0, close_rtol=0.01) == "correct"
+    # the tempting wrong answer 324/360 = 0.9 (counting target-class images too) must not pass as "close"
+    assert checks.check_close("exercise 2", 324 / 360, 1.0, close_rtol=0.01) == "incorrect"
+    assert checks.check_close("exercise 2", ..., 1.0, close_rtol=0.01) == "not attempted"
     # exercise 3: infinite bounds -> zero score
     torch.manual_seed(0)
     model = B.MLP(64, (8,), 3).eval()

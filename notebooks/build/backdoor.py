@@ -44,7 +44,8 @@ quoted): bounds chosen to limit margins mitigate backdoors better than peer post
 CIFAR-10, are robust to adaptive and X2X attacks, and the detect-and-fix extension catches and
 corrects triggered inputs. We measure each of these on a small MLP trained on poisoned 8x8 digits.
 
-**Runs in:** smoke ~60 s · cpu ~4 min (2 cores) · gpu ~4 min (the same digits experiment; the
+**Runs in:** smoke ~40-60 s · cpu ~2 min of compute on 2 free cores (measured: 4.6-5.9 min wall on 2 cores
+shared with other jobs, load ~10-12) · gpu ~4 min (the same digits experiment; the
 CIFAR-10 / ResNet-18 setting of the paper is not run here, see the Data section).
 """)
 
@@ -238,7 +239,7 @@ print("from-scratch bounded MLP == BoundedNet")  # NBVAL_CHECK_OUTPUT
 md("""
 **Margins and surrogate inputs.** `margins` masks the own class with $-\\infty$ and takes the best
 other logit. `max_margin_inputs` starts from uniform noise and ascends $m_k$ on the *original* model,
-the images clamped to [0, 1] (the code's learning rate 1e-2 and 300 steps; it rebuilds its SGD
+the images clamped to [0, 1] (the code's learning rate 1e-2 and 300 steps, 150 in our cpu profile; it rebuilds its SGD
 optimiser every step, so its momentum never acts: plain gradient steps here).
 """)
 code("nb.show_source(B.margins)\nnb.show_source(B.max_margin_inputs)")
@@ -370,13 +371,17 @@ for name in cfg["settings"]:
           f"  FPR {nb.mean_std(per_seed(name, 'MMDF', 'fpr'))}  PACC after correction {nb.mean_std(per_seed(name, 'MMDF', 'pacc'))}")
 """)
 md("""
-**Claims and verdicts.** Each rule is fixed before looking at the numbers and written next to it:
+**Claims and verdicts.** Each rule is written next to its claim. One rule was changed after the first run, and the change only made
+verdicts stricter: the attack's own success (ASR ≥ 0.9 before any defence) was a sub-rule, so a claim with ASR
+1.00 after MMAC came out *partly*; it is now only reported beside the verdict. The rules:
 the premise holds if the target class reaches the largest margin of all classes on every seed (ratio
-> 1) and the ratio is higher than on a clean model trained with the same seed; mitigation holds if the attack works before (ASR ≥ 0.9), MMAC brings it to ≤ 0.05 and costs at
+> 1) and the ratio is higher than on a clean model trained with the same seed; mitigation holds if MMAC brings the ASR to ≤ 0.05 and costs at
 most 3 points of clean accuracy (the attack's own ASR before any defence is reported beside it: the
 issue asks for > 0.9, which X2X only nearly reaches); "beats naive clipping" needs a lower ASR by more than 0.05 on every seed
 with clean accuracy no more than 2 points below naive clipping's; detection needs AUROC ≥ 0.95 and
-PACC after correction ≥ 0.5 on every seed; the adaptive-attack claim needs ASR ≤ 0.05 after MMAC.
+PACC after correction ≥ 0.5 on every seed; the adaptive-attack claim needs ASR ≤ 0.05 after MMAC. Sub-rules are combined by `claims.rule_all`: held if all
+held, not held if none held even partly, otherwise partly. So X2X's *partly* below comes from its accuracy
+sub-rule alone (mean drop 0.024 ≤ 0.03, though not on every seed); its ASR sub-rule (0.20 vs ≤ 0.05) did not hold.
 """)
 code("""
 seeds = cfg["seeds"]
@@ -441,11 +446,12 @@ md("""
 reaches a margin about 1.5 times the best other class (about 50 vs 33 logit units), while on a clean
 MLP class 0 is not special (ratio 0.7-0.9), and triggered images have larger peak activations than
 clean ones (histogram above). But the *mitigation* did not follow at this scale. Against the patch and
-blended all-to-one attacks MMAC left the ASR at 1.00 on every seed and cost 3-7 points of clean
-accuracy; naive clipping and fine-tuning were no better (ASR 0.92-0.99). Against X2X, MMAC did most
+blended all-to-one attacks MMAC left the ASR at 1.00 on every seed and cost 1-9 points of clean
+accuracy (mean 6.6 points for patch, 3.1 for blended); naive clipping and fine-tuning were no
+better (ASR 0.92-1.00). Against X2X, MMAC did most
 of what the paper reports qualitatively: ASR fell from about 0.90 to about 0.20 (0.11-0.26) with about
 2 points of accuracy lost, clearly ahead of naive clipping (0.87) and fine-tuning (0.60), but not to
-"near zero". MMDF inherits this: its score only moves when the bounds cut the trigger's path, so it
+"near zero" (verdict *partly*: its accuracy sub-rule held on the mean, its ASR sub-rule did not). MMDF inherits this: its score only moves when the bounds cut the trigger's path, so it
 is blind to the patch and blended triggers (AUROC well below 0.5: the bounds shrink clean margins
 *more* than triggered ones) and detects some X2X inputs (AUROC about 0.76, TPR 0.15 at 2% FPR).
 
@@ -560,7 +566,7 @@ of other classes. All 360 are stamped with the trigger and the network sends *ev
 class 0. What ASR do we report?
 """)
 code("answer_2 = ...  # a fraction in [0, 1]")
-code("checks.check_close('exercise 2', answer_2, 1.0, hint='ASR counts only the non-target images')")
+code("checks.check_close('exercise 2', answer_2, 1.0, close_rtol=0.01, hint='ASR counts only the non-target images')")
 md("""
 **Exercise 3.** If every bound is $+\\infty$, what is the MMDF score $s(x)$ of any input? And if you
 then set the threshold from clean scores, what fraction of triggered images is flagged? Give the score.
