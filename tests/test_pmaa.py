@@ -1,0 +1,142 @@
+import numpy as np
+import pytest
+import torch
+from paperlab import pmaa as M
+from paperlab.worlds import clouds as C
+
+
+@pytest.fixture(scope="module")
+def x():
+    return torch.rand(2, 3, 4, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+
+
+def test_shapes_through_every_module(x):
+    cfg = M.PMAAConfig(depth=4)
+    fe = M.FeatureExtractor(cfg)
+    mask, feat, aux = fe(x[:, 0])
+    assert mask.shape == (2, 1, 32, 32) and feat.shape == (2, cfg.dim, 32, 32) and aux.shape == (2, 4, 32, 32)
+    assert 0 <= mask.min() and mask.max() <= 1
+    ae = M.MAMAutoencoder(3 * cfg.dim, cfg.ae_hidden, cfg.dim, cfg)
+    feats, g = ae.encode(torch.cat([feat] * 3, 1))
+    assert [f.shape[-1] for f in feats] == [32, 16, 8, 4] and g.shape == (2, cfg.ae_hidden, 4, 4)
+    assert ae(torch.cat([feat] * 3, 1)).shape == (2, cfg.dim, 32, 32)
+    y, masks, auxs = M.PMAA(cfg)(x)
+    assert y.shape == (2, 4, 32, 32) and len(masks) == 3 and len(auxs) == 3 and y.abs().max() <= 1
+    assert M.UNet()(x)[0].shape == (2, 4, 32, 32)
+    assert M.Gate(8, 5)(torch.rand(1, 8, 8, 8), torch.rand(1, 8, 4, 4)).shape == (1, 8, 8, 8)
+
+
+def test_decoder_indexing_switch_changes_only_which_levels_feed_the_decoder():
+    torch.manual_seed(0)
+    fig = M.MAMAutoencoder(16, 16, 16, M.PMAAConfig(decoder="figure", depth=4))
+    code = M.MAMAutoencoder(16, 16, 16, M.PMAAConfig(decoder="code", depth=4))
+    code.load_state_dict(fig.state_dict())  # same parameters: the switch adds none
+    fused = [torch.rand(1, 16, s, s) for s in (32, 16, 8, 4)]
+    # code indexing never reads the coarsest level; the figure's decoder does
+    bumped = fused[:3] + [fused[3] + 5.0]
+    assert torch.equal(code.decode(fused), code.decode(bumped))
+    assert not torch.allclose(fig.decode(fused), fig.decode(bumped))
+    # both read the finest level
+    bumped0 = [fused[0] + 5.0] + fused[1:]
+    assert not torch.allclose(code.decode(fused), code.decode(bumped0))
+
+
+def test_no_global_path_ignores_G(x):
+    m = M.MAMAutoencoder(8, 8, 8, M.PMAAConfig(global_path=False, depth=4))
+    feats = [torch.rand(1, 8, s, s) for s in (32, 16, 8, 4)]
+    a, b = m.fuse(feats, torch.zeros(1, 8, 4, 4)), m.fuse(feats, torch.ones(1, 8, 4, 4))
+    assert all(torch.equal(u, v) for u, v in zip(a, b))
+
+
+def test_flop_counts_stable_and_ordered():
+    pm, un = M.build("PMAA-small"), M.build("U-Net (heavy)")
+    a, b = M.macs_per_tile(pm), M.macs_per_tile(pm)
+    assert a == b and a > 0
+    assert M.macs_per_tile(M.build("1 autoencoder")) < a < M.macs_per_tile(un)
+    # a single conv: MACs = H W Cout Cin k^2
+    conv = torch.nn.Conv2d(12, 5, 3, padding=1, bias=False)
+    from torch.utils.flop_counter import FlopCounterMode
+    with FlopCounterMode(display=False) as fc:
+        conv(torch.zeros(1, 12, 8, 8))
+    assert fc.get_total_flops() / 2 == 8 * 8 * 5 * 12 * 9
+    assert M.count_params(un) > 10 * M.count_params(pm)
+
+
+def test_metrics_against_skimage():
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    d = C.generate(3, 1)
+    pred = torch.from_numpy(d["x"][:, 0] * 2 - 1)
+    got = M.evaluate(pred, d)
+    p = d["x"][:, 0, :3].transpose(0, 2, 3, 1).astype(np.float64)
+    y = d["y"][:, :3].transpose(0, 2, 3, 1).astype(np.float64)
+    ref = np.mean([peak_signal_noise_ratio(b, a, data_range=1.0) for a, b in zip(p, y)])
+    ref_ssim = np.mean([structural_similarity(b, a, data_range=1.0, channel_axis=-1) for a, b in zip(p, y)])
+    assert got["psnr"] == pytest.approx(ref, rel=1e-6) and got["ssim"] == pytest.approx(ref_ssim, rel=1e-6)
+    perfect = M.evaluate(torch.from_numpy(d["y"] * 2 - 1), d)
+    assert perfect["psnr"] == float("inf") or perfect["psnr"] > 80
+
+
+def test_trivial_baselines():
+    x = torch.zeros(2, 3, 4, 8, 8)
+    x[:, 1] = 0.5  # date 1 is the darkest after dates 0 and 2 are brightened
+    x[:, 0] += 1.0
+    x[:, 2] += 0.9
+    assert torch.equal(M.least_cloudy_date(x), x[:, 1])
+    assert torch.equal(M.median_of_dates(x), x[:, 2])
+
+
+def test_training_step_lowers_loss():
+    d = C.generate(16, 0, C.CloudConfig(size=16))
+    _, losses = M.train_one("PMAA-small", 0, M.TrainConfig(n_train=16, batch=8, epochs=3, lr=2e-3), d)
+    assert len(losses) == 6 and np.isfinite(losses).all()
+    assert np.mean(losses[-2:]) < np.mean(losses[:2])
+
+
+def test_gan_path_runs():
+    d = C.generate(8, 0, C.CloudConfig(size=16))
+    _, losses = M.train_one("PMAA-small", 0, M.TrainConfig(n_train=8, batch=8, epochs=1, gan=True), d)
+    assert len(losses) == 1 and np.isfinite(losses[0])
+
+
+def test_bad_input(x):
+    m = M.PMAA()
+    with pytest.raises(ValueError, match="3 dates"):
+        m(x[:, :2])
+    with pytest.raises(ValueError, match="4 bands"):
+        m(x[:, :, :3])
+    with pytest.raises(ValueError, match="divisible"):
+        m(x[..., :30, :30])  # depth 3 needs multiples of 4
+    bad = x.clone()
+    bad[0, 0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        m(bad)
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        m(np.zeros((1, 3, 4, 32, 32)))
+    with pytest.raises(ValueError, match=r"masks must lie in \[0, 1\]"):
+        M.generator_loss(x[:, 0], x[:, 0], [], torch.full((2, 3, 1, 32, 32), 1.5))
+    with pytest.raises(ValueError, match="decoder must be"):
+        M.PMAAConfig(decoder="unet")
+    with pytest.raises(ValueError, match="depth must be"):
+        M.PMAAConfig(depth=2)
+    with pytest.raises(KeyError, match="unknown variant"):
+        M.build("CTGAN")
+
+
+def test_exercise_checks():
+    assert M.check_exercise(1, ...) == "not attempted"
+    assert M.check_exercise(1, 32 * 9 * 64) == "correct"
+    assert M.check_exercise(2, 16) == "correct"
+    assert M.check_exercise(3, "H/16") == "correct" and M.check_exercise(3, "H/8") == "incorrect"
+    assert M.check_exercise(4, M.gate_reference) == "correct"
+    with pytest.raises(ValueError, match="1-4"):
+        M.check_exercise(9, 0)
+
+
+def test_rgb_and_gate_maps():
+    d = C.generate(2, 0, C.CloudConfig(size=16))
+    assert M.rgb(d["y"][0]).shape == (16, 16, 3)
+    with pytest.raises(ValueError, match="tile"):
+        M.rgb(np.zeros((16, 16)))
+    maps = M.gate_maps(M.PMAA().eval(), torch.from_numpy(d["x"] * 2 - 1))
+    assert [m.shape for m in maps] == [(2, 4, 4)] * 3
