@@ -137,15 +137,28 @@ def test_real_checkpoint_path_offline(monkeypatch):
 
 
 def test_exercise_checks():
+    """With the notebook's own tolerances: reference answers correct, typical wrong answers not."""
+    from paperlab.prop import EXERCISE_TOLERANCES as TOL
     from paperlab.prop import exercise_answers
 
     ref = exercise_answers()
-    assert checks.check_close("ex1", ..., ref["ex1"]) == checks.NOT_ATTEMPTED
-    assert checks.check_close("ex1", ref["ex1"], ref["ex1"]) == checks.CORRECT
-    assert checks.check_close("ex2", 1.0, ref["ex2"]) == checks.CORRECT
-    assert checks.check_close("ex3", 3.157, ref["ex3"], rtol=1e-3) == checks.CORRECT
-    assert checks.check_function("ex4", ..., prop.rop_loss, [torch.randn(3, 2)]) == checks.NOT_ATTEMPTED
-    assert checks.check_function("ex4", ref["ex4"], prop.rop_loss, [torch.randn(3, 2) for _ in range(3)]) == checks.CORRECT
+    for ex in ("ex1", "ex2", "ex3"):
+        assert checks.check_close(ex, ..., ref[ex], **TOL[ex]) == checks.NOT_ATTEMPTED
+        assert checks.check_close(ex, ref[ex], ref[ex], **TOL[ex]) == checks.CORRECT
+    assert checks.check_close("ex1", round(3.025 / 45, 4), ref["ex1"], **TOL["ex1"]) == checks.CORRECT
+    assert checks.check_close("ex1", 3 / 20, ref["ex1"], **TOL["ex1"]) == checks.INCORRECT  # no smoothing
+    assert checks.check_close("ex2", 1, ref["ex2"], **TOL["ex2"]) == checks.CORRECT
+    assert checks.check_close("ex2", 0.0, ref["ex2"], **TOL["ex2"]) == checks.INCORRECT  # "equal scores, no loss"
+    assert checks.check_close("ex3", 3.157, ref["ex3"], **TOL["ex3"]) == checks.CORRECT
+    assert checks.check_close("ex3", 3.0, ref["ex3"], **TOL["ex3"]) == checks.INCORRECT  # ignores the redraw of 0
+
+    def raw_hinge(scores):  # the card's loss on raw scores: a wrong answer to exercise 4
+        return torch.clamp(1 - (scores[:, 0] - scores[:, 1]), min=0).mean()
+
+    inputs = [torch.randn(5, 2) for _ in range(3)]
+    assert checks.check_function("ex4", ..., prop.rop_loss, inputs) == checks.NOT_ATTEMPTED
+    assert checks.check_function("ex4", ref["ex4"], prop.rop_loss, inputs) == checks.CORRECT
+    assert checks.check_function("ex4", raw_hinge, prop.rop_loss, inputs) == checks.INCORRECT
 
 
 def test_retraining_reproduces_the_registered_curve_on_a_reduced_run():
