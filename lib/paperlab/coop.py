@@ -251,11 +251,15 @@ def zero_shot_accuracy(clip_model, feats: Features, templates: Sequence[str]) ->
 
 def linear_probe_accuracy(train: Features, test: Features, C: float = 1.0) -> float:
     """Linear-probe CLIP (CoOp's baseline): sklearn ``LogisticRegression`` on frozen normalised features."""
+    import warnings
+
     from sklearn.linear_model import LogisticRegression
 
     if list(train.classnames) != list(test.classnames):
         raise ValueError("linear probe: train and test features must have the same classes")
-    clf = LogisticRegression(C=C, max_iter=2000).fit(train.z.numpy(), train.labels.numpy())
+    with warnings.catch_warnings():  # 1-shot sets have one sample per class: sklearn warns, the fit is fine
+        warnings.simplefilter("ignore", UserWarning)
+        clf = LogisticRegression(C=C, max_iter=2000).fit(train.z.numpy(), train.labels.numpy())
     return float((clf.predict(test.z.numpy()) == test.labels.numpy()).mean())
 
 
