@@ -154,7 +154,7 @@ def sample_scenes(n: int, seed: int | np.random.Generator = 0, *, shapes=None, c
     p = np.array(list(probs.values()), dtype=float)
     style_idx = np.array([STYLES.index(s) for s in probs])[rng.choice(len(p), n, p=p / p.sum())]
     size = _choice(rng, SIZES, sizes, n, "size")
-    radius = np.where(size == 0, rng.uniform(0.15, 0.19, n), rng.uniform(0.27, 0.33, n))
+    radius = np.where(size == 0, rng.uniform(0.19, 0.23, n), rng.uniform(0.28, 0.34, n))
     return Scenes(
         shape=shape, color=color, texture=_choice(rng, TEXTURES, textures, n, "texture"), size=size,
         style=style_idx, cx=rng.uniform(radius, 1 - radius), cy=rng.uniform(radius, 1 - radius),
