@@ -87,15 +87,15 @@ def test_trivial_baselines():
 
 
 def test_training_step_lowers_loss():
-    d = C.generate(16, 0, C.CloudConfig(size=16))
-    _, losses = M.train_one("PMAA-small", 0, M.TrainConfig(n_train=16, batch=8, epochs=3, lr=2e-3), d)
+    d = C.generate(8, 0, C.CloudConfig(size=16))
+    _, losses = M.train_one("PMAA-small", 0, M.TrainConfig(n_train=8, batch=4, epochs=3, lr=2e-3), d)
     assert len(losses) == 6 and np.isfinite(losses).all()
     assert np.mean(losses[-2:]) < np.mean(losses[:2])
 
 
 def test_gan_path_runs():
-    d = C.generate(8, 0, C.CloudConfig(size=16))
-    _, losses = M.train_one("PMAA-small", 0, M.TrainConfig(n_train=8, batch=8, epochs=1, gan=True), d)
+    d = C.generate(4, 0, C.CloudConfig(size=16))
+    _, losses = M.train_one("PMAA-small", 0, M.TrainConfig(n_train=4, batch=4, epochs=1, gan=True), d)
     assert len(losses) == 1 and np.isfinite(losses[0])
 
 
