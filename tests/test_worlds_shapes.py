@@ -122,3 +122,12 @@ def test_labels_match_attributes_and_styles_are_paired():
     sketch = W.ShapesDataset("shape", style="sketch", n_test_per_class=3).test("new")
     assert np.array_equal(sketch.scenes.shape, test.scenes.shape) and np.array_equal(sketch.scenes.cx, test.scenes.cx)
     assert (sketch.scenes.style == W.STYLES.index("sketch")).all()
+
+
+def test_sample_draws_fresh_reproducible_test_sets():
+    ds = W.dataset("texture")
+    a, b, c = ds.sample("new", 3, seed=1), ds.sample("new", 3, seed=1), ds.sample("new", 3, seed=2)
+    assert len(a) == 6 and a.classnames == ["checkered", "dotted"]
+    assert torch.equal(a.images, b.images) and not torch.equal(a.images, c.images)
+    with pytest.raises(ValueError, match="n_per_class"):
+        ds.sample("all", 0)
