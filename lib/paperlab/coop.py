@@ -432,10 +432,10 @@ def train_all(clip_model, tokenizer, cfg: dict = CPU_CONFIG, progress: bool = Tr
         key = f"{d}/{m}/k{k}/seed{s}"
         runs[key], losses[key] = train_run(m, clip_model, tokenizer, train, cfg, seed=s, dataset_name=d)
     return {"runs": runs, "loss": losses, "config": _plain(cfg), "wall_s": time.time() - t0,
-            "clip_sha256": _clip_sha()}
+            "clip_sha256": clip_sha()}
 
 
-def _clip_sha() -> str:
+def clip_sha() -> str:
     """sha256 of the micro-CLIP the prompts were learned on: the pinned copy if there is one ('' if none)."""
     from paperlab.core import assets
 

@@ -374,7 +374,7 @@ def get_trained():
     return coop.train_all(clip_model, tok, cfg, progress=False)  # smoke without a checkpoint: tiny, in memory
 
 trained = get_trained()
-if trained.get("clip_sha256") != assets.load_registry().get("clip/microclip.pt", {}).get("sha256"):
+if trained.get("clip_sha256") != coop.clip_sha():  # the pinned backbone (data/coop/backbone.pt)
     print("WARNING: these prompts were learned on another micro-CLIP checkpoint; retrain with PAPERLAB_RETRAIN=1")
 print(f"{len(trained['runs'])} learned prompts; trained in {trained['wall_s']:.0f} s with", trained["config"]["coop"],
       "(CoOp) and", trained["config"]["cocoop"], "(CoCoOp)")
