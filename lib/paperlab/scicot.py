@@ -523,16 +523,16 @@ def plot_pipeline(ax=None):
     """The two stages as data flow (training inputs dashed, test-time path solid)."""
     import matplotlib.pyplot as plt
 
-    ax = ax or plt.subplots(figsize=(7, 3.2), dpi=80)[1]
-    boxes = {"q": (0.1, 0.5, "question q\n+ options o"), "g": (0.38, 0.75, "stage 1\nrationale generator g_phi"),
-             "r": (0.62, 0.75, "rationale r_hat\n(teacher r^T in training)"),
-             "h": (0.62, 0.25, "stage 2\nanswer model h_psi"), "a": (0.9, 0.25, "argmax over options\nof log p(o | q, o, r)")}
+    ax = ax or plt.subplots(figsize=(7.5, 3.2), dpi=80)[1]
+    boxes = {"q": (0.08, 0.5, "question q\n+ options o"), "g": (0.33, 0.8, "stage 1\ngenerator g_phi"),
+             "r": (0.68, 0.8, "rationale r_hat\n(teacher r^T in training)"),
+             "h": (0.5, 0.2, "stage 2\nanswer model h_psi"), "a": (0.86, 0.2, "argmax over options\nof log p(a | o, r)")}
     for x, y, text in boxes.values():
         ax.text(x, y, text, ha="center", va="center", fontsize=8,
                 bbox=dict(boxstyle="round", fc="#e8f0fb", ec="#3b6aa0"))
     for a, b in (("q", "g"), ("g", "r"), ("r", "h"), ("q", "h"), ("h", "a")):
         (x0, y0, _), (x1, y1, _) = boxes[a], boxes[b]
-        ax.annotate("", xy=(x1 - 0.07 * np.sign(x1 - x0), y1), xytext=(x0 + 0.07 * np.sign(x1 - x0), y0),
+        ax.annotate("", xy=(x1 - 0.1 * np.sign(x1 - x0), y1), xytext=(x0 + 0.1 * np.sign(x1 - x0), y0),
                     arrowprops=dict(arrowstyle="->", color="#333"))
     ax.set_xlim(0, 1), ax.set_ylim(0, 1), ax.axis("off")
     ax.set_title("Sci-CoT as data flow: stage 1 writes a rationale, stage 2 reads it")

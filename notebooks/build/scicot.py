@@ -68,7 +68,7 @@ code("""
 P = paperlab.profile()
 cfg = P.pick(
     smoke=dict(seeds=[0], n_test=40, live_n_train=100, live_epochs=2),
-    cpu=dict(seeds=[0, 1, 2], n_test=200, live_n_train=300, live_epochs=6),
+    cpu=dict(seeds=[0, 1, 2], n_test=160, live_n_train=300, live_epochs=6),
     gpu=dict(seeds=[0, 1, 2], n_test=300, live_n_train=600, live_epochs=15),
 )
 cfg
@@ -259,10 +259,17 @@ live = S.make_student(tok, seed=0)
 hist = S.train_seq2seq(live, tok, [S.answer_input(x, x.rationale) for x in live_train],
                        [S.answer_target(x) for x in live_train], epochs=cfg["live_epochs"], max_len=80, desc="stage 2 (live)")
 live_acc = S.accuracy(S.predict_two_stage(None, live, tok, test_q, [x.gold_rationale for x in test_q])[0], test_q)
-print(f"live stage 2: {hist.steps} steps in {time.time() - t0:.0f} s, oracle-rationale test accuracy {live_acc:.2f}")
+live_train_acc = S.accuracy(S.predict_two_stage(None, live, tok, live_train, [x.gold_rationale for x in live_train])[0],
+                            live_train)
+print(f"live stage 2: {hist.steps} steps in {time.time() - t0:.0f} s; accuracy with clean rationales: "
+      f"training questions {live_train_acc:.2f}, test questions {live_acc:.2f}")
 assert hist.train_loss[-1] < hist.train_loss[0]
 """)
-md("Look for: the loss falling by an order of magnitude as stage 2 learns to read the rationale.")
+md("""
+Look for: the loss falling steadily. Then compare the two accuracies printed above: a model that had
+learned to *read* the rationale's conclusion would score the same on training and test questions. A gap
+means it is memorising the training questions instead.
+""")
 code("""
 fig, ax = plt.subplots(figsize=(6, 3.5), dpi=80)
 ax.plot(hist.train_loss)
@@ -375,15 +382,25 @@ nb.results_table([{"generator": k.replace("recall ", ""), "fact recall": nb.mean
                   for k in per if k.startswith("recall")])
 """)
 md("""
-**What held and what did not.** Read the table above against the rules: the verdicts printed by
-`claims.record` are computed, not typed. In this world answer-only training stays near chance on the
-compositional split — it memorised which object answers which question and has nothing to chain — while
-every rationale-based student can in principle chain facts it saw. The two-stage student is limited by
-its stage 1: its accuracy is bounded by the oracle, and every fact stage 1 gets wrong costs an answer.
-Single-stage CoT reads the same rationale but answers in the same decoder that wrote it; whether that is
-worse than a separate answer model is exactly the paper's claim, and the numbers above say how it came
-out here. Keep the scale in mind: ~0.4M-parameter students trained from scratch on a toy world,
-not flan-t5-small fine-tuned on ARC-Easy with LLM rationales.
+**What held and what did not.** The verdicts printed by `claims.record` are computed from the table by
+the stated rules. The decisive number is the **oracle**: stage 2 given the teacher's clean rationale,
+which ends with the answer spelled out (`so the answer is (C)`). In our committed runs the oracle stays
+near or below chance on the compositional test split, although the same stage 2 scores 100% on its
+training questions (we checked seed 0: 60/60 training questions, 5/60 test questions). With 600
+training questions and ~280 gradient steps, the tiny T5 found it cheaper to **memorise which object
+answers which training question** than to learn to copy the answer out of the rationale — and on test
+questions built from held-out combinations, memorised object preferences point to the wrong option,
+which is why several methods land *below* chance. With the answer model not reading rationales, nothing
+built on it can beat answer-only: claim 1 does not hold. Claim 2 comes out only "partly": its first half
+(shuffled rationales leave accuracy near the answer-only level) is met trivially — shuffling cannot hurt
+a model that ignores the rationale — and its second half (the oracle far above) fails.
+
+This is a statement about our budget, not about the paper: the students were trained from scratch for
+about 25 minutes of CPU time shared with other jobs, whereas Sci-CoT fine-tunes a pretrained flan-t5
+that already knows how to read its input. Stage 1 does learn the rationale *format* (see the examples
+and the fact recall), but not reliably which material each object is made of. What would we try next?
+Many more steps or many more (cheaper) training questions so that memorising stops paying; a pretrained
+student; or an answer model that cannot see object identities at all.
 """)
 
 md("""
