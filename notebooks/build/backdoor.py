@@ -44,8 +44,7 @@ quoted): bounds chosen to limit margins mitigate backdoors better than peer post
 CIFAR-10, are robust to adaptive and X2X attacks, and the detect-and-fix extension catches and
 corrects triggered inputs. We measure each of these on a small MLP trained on poisoned 8x8 digits.
 
-**Runs in:** smoke ~40-60 s · cpu ~2 min of compute on 2 free cores (measured: 4.6-5.9 min wall on 2 cores
-shared with other jobs, load ~10-12) · gpu ~4 min (the same digits experiment; the
+**Runs in:** smoke ~40 s · cpu ~1.5 min (measured: 1 min 33 s for `make reproduce NB=05_backdoor` on 2 cores at low load; 4.6-5.9 min when shared with other jobs) · gpu ~4 min (the same digits experiment; the
 CIFAR-10 / ResNet-18 setting of the paper is not run here, see the Data section).
 """)
 

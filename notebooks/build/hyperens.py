@@ -28,7 +28,7 @@ ensembles), and how one network can hold K members that each tune their own L2 s
 **What the paper claims.** Ensembles over weights *and* hyperparameters beat deep ensembles and batch
 ensembles in test NLL, and all ensembles beat the best single model in NLL and calibration.
 
-**Runs in:** smoke ~45 s (measured 42 s under nbval on the loaded machine) · cpu ~3 min of compute on 2 free cores (measured: 8.7 min wall on 2 cores shared with ~12 other busy processes; 15.5 min at ~16) · gpu ~30 min (CIFAR-10, small Wide ResNet; not run here).
+**Runs in:** smoke ~45 s · cpu ~3 min (measured: 2 min 57 s for `make reproduce NB=04_hyperens` on 2 cores at low load; 8.7 min when the cores were shared with ~12 busy processes) · gpu ~30 min (CIFAR-10, small Wide ResNet; not run here).
 """)
 
 md("""

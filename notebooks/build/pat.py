@@ -38,8 +38,8 @@ detection is scored with per-frame mAP.
 beat the hierarchical MS-TCT: 26.5 % per-frame mAP on Charades (+1.1) and 44.6 % on MultiTHUMOS (+0.6).
 We re-measure the *mechanisms* on a synthetic world built to need temporal order.
 
-**Runs in:** smoke ~70 s measured under the same load · cpu ~8 min wall measured on 2 cores shared with ~6 other jobs (2.6 min of CPU time; evaluates committed checkpoints; retraining all 21 models
-with `python -m paperlab.pat train` took ~RETRAIN_MIN min on 2 shared cores) · gpu ~3 min.
+**Runs in:** smoke ~40 s · cpu ~30 s (measured: 28 s on 2 cores at low load, ~8 min when the cores were shared with ~6 other jobs; evaluates committed checkpoints; retraining all 21 models
+with `python -m paperlab.pat train` took ~29 min on 2 shared cores) · gpu ~3 min.
 """)
 
 md("""
