@@ -431,14 +431,14 @@ def requirements(ev: dict) -> dict[str, bool]:
 
 CHANGES = ("Relative to the issue's prototype (ViT 4 layers x width 128 with patch 4, text 4 x 96, 2000 steps "
            "of batch 128 in ~14 min alone): a ViT of 4 layers x width 96 with 8x8 patches (cheaper than 4x4), "
-           "a smaller text tower (3 layers x width 48; embedding 64), shapes drawn larger (radius 0.19-0.23 / 0.28-0.34 of the image instead of "
-           "0.15-0.19 / 0.27-0.33) and only 500 steps at peak learning rate 2e-3, because the 2 shared cores "
-           "ran ~10 other jobs (a step took ~2.5-3 s instead of ~0.4 s) and the checkpoint had to exist before "
-           "the course deadline. Three runs were made under that load (800 steps of a patch-4 ViT 3 x 64 "
-           "with the smaller shapes; 500 steps as committed; 450 steps of the committed config); all three learned colour and partly texture "
-           "but left shape near chance, so the issue's shape, combo and probe requirements do NOT hold for this "
-           "checkpoint. Rerun `make pretrain` (python -m paperlab.clip pretrain --seed 0 --steps 2000) on an "
-           "unloaded machine before relying on shape-based results.")
+           "a smaller text tower (3 layers x width 48; embedding 64), shapes drawn larger (radius 0.19-0.23 / "
+           "0.28-0.34 of the image instead of 0.15-0.19 / 0.27-0.33), peak learning rate 2e-3. Three earlier "
+           "runs of 450-800 steps, made while the 2 cores ran ~10 other jobs, learned colour and texture but left "
+           "shape near chance; the committed checkpoint is the same recipe trained for 2000 steps (12.5 min on "
+           "2 threads). It meets the zero-shot, held-out-combo and combo-range requirements; it does NOT meet "
+           "'probe beats zero-shot by >= 5 points on half the datasets' (colour and texture are at the ceiling "
+           "for both; combo +4.5 points, shape -2 points) nor 'zero-shot drops under every style' (colour stays "
+           "at 1.0 when blurred).")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -447,7 +447,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     pp = sub.add_parser("pretrain", help="pretrain the micro-CLIP, save, evaluate, register, write the card")
     pp.add_argument("--seed", type=int, default=0)
-    pp.add_argument("--steps", type=int, default=800)
+    pp.add_argument("--steps", type=int, default=2000)
     pp.add_argument("--batch-size", type=int, default=128)
     pp.add_argument("--lr", type=float, default=2e-3)
     pp.add_argument("--size", choices=list(SIZES), default="micro")
