@@ -3,6 +3,8 @@ from pathlib import Path
 
 import nbformat as nbf
 
+from paperlab.core import nb as plnb
+
 ROOT = Path(__file__).resolve().parents[2]
 cells = []
 
@@ -21,7 +23,7 @@ def code(s, tags=None):
 md(r"""
 # PAT — a position-aware transformer for dense multi-label action detection
 
-[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/paperlab-course/paperlab/blob/main/notebooks/07_pat.ipynb)
+{BADGE}
 
 **Paper.** Faegheh Sardari, Armin Mustafa, Philip J. B. Jackson, Adrian Hilton, *PAT: Position-Aware
 Transformer for Dense Multi-Label Action Detection*, ICCV 2023 Workshops
@@ -40,22 +42,14 @@ We re-measure the *mechanisms* on a synthetic world built to need temporal order
 
 **Runs in:** smoke ~40 s · cpu ~30 s (measured: 28 s on 2 cores at low load, ~8 min when the cores were shared with ~6 other jobs; evaluates committed checkpoints; retraining all 21 models
 with `python -m paperlab.pat train` took ~29 min on 2 shared cores) · gpu ~3 min.
-""")
+""".replace("{BADGE}", plnb.colab_badge("07_pat.ipynb")))
 
 md("""
 ## Setup
 
 On Colab the next cell clones and installs the course; anywhere else it does nothing.
 """)
-code("""
-# On Colab: fetch the course and install it (does nothing anywhere else).
-import os, sys
-if 'google.colab' in sys.modules and not os.path.exists('/content/paperlab'):
-    !git clone --depth 1 https://github.com/paperlab-course/paperlab.git /content/paperlab
-    %pip install -q -e /content/paperlab
-    os.environ['PAPERLAB_HOME'] = '/content/paperlab'
-    sys.path.insert(0, '/content/paperlab/lib')
-""")
+code(plnb.colab_install_source())  # generated from pyproject's Repository URL
 code("""
 import time
 from dataclasses import replace

@@ -3,6 +3,8 @@ from pathlib import Path
 
 import nbformat as nbf
 
+from paperlab.core import nb as plnb
+
 ROOT = Path(__file__).resolve().parents[2]
 cells = []
 
@@ -21,7 +23,7 @@ def code(s, tags=None):
 md(r"""
 # PMAA — a progressive multi-scale attention autoencoder for cloud removal
 
-[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/paperlab-course/paperlab/blob/main/notebooks/06_pmaa.ipynb)
+{BADGE}
 
 **Paper.** Xuechao Zou, Kai Li, Junliang Xing, Pin Tao, Yachao Cui, *PMAA: A Progressive Multi-scale
 Attention Autoencoder Model for High-Performance Cloud Removal from Multi-temporal Satellite Imagery*,
@@ -39,22 +41,14 @@ U-Net stand-in on a synthetic cloud world.
 
 **Runs in:** smoke ~40 s · cpu ~1.5 min (evaluates committed checkpoints; retraining all 8 models with
 `python -m paperlab.pmaa train` took RETRAIN_MIN min on 2 heavily shared cores) · gpu ~3 min.
-""")
+""".replace("{BADGE}", plnb.colab_badge("06_pmaa.ipynb")))
 
 md("""
 ## Setup
 
 On Colab the next cell clones and installs the course; anywhere else it does nothing.
 """)
-code("""
-# On Colab: fetch the course and install it (does nothing anywhere else).
-import os, sys
-if 'google.colab' in sys.modules and not os.path.exists('/content/paperlab'):
-    !git clone --depth 1 https://github.com/paperlab-course/paperlab.git /content/paperlab
-    %pip install -q -e /content/paperlab
-    os.environ['PAPERLAB_HOME'] = '/content/paperlab'
-    sys.path.insert(0, '/content/paperlab/lib')
-""")
+code(plnb.colab_install_source())  # generated from pyproject's Repository URL
 code("""
 import time
 
