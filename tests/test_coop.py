@@ -180,3 +180,17 @@ def test_dataset_specs_and_summary():
     assert row["base"] == pytest.approx(70) and row["new"] == pytest.approx(50)
     assert row["H"] == pytest.approx(2 * 70 * 50 / 120) and row["photo base"] == pytest.approx(80)
     assert row["sketch"] == pytest.approx(50)
+
+
+def test_run_real_end_to_end_on_the_eurosat_sample():
+    """The gpu profile's path (real files -> CLIP features -> CoOp/CoCoOp base-to-new), with the micro-CLIP
+    standing in for ViT-B-32 (which cannot be downloaded here) on the tiny EuroSAT-layout sample."""
+    from paperlab.core.paths import data_dir
+
+    cfg = dict(coop.REAL_CONFIG, seeds=(0,), coop=dict(epochs=2, batch_size=4, lr=0.002),
+               cocoop=dict(epochs=1, batch_size=2, lr=0.002))
+    rows = coop.run_real("eurosat", data_dir() / "samples" / "eurosat", backbone="micro", cfg=cfg, progress=False)
+    table = coop.summarize(rows)
+    assert set(table.method) == {"zero-shot", "coop", "cocoop"}
+    assert all(0.0 <= v <= 100.0 for v in table[["base", "new", "H"]].to_numpy().ravel())
+    assert len(rows) == 2 * 1 + 2 * 2  # zero-shot base/new + (coop, cocoop) x (base, new)

@@ -97,6 +97,22 @@ def test_combo_split_uses_every_word_on_both_sides():
         assert sorted(d.base + d.new) == list(range(len(d.classnames))) and len(d.base) == len(d.new)
 
 
+@pytest.mark.parametrize("name,n,first", [("size_shape", 16, "small circle"),
+                                          ("shape_texture", 32, "circle on a plain background")])
+def test_fine_grained_combination_datasets(name, n, first):
+    ds = W.dataset(name)
+    assert len(ds.classnames) == n and ds.classnames[0] == first
+    attrs = ds.attrs
+    for subset in ("base", "new"):  # every word of both attributes on both sides of the split
+        words = [ds._classes[k] for k in ds.classes(subset)]
+        for j, a in enumerate(attrs):
+            assert {w[j] for w in words} == set(W._VOCAB[a])
+    test = ds.sample("all", n_per_class=2, seed=0)
+    for i in range(len(test)):  # the rendered scene has the class's attributes
+        names = test.scenes.names(i)
+        assert tuple(names[a] for a in attrs) == ds._classes[int(test.labels[i])]
+
+
 def test_k_shot_sampler_draws_from_the_training_pool():
     ds = W.ShapesDataset("color", n_train_per_class=16, n_test_per_class=4)
     pool = ds.train(subset="base")

@@ -342,10 +342,11 @@ def bench(batch_sizes: Sequence[int] = (8, 32, 128), n_classes: Sequence[int] = 
 METHODS = ("coop", "cocoop")
 STYLED = tuple(f"{d}:{st}" for d in ("shape", "color", "texture") for st in ("sketch", "noisy", "blurred"))
 CPU_CONFIG = dict(
-    # 13 datasets: the four photo datasets and the small ones re-rendered in each shifted style
-    datasets=("shape", "color", "texture", "combo") + STYLED, styles=("sketch", "noisy", "blurred"),
+    # 15 datasets: the six photo datasets and the three small ones re-rendered in each shifted style
+    datasets=("shape", "color", "texture", "combo", "size_shape", "shape_texture") + STYLED,
+    styles=("sketch", "noisy", "blurred"),
     seeds=(0, 1, 2), shots=16, few_shots=(1, 2, 4, 8, 16), n_ctx=4, ctx_init="a photo of a",
-    test_per_class={"shape": 50, "color": 50, "texture": 50, "combo": 10},
+    test_per_class={"shape": 50, "color": 50, "texture": 50, "combo": 10, "size_shape": 25, "shape_texture": 15},
     # official: CoOp SGD lr 0.002, batch 32, 200 epochs; CoCoOp lr 0.002, batch 1, 10 epochs
     coop=dict(epochs=50, batch_size=32, lr=0.002), cocoop=dict(epochs=10, batch_size=8, lr=0.016),
     overrides={"combo": {"cocoop": dict(epochs=3)}},  # CoCoOp costs B x K text passes: K = 32 here
@@ -549,6 +550,12 @@ def _main(argv=None) -> int:
     ap.add_argument("command", choices=["bench", "train"])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--profile", choices=["cpu", "gpu"], default="cpu",
+                    help="train: cpu = the micro-CLIP experiment (writes data/coop/prompts.pt); gpu = ViT-B-32 "
+                         "(OpenAI) on a real dataset (--dataset, --data-root), results printed")
+    ap.add_argument("--dataset", default="eurosat", help="gpu profile: eurosat | pets")
+    ap.add_argument("--data-root", help="gpu profile: folder holding eurosat/2750 or oxford-iiit-pet")
+    ap.add_argument("--backbone", default="ViT-B-32", help="gpu profile: ViT-B-32 (default) or micro")
     args = ap.parse_args(argv)
     torch.set_num_threads(int(__import__("os").environ.get("PAPERLAB_THREADS", "2")))
     if args.command == "bench":
@@ -560,6 +567,12 @@ def _main(argv=None) -> int:
             (data_dir() / BENCH_FILE).write_text(json.dumps(rows, indent=1) + "\n")
             assets.register(BENCH_FILE, command="python -m paperlab.coop bench")
         return 0
+    if args.profile == "gpu":
+        if not args.data_root:
+            ap.error("--profile gpu needs --data-root (the folder holding eurosat/2750 or oxford-iiit-pet)")
+        table = summarize(run_real(args.dataset, args.data_root, backbone=args.backbone, device=args.device))
+        print(table.groupby("method")[["base", "new", "H"]].agg(["mean", "std"]).round(2).to_string())
+        return 0
     from paperlab import clip as pclip
     from paperlab.core.train import load_or_train
 
@@ -570,8 +583,6 @@ def _main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(_main())
 
 
 def summarize(rows: list[dict]):
@@ -587,3 +598,55 @@ def summarize(rows: list[dict]):
     photo = df[~df.dataset.str.contains(":") & (df.split == "base")]  # the DG source: photo datasets' base
     wide["photo base"] = photo.pivot_table(index=["method", "seed"], values="acc", aggfunc="mean")["acc"] * 100
     return wide.reset_index()
+
+
+# ----------------------------------------------------------------------------- gpu profile: real CLIP, real data
+
+REAL_CONFIG = dict(CPU_CONFIG, seeds=(0, 1, 2), coop=dict(epochs=50, batch_size=32, lr=0.002),
+                   cocoop=dict(epochs=10, batch_size=1, lr=0.002), overrides={})  # official recipes (CoCoOp batch 1)
+
+
+def encode_files(clip_model, split, batch_size: int = 128, device: str = "cpu") -> Features:
+    """A ``worlds.realfewshot.FileSplit`` -> :class:`Features`: images loaded in batches at the model's input
+    size (CLIP's resize + centre crop) and encoded by ``paperlab.clip.encode_images``."""
+    from paperlab.clip import _image_size, encode_images
+    from paperlab.worlds.realfewshot import load_images
+
+    size, zs = _image_size(clip_model), []
+    for i in range(0, len(split), batch_size):
+        zs.append(encode_images(clip_model, load_images(split.paths[i:i + batch_size], size).to(device)).cpu())
+    if not zs:
+        raise ValueError("the split is empty: no images to encode")
+    return Features(torch.cat(zs), split.labels.clone(), list(split.classnames))
+
+
+def run_real(name: str, root: str, backbone: str = "ViT-B-32", cfg: dict = REAL_CONFIG, device: str = "cpu",
+             progress: bool = True) -> list[dict]:
+    """Base-to-new on a real dataset (``worlds.realfewshot``: EuroSAT or Pets) with the same code as the
+    micro-CLIP experiment: 16-shot base training of CoOp and CoCoOp per seed, zero-shot with CoOp's
+    hand-written prompt, accuracy on base and new test classes. ``backbone`` is ``"ViT-B-32"`` (OpenAI
+    weights, downloaded by open_clip: gpu profile) or ``"micro"`` (the course's micro-CLIP: tests).
+    Returns rows ``{dataset, seed, method, split, acc}`` (``summarize`` adds H)."""
+    from paperlab import clip as pclip
+    from paperlab.worlds import realfewshot
+
+    ds = realfewshot.dataset(name, root)
+    clip_model = pclip.load_pretrained(backbone, device=device)
+    tok = pclip.tokenizer(clip_model.paperlab_name)
+    tests = {s: encode_files(clip_model, ds.test(s), device=device) for s in ("base", "new")}
+    rows = []
+    for s in ("base", "new"):
+        acc = zero_shot_accuracy(clip_model, tests[s], ds.templates)
+        rows += [dict(dataset=name, seed=seed, method="zero-shot", split=s, acc=acc) for seed in cfg["seeds"]]
+    for seed in cfg["seeds"]:
+        train = encode_files(clip_model, ds.train(k_shot=cfg["shots"], seed=seed, subset="base"), device=device)
+        for m in METHODS:
+            state, _ = train_run(m, clip_model, tok, train, cfg, seed=seed, progress=progress, dataset_name=name)
+            model = load_run(m, clip_model, tok, train.classnames, state, cfg)
+            rows += [dict(dataset=name, seed=seed, method=m, split=s, acc=accuracy(model, tests[s]))
+                     for s in ("base", "new")]
+    return rows
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())
