@@ -1,0 +1,213 @@
+import numpy as np
+import pytest
+import torch
+from paperlab import pointmbf as M
+from paperlab.worlds import rooms
+from scipy.spatial.transform import Rotation
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def batch():
+    return M.prepare(rooms.generate(4, seed=11))
+
+
+def _pose(seed, deg=15.0):
+    rng = np.random.default_rng(seed)
+    axis = rng.normal(size=3)
+    R = Rotation.from_rotvec(axis / np.linalg.norm(axis) * np.radians(deg)).as_matrix()
+    return R, rng.normal(size=3) * 0.3
+
+
+def test_procrustes_recovers_known_pose_exactly():
+    rng = np.random.default_rng(0)
+    P = rng.normal(size=(2, 50, 3))
+    Rs, ts = zip(*[_pose(s) for s in (1, 2)])
+    Q = np.einsum("bij,bnj->bni", np.stack(Rs), P) + np.stack(ts)[:, None]
+    w = torch.as_tensor(rng.uniform(0.1, 1.0, (2, 50)))
+    R, t = M.weighted_procrustes(torch.as_tensor(P), torch.as_tensor(Q), w)
+    assert R.dtype == torch.float64
+    np.testing.assert_allclose(R.numpy(), np.stack(Rs), atol=1e-10)
+    np.testing.assert_allclose(t.numpy(), np.stack(ts), atol=1e-10)
+    # planar points: the plain SVD solution can be a reflection; the fix returns a rotation
+    Pp = P[0].copy()
+    Pp[:, 2] = 0
+    Qp = Pp @ Rs[0].T + ts[0]
+    R1, _ = M.weighted_procrustes(torch.as_tensor(Pp), torch.as_tensor(Qp))
+    assert abs(np.linalg.det(R1.numpy()) - 1) < 1e-10
+    np.testing.assert_allclose(R1.numpy(), Rs[0], atol=1e-9)
+
+
+def test_procrustes_weights_enter_squared_like_the_official_code():
+    rng = np.random.default_rng(3)
+    P = rng.normal(size=(40, 3))
+    R0, t0 = _pose(4)
+    Q = P @ R0.T + t0 + rng.normal(scale=0.2, size=(40, 3))  # noisy: weighting matters
+    w = rng.uniform(0.0, 1.0, 40)
+    R, t = M.weighted_procrustes(torch.as_tensor(P), torch.as_tensor(Q), torch.as_tensor(w))
+    # scipy's weighted Kabsch on the same centring, with weights w^2 on the centred pairs
+    wn = w / (w.sum() + 1e-5)
+    mp, mq = (wn[:, None] * P).sum(0) / wn.sum(), (wn[:, None] * Q).sum(0) / wn.sum()
+    ref, _ = Rotation.align_vectors(Q - mq, P - mp, weights=wn ** 2)
+    np.testing.assert_allclose(R.numpy(), ref.as_matrix(), atol=1e-8)
+    np.testing.assert_allclose(t.numpy(), mq - ref.as_matrix() @ mp, atol=1e-8)
+    ref_lin, _ = Rotation.align_vectors(Q - mq, P - mp, weights=wn)
+    assert not np.allclose(ref_lin.as_matrix(), R.numpy(), atol=1e-6)  # linear weights would differ
+
+
+def test_procrustes_bad_input():
+    line = torch.linspace(0, 1, 10, dtype=torch.float64)[:, None] * torch.tensor([[1.0, 2.0, 3.0]], dtype=torch.float64)
+    with pytest.raises(ValueError, match="collinear"):
+        M.weighted_procrustes(line, line + 1)
+    with pytest.raises(ValueError, match="collinear"):
+        M.weighted_procrustes(torch.ones(5, 3), torch.ones(5, 3))
+    with pytest.raises(ValueError, match=r"\(B, N, 3\)"):
+        M.weighted_procrustes(torch.ones(5, 2), torch.ones(5, 2))
+    with pytest.raises(ValueError, match="at least 3"):
+        M.weighted_procrustes(torch.randn(2, 3), torch.randn(2, 3))
+    with pytest.raises(ValueError, match="non-negative"):
+        M.weighted_procrustes(torch.randn(6, 3), torch.randn(6, 3), -torch.ones(6))
+
+
+def test_randomized_procrustes_keeps_the_best_subset():
+    rng = np.random.default_rng(5)
+    R0, t0 = _pose(6)
+    P = rng.normal(size=(1, 200, 3))
+    Q = P @ R0.T + t0
+    Q[0, :60] += rng.normal(scale=1.0, size=(60, 3))  # 30 % gross outliers
+    w = torch.ones(1, 200)
+    w[0, :60] = 0.05
+    g = torch.Generator().manual_seed(0)
+    R, t, loss = M.randomized_procrustes(torch.as_tensor(P).float(), torch.as_tensor(Q).float(), w, 10, 0.2, g)
+    assert M.rotation_error_deg(R.numpy(), R0[None])[0] < 2.0
+    assert loss.shape == (1,) and torch.isfinite(loss).all()
+
+
+def test_fusion_neighbourhoods_match_brute_force(batch):
+    g = M.GeomConfig()
+    geo = {k: v[0, 0].numpy() for k, v in batch.items() if k not in ("rgb", "depth", "K", "T", "family")}
+    depth = batch["depth"][0, 0, 0].numpy().astype(np.float64)
+    X = rooms.backproject(depth, batch["K"].numpy())
+    for lvl in range(3):
+        st = 2 ** lvl
+        px = X[::st, ::st].reshape(-1, 3)
+        pxv = depth[::st, ::st].reshape(-1) > 0
+        pts, valid = geo[f"pts{lvl}"].astype(np.float64), geo[f"valid{lvl}"]
+        r = g.radius[lvl]
+        D = np.linalg.norm(px[:, None] - pts[None], axis=-1)
+        D[:, ~valid] = np.inf
+        D[~pxv] = np.inf
+        # P2I: nearest valid point within r, else the dummy index
+        best = D.argmin(1)
+        want = np.where(D.min(1) <= r, best, len(pts))
+        got = geo[f"p2i{lvl}"]
+        tie = np.isclose(D[np.arange(len(px)), np.minimum(got, len(pts) - 1)], D.min(1))
+        assert np.all((got == want) | ((got < len(pts)) & tie))
+        # I2P: the (up to) 16 nearest valid pixels within r of each valid point
+        for i in np.flatnonzero(valid)[::7]:
+            d = D[:, i]
+            inside = np.flatnonzero(d <= r)
+            got_i = geo[f"i2p{lvl}"][i]
+            got_i = got_i[got_i < len(px)]
+            assert len(got_i) == min(16, len(inside))
+            assert set(got_i) <= set(inside)
+            if len(inside) > 16:  # the kept ones are the nearest
+                assert d[got_i].max() <= np.sort(d[inside])[15] + 1e-9
+
+
+def test_fusion_is_simultaneous_and_zero_for_missing():
+    torch.manual_seed(0)
+    fu = M.Fusion(4, 6, p2i=True, i2p=True).eval()
+    fi, fp = torch.randn(1, 4, 2, 3), torch.randn(1, 5, 6)
+    p2i = torch.tensor([[0, 1, 5, 5, 2, 3]])  # 5 = no point within r
+    i2p = torch.tensor([[[0, 1], [6, 6], [2, 3], [4, 5], [6, 6]]])  # 6 = no pixel
+    ni, np_ = fu(fi, fp, p2i, i2p)
+    only_i2p = M.Fusion(4, 6, p2i=False, i2p=True).eval()
+    only_i2p.load_state_dict({k: v for k, v in fu.state_dict().items() if not k.startswith(("psi.", "phi."))})
+    _, np2 = only_i2p(fi, fp, p2i, i2p)
+    torch.testing.assert_close(np_, np2)  # I2P read the pre-fusion image features
+    # point 1 saw no pixel: its pooled feature is the zero vector
+    pooled = torch.zeros(1, 4)
+    want = fp[0, 1] + fu.phi_p(torch.cat([fp[0, 1:2], fu.psi_p(pooled)], -1))[0]
+    torch.testing.assert_close(np_[0, 1], want)
+
+
+def test_correspondences_recover_a_permutation_and_mask_invalid():
+    torch.manual_seed(0)
+    F0 = torch.nn.functional.normalize(torch.randn(1, 30, 8), dim=-1)
+    perm = torch.randperm(30)
+    F1 = F0[:, perm]
+    valid = torch.ones(1, 30, dtype=torch.bool)
+    i0, i1, w = M.correspondences(F0, F1, valid, valid, 10)
+    assert torch.equal(perm[i1[0]], i0[0]) and torch.all(w > 0.99)
+    v0 = valid.clone()
+    v0[0, :15] = False
+    i0, i1, w = M.correspondences(F0, F1, v0, valid, 20)
+    assert torch.all(w[i0 < 15] == 0)
+    with pytest.raises(ValueError, match="only 30 pixels"):
+        M.correspondences(F0, F1, valid, valid, 31)
+
+
+def test_warp_loss_is_minimal_at_the_true_pose(batch):
+    T = batch["T"]
+    R, t = T[:, :3, :3], T[:, :3, 3]
+    ph, dp = M.warp_loss(batch, R, t)
+    base = ph + dp
+    for s in range(6):
+        dR = torch.as_tensor(Rotation.from_rotvec(np.random.default_rng(s).normal(size=3) * 0.035).as_matrix()).float()
+        dt = torch.as_tensor(np.random.default_rng(10 + s).normal(size=3) * 0.05).float()
+        ph2, dp2 = M.warp_loss(batch, dR @ R, t + dt)
+        assert torch.all(ph2 + dp2 > base)
+    # gradients reach the pose through grid_sample
+    Rg, tg = R.clone().requires_grad_(), (t + 0.03).requires_grad_()
+    sum(M.warp_loss(batch, Rg, tg)).sum().backward()
+    assert tg.grad.abs().sum() > 0
+
+
+def test_all_variants_forward_and_unsupervised_loss_backprops(batch):
+    b = M.take(batch, slice(0, 2))
+    for name in M.ALL_NAMES:
+        model = M.build(name)
+        out = M.register(model, b)
+        assert out["R"].shape == (2, 3, 3) and out["w"].shape == (2, 200)
+        loss, parts = (M.supervised_loss if name == M.ORACLE else M.unsupervised_loss)(model, b)
+        loss.backward()
+        grads = [p.grad for p in model.parameters() if p.grad is not None]
+        assert grads and all(torch.isfinite(g).all() for g in grads)
+        if name == "bidirectional (PointMBF)":  # both branches learn from the pose-only loss
+            assert model.inconv[0].weight.grad.abs().sum() > 0
+            assert model.p_pre[0].mlp[0].weight.grad.abs().sum() > 0
+    with pytest.raises(KeyError, match="unknown variant"):
+        M.build("RANSAC")
+    with pytest.raises(ValueError, match="stages"):
+        M.PointMBFNet(M.ModelConfig(stages=("enc9",)))
+    with pytest.raises(ValueError, match=r"\(B, 3, H, W\)"):
+        M.build("rgb-only")(torch.zeros(1, 4, 48, 64), {})
+
+
+def test_bad_rgbd_inputs():
+    d = rooms.generate(1, seed=2)
+    with pytest.raises(ValueError, match="no valid pixel"):
+        M.view_geometry(np.zeros((48, 64)), d["K"])
+    bad = dict(d)
+    bad["depth"] = d["depth"][..., :40, :]
+    with pytest.raises(ValueError, match="does not match rgb"):
+        M.prepare(bad)
+    bad = dict(d)
+    bad["K"] = np.zeros((3, 3))
+    with pytest.raises(ValueError, match="positive focal"):
+        M.prepare(bad)
+
+
+def test_metrics_use_library_routines():
+    R0, _ = _pose(1, deg=7.0)
+    assert M.rotation_error_deg(R0[None], np.eye(3)[None])[0] == pytest.approx(7.0, abs=1e-6)
+    a = np.random.default_rng(0).normal(size=(50, 3))
+    assert M.chamfer(a, a) == 0.0
+    assert M.chamfer(a, a + [0.1, 0, 0]) == pytest.approx(0.02, abs=0.02)
+    res = {"rot": np.array([1.0, 3.0, 20.0]), "trans": np.array([1.0, 6.0, 30.0]),
+           "chamfer": np.array([0.5, 2.0, 50.0]), "inlier": np.array([0.5, 0.2, 0.0])}
+    s = M.summarize(res)
+    assert s["rot@2"] == pytest.approx(100 / 3) and s["rot@5"] == pytest.approx(200 / 3)
+    assert s["trans med"] == 6.0 and s["chamfer@1"] == pytest.approx(100 / 3)
