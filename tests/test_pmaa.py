@@ -70,6 +70,9 @@ def test_flop_counts_stable_and_ordered():
         conv(torch.zeros(1, 12, 8, 8))
     assert fc.get_total_flops() / 2 == 8 * 8 * 5 * 12 * 9
     assert M.count_params(un) > 10 * M.count_params(pm)
+    parts = M.macs_breakdown(pm)
+    assert list(parts) == ["extractor", "stages.0", "stages.1", "stages.2", "head"]
+    assert sum(parts.values()) == pytest.approx(a) and min(parts.values()) > 0
 
 
 def test_metrics_against_skimage():
