@@ -166,3 +166,95 @@ def test_exercise_reference_answers_are_correct(setup):
         raise NotImplementedError
 
     assert checks.check_function("ex4", todo, ref, inputs) == "not attempted"
+
+
+# ---------------------------------------------------------------- gpu profile path, on a tiny saved T5
+
+ARC_SAMPLE = assets.data_dir() / "samples" / "arc" / "ARC-Easy-sample.jsonl"
+
+
+def _save_tiny_t5(path, seed):
+    """A randomly initialised tiny T5 and a tokenizers-trained tokenizer, written with save_pretrained."""
+    qs = W.load_arc_jsonl(ARC_SAMPLE)
+    tok = S.train_tokenizer([S.cot_prompt(q) for q in qs] + [S.fewshot_prompt(q) for q in qs]
+                            + [S.answer_input(q, "", True) for q in qs])
+    S.make_student(tok, seed=seed).save_pretrained(path)
+    tok.save_pretrained(path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def tiny_dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tiny_t5")
+    return _save_tiny_t5(root / "student", 0), _save_tiny_t5(root / "teacher", 1)
+
+
+def test_load_pretrained_uses_transformers_classes_and_round_trips(tiny_dirs):
+    from transformers import PreTrainedTokenizerBase, T5ForConditionalGeneration
+
+    tok, model = S.load_pretrained(tiny_dirs[0])
+    assert isinstance(model, T5ForConditionalGeneration) and isinstance(tok, PreTrainedTokenizerBase)
+    assert not model.training and model.dtype == torch.float32
+    _, again = S.load_pretrained(tiny_dirs[0])
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+    q = W.load_arc_jsonl(ARC_SAMPLE)[0]
+    assert tok.unk_token_id not in tok(S.fewshot_prompt(q))["input_ids"]
+
+
+def test_gpu_arc_path_runs_end_to_end_on_a_tiny_saved_t5(tiny_dirs):
+    student, teacher = tiny_dirs
+    cfg = S.ArcConfig(str(ARC_SAMPLE), str(ARC_SAMPLE), student=student, teacher=teacher, seeds=(0,), epochs=2,
+                      batch_size=2, max_rationale=8, keep="all", device="cpu")
+    out = S.run_arc(cfg, progress=False)
+    assert out["n_train"] == out["n_test"] == 4 and out["n_kept"] == 4
+    for key in ("teacher_fewshot", "teacher_rationale_acc"):
+        assert 0 <= out[key] <= 1
+    assert len(out["two_stage"]) == len(out["answer_only"]) == 1 and 0 <= out["two_stage"][0] <= 1
+    assert out["examples"][1]["two-stage answer"] in out["examples"][1]["options"]
+
+
+def test_gpu_arc_path_errors_when_no_teacher_rationale_is_kept(tiny_dirs, monkeypatch):
+    student, teacher = tiny_dirs
+    monkeypatch.setattr(S, "generate", lambda *a, **k: ["it is hard to say ."] * 4)
+    cfg = S.ArcConfig(str(ARC_SAMPLE), str(ARC_SAMPLE), student=student, teacher=teacher, seeds=(0,), device="cpu")
+    with pytest.raises(ValueError, match="ends in the gold answer"):
+        S.run_arc(cfg, progress=False)
+    with pytest.raises(ValueError, match="keep must be"):
+        S.ArcConfig("a", "b", keep="some")
+
+
+def test_parse_answer_and_prompts():
+    assert S.parse_answer("metals conduct . so the answer is (C) .", 4) == 2
+    assert S.parse_answer("the answer is (A) or maybe the answer is (D)", 4) == 3  # the last conclusion
+    assert S.parse_answer("so the answer is (E) .", 4) is None and S.parse_answer("no idea", 4) is None
+    q = W.load_arc_jsonl(ARC_SAMPLE)[3]  # 3 options, digit labels in the file
+    p = S.fewshot_prompt(q)
+    assert p.endswith("(C) It becomes magnetic. answer :") and p.count("answer :") == len(S.FEWSHOT) + 1
+    assert S.cot_prompt(q).count("so the answer is") == len(S.FEWSHOT)
+
+
+def test_fetch_arc_easy_extracts_the_official_layout(tmp_path):
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "ARC-V1-Feb2018.zip", "w") as z:
+        for m in S.ARC_MEMBERS.values():
+            z.writestr(m, ARC_SAMPLE.read_text())
+    paths = S.fetch_arc_easy(tmp_path)  # the zip is there: nothing is downloaded
+    assert len(W.load_arc_jsonl(paths["train"])) == len(W.load_arc_jsonl(paths["test"])) == 4
+    (tmp_path / "other").mkdir()
+    with zipfile.ZipFile(tmp_path / "other" / "ARC-V1-Feb2018.zip", "w") as z:
+        z.writestr("ARC-Easy-Train.jsonl", "")
+    with pytest.raises(ValueError, match="not the official"):
+        S.fetch_arc_easy(tmp_path / "other")
+
+
+def test_option_scores_with_different_numbers_of_options(setup):
+    _, tok, _, test, model = setup
+    src = [S.qa_input(q) for q in test[:3]]
+    opts = [S.labelled(test[0])[:3], S.labelled(test[1]), S.labelled(test[2])[:2]]
+    ragged = S.option_scores(model, tok, src, opts, batch_size=2)
+    assert ragged.shape == (3, 4) and torch.isinf(ragged[0, 3]) and torch.isinf(ragged[2, 2:]).all()
+    for i in range(3):  # each row equals scoring that question alone
+        alone = S.option_scores(model, tok, [src[i]], [opts[i]])[0]
+        torch.testing.assert_close(ragged[i, :len(opts[i])], alone, atol=1e-4, rtol=1e-4)
+    assert (S.choose(ragged) < [3, 4, 2]).all()

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from paperlab.core.seeding import seed_everything
 from paperlab.core.train import fit
@@ -141,9 +143,14 @@ def encode(tokenizer, texts: list, max_len: int) -> dict:
 
 # ---------------------------------------------------------------- training
 
+def model_device(model) -> torch.device:
+    """Where the model's weights live (batches are moved there; CPU in the cpu profile)."""
+    return next(model.parameters()).device
+
+
 def seq2seq_loss(model, batch) -> torch.Tensor:
     """Eq. L1 / L2: token-level cross-entropy -sum_t log p(y_t | y_<t, x), mean over target tokens."""
-    ids, mask, labels = batch
+    ids, mask, labels = (t.to(model_device(model)) for t in batch)
     return model(input_ids=ids, attention_mask=mask, labels=labels).loss
 
 
@@ -172,23 +179,31 @@ def train_seq2seq(model, tokenizer, sources: list, targets: list, *, epochs: int
 
 @torch.no_grad()
 def option_scores(model, tokenizer, sources: list, options: list, prefixes: list | None = None,
-                  reduction: str = "sum", max_len: int = 64) -> torch.Tensor:
+                  reduction: str = "sum", max_len: int = 64, batch_size: int | None = None) -> torch.Tensor:
     """Log-likelihood of each option as the decoder's output: ``(N, K)``.
 
-    ``sources[i]`` is the encoder input, ``options[i]`` its K option texts; ``prefixes[i]`` (optional)
+    ``sources[i]`` is the encoder input, ``options[i]`` its option texts; ``prefixes[i]`` (optional)
     is decoder text before the option (single-stage: the generated rationale + " answer :").
     ``reduction="mean"`` averages log p over the option's tokens and its </s> (length-normalised:
     multi-word options are not penalised for length); ``"sum"`` is the full sequence log-probability.
+    Questions may have different numbers of options (ARC has 3 to 5): K is the largest, and the
+    missing options of a shorter question score ``-inf`` (never chosen).
+    ``batch_size`` scores that many questions at a time (long few-shot prompts on a GPU).
     """
     if reduction not in ("mean", "sum"):
         raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-    K = len(options[0]) if options else 0
-    if len(options) != len(sources) or K < 2 or any(len(o) != K for o in options):
-        raise ValueError(f"need K >= 2 options for each of {len(sources)} sources, got lengths "
-                         f"{sorted({len(o) for o in options})}")
+    counts = [len(o) for o in options]
+    if len(options) != len(sources) or not counts or min(counts) < 2:
+        raise ValueError(f"need K >= 2 options for each of {len(sources)} sources, got {len(options)} option "
+                         f"lists with lengths {sorted(set(counts))}")
     prefixes = prefixes or [""] * len(sources)
-    src = [s for s in sources for _ in range(K)]
-    pre = [p for p in prefixes for _ in range(K)]
+    if batch_size is not None and len(sources) > batch_size:
+        parts = [option_scores(model, tokenizer, sources[i:i + batch_size], options[i:i + batch_size],
+                               prefixes[i:i + batch_size], reduction, max_len) for i in range(0, len(sources), batch_size)]
+        K = max(p.shape[1] for p in parts)
+        return torch.cat([F.pad(p, (0, K - p.shape[1]), value=-float("inf")) for p in parts])
+    src = [s for s, k in zip(sources, counts) for _ in range(k)]
+    pre = [p for p, k in zip(prefixes, counts) for _ in range(k)]
     full = [(p + " " + o).strip() for p, o_list in zip(prefixes, options) for o in o_list]
     x = encode(tokenizer, src, max_len)
     y = encode(tokenizer, full, max_len)["input_ids"]
@@ -196,12 +211,17 @@ def option_scores(model, tokenizer, sources: list, options: list, prefixes: list
     pos = torch.arange(y.shape[1])[None, :]
     target = (y != tokenizer.pad_token_id) & (pos >= n_pre[:, None])  # option tokens and </s>
     labels = y.masked_fill(y == tokenizer.pad_token_id, -100)
-    logits = model(input_ids=x["input_ids"], attention_mask=x["attention_mask"], labels=labels).logits
-    logp = torch.log_softmax(logits.float(), -1).gather(-1, y.clamp(min=0)[..., None])[..., 0]
+    dev = model_device(model)
+    logits = model(input_ids=x["input_ids"].to(dev), attention_mask=x["attention_mask"].to(dev),
+                   labels=labels.to(dev)).logits.float().cpu()
+    logp = torch.log_softmax(logits, -1).gather(-1, y.clamp(min=0)[..., None])[..., 0]
     total = (logp * target).sum(1)
     if reduction == "mean":
         total = total / target.sum(1)
-    return total.view(len(sources), K)
+    out = torch.full((len(sources), max(counts)), -float("inf"))
+    mask = torch.arange(max(counts))[None, :] < torch.tensor(counts)[:, None]
+    out[mask] = total  # row-major: question i's options in order
+    return out
 
 
 def choose(scores: torch.Tensor) -> np.ndarray:
@@ -217,7 +237,7 @@ def generate(model, tokenizer, sources: list, max_new_tokens: int = 48, max_len:
     """Greedy decoding (stage 1 rationales, single-stage rationale+answer)."""
     out = []
     for i in range(0, len(sources), batch_size):
-        x = encode(tokenizer, sources[i:i + batch_size], max_len)
+        x = encode(tokenizer, sources[i:i + batch_size], max_len).to(model_device(model))
         ids = model.generate(**x, max_new_tokens=max_new_tokens, do_sample=False, num_beams=1)
         out += tokenizer.batch_decode(ids, skip_special_tokens=True)
     return [" ".join(t.split()) for t in out]
@@ -271,18 +291,20 @@ def predict_single_stage(model, tokenizer, questions: list, reduction: str = "su
 
 
 def predict_two_stage(generator, answerer, tokenizer, questions: list, rationales: list | None = None,
-                      reduction: str = "sum", max_len: int = 64, with_question: bool = False):
+                      reduction: str = "sum", max_len: int = 64, with_question: bool = False,
+                      max_new_tokens: int = 48, batch_size: int | None = None):
     """Two-stage inference: r_hat = g_phi(q, o) (greedy), then a_hat = argmax_a p_psi(a | q, o, r_hat).
 
     Pass ``rationales`` to bypass stage 1 (oracle: teacher rationales; ablation: shuffled ones).
     """
     if rationales is None:
-        rationales = generate(generator, tokenizer, [explain_input(q) for q in questions], max_len=max_len)
+        rationales = generate(generator, tokenizer, [explain_input(q) for q in questions], max_len=max_len,
+                              max_new_tokens=max_new_tokens)
     if len(rationales) != len(questions):
         raise ValueError(f"{len(rationales)} rationales for {len(questions)} questions")
     src = [answer_input(q, r, with_question) for q, r in zip(questions, rationales)]
     scores = option_scores(answerer, tokenizer, src, [labelled(q) for q in questions], reduction=reduction,
-                           max_len=max_len)
+                           max_len=max_len, batch_size=batch_size)
     return choose(scores), rationales
 
 
@@ -417,7 +439,7 @@ def checkpoint_name(seed: int, noise: float = 0.1) -> str:
 
 
 def load_or_train_variants(seed: int, noise: float = 0.1, variants=MAIN_VARIANTS, retrain: bool | None = None,
-                           progress: bool = True, **kw) -> dict:
+                           progress: bool = True, command: str = COMMAND, **kw) -> dict:
     """``core.train.load_or_train`` of one seed's checkpoint; registers seeds and wall time when trained."""
     from paperlab.core import assets
     from paperlab.core.train import load_or_train
@@ -429,25 +451,28 @@ def load_or_train_variants(seed: int, noise: float = 0.1, variants=MAIN_VARIANTS
         return trained["ckpt"]
 
     extra = dict(seeds=[seed], noise=noise, variants=list(variants))
-    ckpt = load_or_train(name, train_fn, retrain=retrain, command=COMMAND, **extra)
+    ckpt = load_or_train(name, train_fn, retrain=retrain, command=command, **extra)
     if trained:  # add the measured wall time and a quick eval to the registry entry
         ev = quick_eval(*load_students(ckpt))
-        assets.register(name, command=COMMAND, wall_time_s=round(trained["ckpt"]["wall_s"], 1), eval=ev, **extra)
+        assets.register(name, command=command, wall_time_s=round(trained["ckpt"]["wall_s"], 1), eval=ev, **extra)
     return ckpt
 
 
 ABLATION_VARIANTS = ("single_stage", "stage1", "stage2_teacher")
-JOBS = [(s, 0.1, MAIN_VARIANTS) for s in (0, 1, 2)] + [(0, n, ABLATION_VARIANTS) for n in (0.0, 0.3)]
+# jobs 0-2: the main comparison (noise 10%); 3-8: the noise ablation at 0% and 30% (seed 0 first, then 1, 2;
+# the 10% point of the ablation is the main checkpoints)
+JOBS = ([(s, 0.1, MAIN_VARIANTS) for s in (0, 1, 2)] + [(0, n, ABLATION_VARIANTS) for n in (0.0, 0.3)]
+        + [(s, n, ABLATION_VARIANTS) for s in (1, 2) for n in (0.0, 0.3)])
 
 
-def register_trained(seed: int, noise: float, variants) -> dict:
+def register_trained(seed: int, noise: float, variants, command: str = COMMAND) -> dict:
     """Register a checkpoint trained with ``--no-register`` (hash, seeds, wall time, quick eval)."""
     from paperlab.core import assets
     from paperlab.core.train import load_checkpoint
 
     name = checkpoint_name(seed, noise)
     ckpt = load_checkpoint(assets.data_dir() / name)
-    return assets.register(name, command=COMMAND, seeds=[seed], noise=noise, variants=list(variants),
+    return assets.register(name, command=command, seeds=[seed], noise=noise, variants=list(variants),
                            wall_time_s=round(ckpt["wall_s"], 1), eval=quick_eval(*load_students(ckpt)))
 
 
@@ -467,8 +492,10 @@ def main(argv=None) -> None:
     torch.set_num_threads(1)
     for j in args.job:
         seed, noise, variants = JOBS[j]
+        command = COMMAND if j < 3 else f"nice -n 10 python -m paperlab.scicot train --job {j}"
         if args.cmd == "register":
-            print(checkpoint_name(seed, noise), register_trained(seed, noise, variants).get("eval"), flush=True)
+            print(checkpoint_name(seed, noise), register_trained(seed, noise, variants, command).get("eval"),
+                  flush=True)
             continue
         seed_everything(seed)
         if args.no_register:
@@ -477,7 +504,8 @@ def main(argv=None) -> None:
             ck = train_variants(seed, noise=noise, variants=variants, progress=False)
             save_checkpoint(ck, assets.data_dir() / checkpoint_name(seed, noise))
         else:
-            ck = load_or_train_variants(seed, noise=noise, variants=variants, retrain=True, progress=False)
+            ck = load_or_train_variants(seed, noise=noise, variants=variants, retrain=True, progress=False,
+                                        command=command)
         print(f"job {j} (seed {seed}, noise {noise}): {len(ck['models'])} models in {ck['wall_s']:.0f} s", flush=True)
 
 
@@ -537,3 +565,185 @@ def plot_pipeline(ax=None):
     ax.set_xlim(0, 1), ax.set_ylim(0, 1), ax.axis("off")
     ax.set_title("Sci-CoT as data flow: stage 1 writes a rationale, stage 2 reads it")
     return ax
+
+
+# ---------------------------------------------------------------- gpu profile: flan-t5 on ARC-Easy
+#
+# The paper's headline: an 80M student distilled with Sci-CoT beats BLOOM-176B prompted few-shot on
+# ARC-Easy. Our gpu-profile stand-in, with real checkpoints and the same two-stage code as the toy
+# world: a larger flan-t5 (the teacher, default flan-t5-large, ~780M) writes few-shot chain-of-thought
+# rationales for the ARC-Easy training questions (kept only when they end in the gold answer, the usual
+# filter; unverified for Sci-CoT); google/flan-t5-small (~77M, the likely 80M student) is fine-tuned as
+# stage 1 (rationale generator) and stage 2 (answer model); the comparison is the student's two-stage
+# accuracy against the teacher's own few-shot (answer-only prompt) accuracy on ARC-Easy test.
+# BLOOM-176B itself is out of reach; the teacher LLM of the paper is not known to us.
+
+GPU_STUDENT = "google/flan-t5-small"
+GPU_TEACHER = "google/flan-t5-large"
+ARC_URL = "https://ai2-public-datasets.s3.amazonaws.com/arc/ARC-V1-Feb2018.zip"  # official release (~680 MB)
+ARC_MEMBERS = {"train": "ARC-V1-Feb2018-2/ARC-Easy/ARC-Easy-Train.jsonl",
+               "test": "ARC-V1-Feb2018-2/ARC-Easy/ARC-Easy-Test.jsonl"}
+
+# Few-shot exemplars for the teacher, written by us (not ARC questions, not from the paper).
+FEWSHOT = (
+    sciqa.Question("Which of these objects is most likely to be attracted by a magnet?",
+                   ["a wooden spoon", "an iron nail", "a glass marble", "a rubber band"], 1,
+                   rationale="Magnets attract objects made of iron. A spoon made of wood, a marble made of glass and "
+                             "a band made of rubber contain no iron. A nail is made of iron."),
+    sciqa.Question("What happens to an ice cube left on a table in a warm room?",
+                   ["It melts.", "It gets bigger.", "It turns into a gas at once.", "It stays the same."], 0,
+                   rationale="A warm room is warmer than the freezing point of water. Ice warmer than its freezing "
+                             "point turns into liquid water. That change is called melting."),
+    sciqa.Question("Which material is the best conductor of electricity?",
+                   ["plastic", "wood", "copper", "cotton"], 2,
+                   rationale="Metals conduct electricity well. Plastic, wood and cotton are not metals and are used "
+                             "as insulators. Copper is a metal used in electric wires."),
+)
+
+
+def conclusion(q) -> str:
+    """The sentence a teacher rationale ends with: ``so the answer is (B) .``"""
+    return f"so the answer is {sciqa.LABELS[q.answer]} ."
+
+
+def cot_prompt(q, shots=FEWSHOT) -> str:
+    """Few-shot chain-of-thought prompt for the teacher: exemplars with reasoning, then ``q``."""
+    parts = [f"{qa_input(e)} reasoning : {e.rationale} {conclusion(e)}" for e in shots]
+    return "\n\n".join(parts + [f"{qa_input(q)} reasoning :"])
+
+
+def fewshot_prompt(q, shots=FEWSHOT) -> str:
+    """Few-shot answer-only prompt (the prompted baseline): exemplars ``... answer : (B) text``, then ``q``."""
+    parts = [f"{qa_input(e)} answer : {answer_target(e)}" for e in shots]
+    return "\n\n".join(parts + [f"{qa_input(q)} answer :"])
+
+
+def parse_answer(rationale: str, n_options: int) -> int | None:
+    """The option index a rationale concludes with (``... answer is (C)``), or None if it names none."""
+    import re
+
+    found = re.findall(r"answer is \(?([A-E])\)?", rationale)
+    if not found:
+        return None
+    i = "ABCDE".index(found[-1])
+    return i if i < n_options else None
+
+
+def load_pretrained(name_or_path: str, device: str | torch.device = "cpu"):
+    """(tokenizer, model) through transformers' own classes: ``AutoTokenizer`` and
+    ``T5ForConditionalGeneration.from_pretrained`` (a hub name such as google/flan-t5-small, or a
+    directory written by ``save_pretrained``). Float32: flan-t5 overflows in float16."""
+    from transformers import AutoTokenizer, T5ForConditionalGeneration
+
+    tok = AutoTokenizer.from_pretrained(name_or_path)
+    model = T5ForConditionalGeneration.from_pretrained(name_or_path, dtype=torch.float32)
+    return tok, model.to(device).eval()
+
+
+def fetch_arc_easy(root: str | Path, url: str = ARC_URL) -> dict:
+    """Paths of ARC-Easy train/test jsonl under ``root``: extracted from the official zip
+    (``root/ARC-V1-Feb2018.zip``, downloaded from ``url`` when absent -- gpu profile only)."""
+    import urllib.request
+    import zipfile
+
+    root = Path(root)
+    out = {k: root / Path(m).name for k, m in ARC_MEMBERS.items()}
+    if all(p.exists() for p in out.values()):
+        return out
+    zpath = root / Path(url).name
+    if not zpath.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        urllib.request.urlretrieve(url, zpath)  # noqa: S310 (fixed https URL)
+    with zipfile.ZipFile(zpath) as z:
+        names = set(z.namelist())
+        for k, m in ARC_MEMBERS.items():
+            if m not in names:
+                raise ValueError(f"{zpath} has no member {m!r}: not the official ARC-V1-Feb2018 release")
+            out[k].write_bytes(z.read(m))
+    return out
+
+
+@dataclass(frozen=True)
+class ArcConfig:
+    """The gpu-profile ARC-Easy run. ``student`` / ``teacher``: hub names or ``save_pretrained`` dirs."""
+
+    train_path: str
+    test_path: str
+    student: str = GPU_STUDENT
+    teacher: str = GPU_TEACHER
+    n_train: int | None = None  # None: every question in the file
+    n_test: int | None = None
+    seeds: tuple = (0, 1, 2)
+    epochs: int = 5
+    lr: float = 3e-4
+    batch_size: int = 16
+    max_len: int = 512  # encoder context (few-shot prompts are the longest inputs)
+    max_rationale: int = 96  # new tokens per generated rationale
+    keep: str = "correct"  # "correct": keep teacher rationales that end in the gold answer; "all"
+    with_question: bool = True  # stage 2 reads q, o and r (the paper's design; see answer_input)
+    score_batch: int = 16
+    device: str | None = None  # None: cuda if available
+
+    def __post_init__(self):
+        if self.keep not in ("correct", "all"):
+            raise ValueError(f"keep must be 'correct' or 'all', got {self.keep!r}")
+
+
+def _finetune(cfg: ArcConfig, seed: int, sources: list, targets: list, desc: str, progress: bool):
+    seed_everything(seed)
+    tok, model = load_pretrained(cfg.student, cfg.device)
+    train_seq2seq(model, tok, sources, targets, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size,
+                  seed=seed, max_len=cfg.max_len, progress=progress, desc=desc)
+    return tok, model.eval()
+
+
+def run_arc(cfg: ArcConfig, progress: bool = True) -> dict:
+    """Teacher few-shot baseline, teacher rationales, and the two-stage student (per seed) on ARC-Easy.
+
+    Returns accuracies (``teacher_fewshot``; per seed ``two_stage``, ``answer_only``), the number of
+    teacher rationales kept, and a few examples. Stage 2 never sees a rationale of a test question
+    other than stage 1's own.
+    """
+    cfg = replace(cfg, device=cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    train = sciqa.load_arc_jsonl(cfg.train_path, cfg.n_train)
+    test = sciqa.load_arc_jsonl(cfg.test_path, cfg.n_test)
+    t0 = time.time()
+    ttok, teacher = load_pretrained(cfg.teacher, cfg.device)
+    kw = dict(max_len=cfg.max_len)
+    pred = choose(option_scores(teacher, ttok, [fewshot_prompt(q) for q in test], [labelled(q) for q in test],
+                                batch_size=cfg.score_batch, **kw))
+    out = {"teacher": cfg.teacher, "student": cfg.student, "n_train": len(train), "n_test": len(test),
+           "teacher_fewshot": accuracy(pred, test)}
+    rats = generate(teacher, ttok, [cot_prompt(q) for q in train], max_new_tokens=cfg.max_rationale,
+                    batch_size=cfg.score_batch, **kw)
+    del teacher
+    ok = [parse_answer(r, len(q.options)) == q.answer for q, r in zip(train, rats)]
+    kept = [(q, r) for q, r, k in zip(train, rats, ok) if k or cfg.keep == "all"]
+    out.update(teacher_rationale_acc=float(np.mean(ok)), n_kept=len(kept))
+    if not kept:
+        raise ValueError(f"none of the teacher's {len(train)} rationales ends in the gold answer; "
+                         f"use keep='all' or a stronger teacher than {cfg.teacher!r}")
+    kq, kr = [q for q, _ in kept], [r for _, r in kept]
+    out.update(two_stage=[], answer_only=[], examples=[])
+    for seed in cfg.seeds:
+        stok, g = _finetune(cfg, seed, [explain_input(q) for q in kq], kr, f"stage 1 s{seed}", progress)
+        _, h = _finetune(cfg, seed, [answer_input(q, r, cfg.with_question) for q, r in kept],
+                         [answer_target(q) for q in kq], f"stage 2 s{seed}", progress)
+        pred, gen = predict_two_stage(g, h, stok, test, with_question=cfg.with_question,
+                                      max_new_tokens=cfg.max_rationale, batch_size=cfg.score_batch, **kw)
+        out["two_stage"].append(accuracy(pred, test))
+        del g, h
+        _, a = _finetune(cfg, seed, [qa_input(q) for q in train], [answer_target(q) for q in train],
+                         f"answer-only s{seed}", progress)
+        pred_a = choose(option_scores(a, stok, [qa_input(q) for q in test], [labelled(q) for q in test],
+                                      batch_size=cfg.score_batch, **kw))
+        out["answer_only"].append(accuracy(pred_a, test))
+        del a
+        if not out["examples"]:  # one training question with its teacher rationale, one test question
+            out["examples"] = [{"split": "train", "question": kq[0].stem, "options": kq[0].options,
+                                "gold": kq[0].answer_text, "teacher rationale": kr[0]},
+                               {"split": "test", "question": test[0].stem, "options": test[0].options,
+                                "gold": test[0].answer_text, "stage 1 rationale": gen[0],
+                                "two-stage answer": test[0].options[int(pred[0])]}]
+    out["wall_s"] = time.time() - t0
+    return out
