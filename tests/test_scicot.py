@@ -121,8 +121,9 @@ def test_a_short_training_run_lowers_the_loss(setup):
     assert hist.train_loss[-1] < 0.7 * hist.train_loss[0]
 
 
-def test_committed_checkpoint_reproduces_its_registered_eval():
-    name = S.checkpoint_name(0)
+@pytest.mark.parametrize("noise", [0.1, 0.0, 0.3])  # main comparison and the noise ablation (seed 0)
+def test_committed_checkpoint_reproduces_its_registered_eval(noise):
+    name = S.checkpoint_name(0, noise)
     if name not in assets.load_registry():
         pytest.skip("checkpoint not trained yet (python -m paperlab.scicot train)")
     meta = assets.entry(name)

@@ -640,13 +640,13 @@ def load_pretrained(name_or_path: str, device: str | torch.device = "cpu"):
     return tok, model.to(device).eval()
 
 
-def fetch_arc_easy(root: str | Path, url: str = ARC_URL) -> dict:
+def fetch_arc_easy(root: str | Path = "~/.cache/paperlab/arc", url: str = ARC_URL) -> dict:
     """Paths of ARC-Easy train/test jsonl under ``root``: extracted from the official zip
     (``root/ARC-V1-Feb2018.zip``, downloaded from ``url`` when absent -- gpu profile only)."""
     import urllib.request
     import zipfile
 
-    root = Path(root)
+    root = Path(root).expanduser()
     out = {k: root / Path(m).name for k, m in ARC_MEMBERS.items()}
     if all(p.exists() for p in out.values()):
         return out

@@ -40,7 +40,7 @@ uses the rationale.
 better, so a small distilled model answers science questions well — an 80M-parameter student beats
 BLOOM-176B few-shot on ARC-Easy.
 
-**Runs in:** smoke ~35 s · cpu ~1.5 min (evaluates committed checkpoints; retraining them,
+**Runs in:** smoke ~35 s · cpu ~2 min (evaluates committed checkpoints; retraining them,
 `python -m paperlab.scicot train`, took ~25 min of wall time per seed of the main comparison on 2 heavily
 shared cores, and 13 min for the six noise-ablation checkpoints) · gpu: the cpu part plus the ARC-Easy run
 with flan-t5-small and flan-t5-large (written and tested on a tiny model, not yet run or timed, see Results).
@@ -71,7 +71,7 @@ cfg = P.pick(
     smoke=dict(seeds=[0], n_test=40, live_n_train=100, live_epochs=2, arc=None),
     cpu=dict(seeds=[0, 1, 2], n_test=160, live_n_train=300, live_epochs=6, arc=None),
     gpu=dict(seeds=[0, 1, 2], n_test=300, live_n_train=600, live_epochs=15,
-             arc=dict(student="google/flan-t5-small", teacher="google/flan-t5-large", data_dir="data/arc",
+             arc=dict(student="google/flan-t5-small", teacher="google/flan-t5-large", data_dir="~/.cache/paperlab/arc",
                       epochs=5, lr=3e-4, batch_size=16)),
 )
 cfg
