@@ -85,11 +85,11 @@ ORACLE = "supervised oracle"  # the bidirectional model trained with the ground-
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 250
-    batch: int = 8
+    steps: int = 150
+    batch: int = 4
     lr: float = 1e-3
     weight_decay: float = 1e-6
-    n_train: int = 1024
+    n_train: int = 512
     data_seed: int = 1000
     num_corres: int = 100  # per direction
     n_subsets: int = 10
@@ -98,6 +98,8 @@ class TrainConfig:
     w_depth: float = 1.0
     w_corr: float = 0.1
     grad_clip: float = 1.0
+    depth_norm: bool = True  # depth term / covered share (the code's plain mean rewards leaving the view)
+    blur: int = 5  # box blur (px) of both images before warping: a wider basin, like the splat radius
 
 
 # ----------------------------------------------------------------------------- geometry (no gradients)
@@ -525,7 +527,8 @@ def warp(rgb_src, depth_src, pix_tgt, valid_tgt, K, R, t):
     return samp[:, :3], samp[:, 3], z, mask
 
 
-def warp_loss(batch: dict, R: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def warp_loss(batch: dict, R: torch.Tensor, t: torch.Tensor, depth_norm: bool = True,
+              blur: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Photometric and depth consistency in both directions (per pair, (B,) each), as in the UR&R trainer:
     photometric L1 on colours in [-1, 1] averaged over covered pixels; depth L1 over all pixels times the
     coverage mask. View 0 is explained by view 1 under (R, t), view 1 by view 0 under the inverse."""
@@ -533,19 +536,22 @@ def warp_loss(batch: dict, R: torch.Tensor, t: torch.Tensor) -> tuple[torch.Tens
     Rinv = R.transpose(1, 2)
     tinv = -(Rinv @ t[..., None])[..., 0]
     photo, dep = 0.0, 0.0
+    rgb = batch["rgb"] * 2 - 1
+    if blur > 1:
+        rgb = F.avg_pool2d(rgb.flatten(0, 1), blur, 1, blur // 2, count_include_pad=False).view_as(rgb)
     for tgt, src, RR, tt in ((0, 1, R, t), (1, 0, Rinv, tinv)):
-        rgb_s, d_s = batch["rgb"][:, src] * 2 - 1, batch["depth"][:, src]
-        I_t = (batch["rgb"][:, tgt] * 2 - 1).flatten(2)
-        col, d, z, m = warp(rgb_s, d_s, batch["pix"][:, tgt], batch["pix_valid"][:, tgt], K, RR, tt)
+        I_t = rgb[:, tgt].flatten(2)
+        col, d, z, m = warp(rgb[:, src], batch["depth"][:, src], batch["pix"][:, tgt], batch["pix_valid"][:, tgt], K, RR, tt)
         mf = m.float()
-        photo = photo + ((col - I_t).abs().mean(1) * mf).mean(1) / mf.mean(1).clamp(min=1e-5)
-        dep = dep + ((d - z).abs() * mf).mean(1)
+        cover = mf.mean(1).clamp(min=1e-5)
+        photo = photo + ((col - I_t).abs().mean(1) * mf).mean(1) / cover
+        dep = dep + ((d - z).abs() * mf).mean(1) / (cover if depth_norm else 1.0)
     return photo, dep
 
 
 def unsupervised_loss(model, batch, cfg: TrainConfig = TrainConfig(), generator=None) -> tuple[torch.Tensor, dict]:
     out = register(model, batch, cfg, generator)
-    photo, dep = warp_loss(batch, out["R"], out["t"])
+    photo, dep = warp_loss(batch, out["R"], out["t"], cfg.depth_norm, cfg.blur)
     loss = (cfg.w_rgb * photo + cfg.w_depth * dep + cfg.w_corr * out["corr_loss"]).mean()
     return loss, {"photo": float(photo.detach().mean()), "depth": float(dep.detach().mean()),
                   "corr": float(out["corr_loss"].detach().mean())}
@@ -643,7 +649,7 @@ def build(name: str, g: GeomConfig = GeomConfig()) -> PointMBFNet:
 
 
 def train_variant(name: str, seed: int, train: dict, cfg: TrainConfig = TrainConfig(), log_every: int = 0,
-                  progress: bool = False) -> tuple[PointMBFNet, list[dict]]:
+                  progress: bool = False, monitor=None, monitor_every: int = 100) -> tuple[PointMBFNet, list[dict]]:
     """Adam on the unsupervised loss (or the oracle's supervised one); steps with a non-finite gradient
     (an SVD of nearly repeated singular values) are skipped and counted."""
     from tqdm.auto import tqdm
@@ -670,9 +676,12 @@ def train_variant(name: str, seed: int, train: dict, cfg: TrainConfig = TrainCon
             continue
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
-        hist.append({"step": step, "loss": float(loss), **parts})
+        hist.append({"step": step, "loss": float(loss.detach()), **parts})
         if log_every and step % log_every == 0:
-            print(f"  {name} seed {seed} step {step}: loss {float(loss):.4f} {parts}", flush=True)
+            print(f"  {name} seed {seed} step {step}: loss {float(loss.detach()):.4f} {parts}", flush=True)
+        if monitor is not None and (step + 1) % monitor_every == 0:
+            monitor(step + 1, model)
+            model.train()
     model.eval()
     if skipped:
         print(f"  {name} seed {seed}: skipped {skipped} steps with non-finite gradients")
@@ -697,10 +706,21 @@ ALL_NAMES = list(VARIANTS) + [ORACLE]
 TRAIN_COMMAND = "nice -n 10 python -m paperlab.pointmbf train --threads 1"
 
 
-def train_all(names=None, seeds=(0, 1, 2), cfg: TrainConfig = TrainConfig(), log_every: int = 50) -> dict:
+def train_all(names=None, seeds=(0, 1, 2), cfg: TrainConfig = TrainConfig(), log_every: int = 50,
+              cache: str | None = None) -> dict:
     names = list(names or ALL_NAMES)
-    t0 = time.time()
-    train = prepare(rooms.generate(cfg.n_train, seed=cfg.data_seed))
+    unknown = [n for n in names if n not in ALL_NAMES]
+    if unknown:
+        raise KeyError(f"unknown variants {unknown}; choose from {ALL_NAMES}")
+    t0, c0 = time.time(), time.process_time()
+    if cache and os.path.exists(cache):  # the same pairs, prepared earlier by this function
+        train = torch.load(cache, weights_only=True)
+        if train["rgb"].shape[0] != cfg.n_train:
+            raise ValueError(f"cache {cache} holds {train['rgb'].shape[0]} pairs, not n_train={cfg.n_train}")
+    else:
+        train = prepare(rooms.generate(cfg.n_train, seed=cfg.data_seed))
+        if cache:
+            torch.save(train, cache)
     print(f"training set: {cfg.n_train} pairs prepared in {time.time() - t0:.0f} s", flush=True)
     models, hists = {}, {}
     for name in names:
@@ -711,7 +731,7 @@ def train_all(names=None, seeds=(0, 1, 2), cfg: TrainConfig = TrainConfig(), log
             hists[f"{name}|{seed}"] = [r["loss"] for r in h]
             print(f"{name} seed {seed}: {time.time() - t1:.0f} s, final loss {np.mean(hists[f'{name}|{seed}'][-20:]):.4f}", flush=True)
     return {"models": models, "loss": hists, "train_cfg": asdict(cfg), "wall_s": time.time() - t0,
-            "seeds": list(seeds)}
+            "cpu_s": time.process_time() - c0, "seeds": list(seeds)}
 
 
 def load_or_train_all(retrain: bool | None = None) -> dict:
@@ -722,21 +742,45 @@ def load_or_train_all(retrain: bool | None = None) -> dict:
 
 def _main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m paperlab.pointmbf")
-    ap.add_argument("cmd", choices=["train"])
+    ap.add_argument("cmd", choices=["train", "merge"], help="train variants; or merge --parts into the registered file")
+    ap.add_argument("--parts", nargs="*", default=[], help="merge: partial checkpoints written by train --out")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--steps", type=int, default=TrainConfig.steps)
     ap.add_argument("--n-train", type=int, default=TrainConfig.n_train)
     ap.add_argument("--variants", nargs="*", default=None)
     ap.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
+    ap.add_argument("--cache", default=None, help="load/save the prepared training pairs here (same pairs either way)")
     ap.add_argument("--out", default=None, help="write here instead of data/pointmbf/variants.pt (no registry)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
-    cfg = replace(TrainConfig(), steps=a.steps, n_train=a.n_train)
-    obj = train_all(a.variants, a.seeds, cfg)
     from paperlab.core import assets
     from paperlab.core.paths import data_dir
-    from paperlab.core.train import save_checkpoint
+    from paperlab.core.train import load_checkpoint, save_checkpoint
+
+    if a.cmd == "merge":
+        if not a.parts:
+            raise SystemExit("merge needs --parts a.pt b.pt ...")
+        parts = [load_checkpoint(p) for p in a.parts]
+        cfgs = {str(sorted(p["train_cfg"].items())) for p in parts}
+        if len(cfgs) != 1:
+            raise SystemExit("merge: the parts were trained with different TrainConfigs")
+        obj = {"models": {}, "loss": {}, "train_cfg": parts[0]["train_cfg"], "seeds": parts[0]["seeds"],
+               "wall_s": max(p["wall_s"] for p in parts), "cpu_s": sum(p.get("cpu_s", 0.0) for p in parts)}
+        for p in parts:
+            obj["models"].update(p["models"])
+            obj["loss"].update(p["loss"])
+        missing = [f"{n}|{s}" for n in ALL_NAMES for s in obj["seeds"] if f"{n}|{s}" not in obj["models"]]
+        if missing:
+            raise SystemExit(f"merge: missing models {missing}")
+        save_checkpoint(obj, data_dir() / CKPT)
+        assets.register(CKPT, command=TRAIN_COMMAND + " (2 processes, merged)", seeds=obj["seeds"],
+                        wall_s=round(obj["wall_s"]), cpu_s=round(obj["cpu_s"]), steps=obj["train_cfg"]["steps"],
+                        n_train=obj["train_cfg"]["n_train"])
+        print("merged", len(obj["models"]), "models into", data_dir() / CKPT)
+        return
+    cfg = replace(TrainConfig(), steps=a.steps, n_train=a.n_train)
+    obj = train_all(a.variants, a.seeds, cfg, cache=a.cache)
 
     if a.out:
         save_checkpoint(obj, a.out)
