@@ -11,6 +11,7 @@ STAMP := $(VENV)/.installed
 NB ?=
 FULL ?=
 JOBS ?= 2
+PROFILE ?= cpu
 NBVAL_FLAGS := --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
                --nbval-cell-timeout=600 -p no:cacheprovider
 
@@ -42,9 +43,12 @@ test: unit smoke
 reproduce: $(STAMP)
 	TQDM_MININTERVAL=5 $(PY) -m paperlab.reproduce $(if $(NB),--nb $(NB),) $(if $(FULL),--full,)
 
+# make train NB=07_pat [JOBS=2] [PROFILE=cpu]: the module's `train` command through the shared CLI
+# (paperlab.core.cli): JOBS processes split the independent runs (same results as one), one thread each.
 train: $(STAMP)
-	@test -n "$(NB)" || { echo "usage: make train NB=06_pmaa"; exit 2; }
-	$(PY) -m paperlab.reproduce --check-nb $(NB) && $(PY) -m paperlab.$(shell echo $(NB) | cut -d_ -f2-) train
+	@test -n "$(NB)" || { echo "usage: make train NB=06_pmaa [JOBS=2] [PROFILE=cpu]"; exit 2; }
+	$(PY) -m paperlab.reproduce --check-nb $(NB) && OMP_NUM_THREADS=1 $(PY) -m paperlab.core.cli \
+		$(shell echo $(NB) | cut -d_ -f2-) train --profile $(PROFILE) --workers $(JOBS) --threads 1
 
 pretrain: $(STAMP)
 	$(PY) -m paperlab.clip pretrain

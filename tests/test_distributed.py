@@ -76,3 +76,38 @@ def test_run_many_pool_equals_sequential():
     jobs = [{"seed": s} for s in range(4)]
     assert D.run_many(seeded_job, jobs, workers=2) == D.run_many(seeded_job, jobs) == [seeded_job(s) for s in range(4)]
     assert D.run_many(seeded_job, []) == []
+
+
+FAILING_JOBS = '''
+import torch
+from paperlab.core import distributed as D
+from paperlab.core.train import fit
+
+def job(seed):
+    if seed == 3:
+        raise ValueError("job 3 is broken")
+    torch.manual_seed(seed)
+    model = torch.nn.Linear(2, 1)
+    x = torch.randn(8, 2)
+    # a fit inside a job: under torchrun each rank trains its own jobs alone (D.local), no DDP, no hang
+    fit(model, lambda m, b: m(b).pow(2).mean(), [x], epochs=2, progress=False)
+    return float(model.weight.sum())
+
+D.init_from_env("gloo")
+ok = D.run_many(job, [{"seed": s} for s in range(3)])
+with D.local():
+    assert ok == [job(s) for s in range(3)], ok
+print("rank", D.global_rank(), "ok")
+D.run_many(job, [{"seed": s} for s in range(4)])
+'''
+
+
+def test_run_many_under_torchrun_trains_jobs_alone_and_reports_a_failed_job(tmp_path):
+    """Ranks split the jobs (a job's own fit does not wait for the other ranks); a job that raises on one rank
+    makes every rank fail with its message instead of leaving the others blocked in the gather."""
+    script = tmp_path / "jobs.py"
+    script.write_text(FAILING_JOBS)
+    r = _run(["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script)])
+    assert r.returncode != 0
+    assert "rank 0 ok" in r.stdout and "rank 1 ok" in r.stdout
+    assert "run_many: a job failed on rank 1, job 3" in r.stderr and "job 3 is broken" in r.stderr

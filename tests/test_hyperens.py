@@ -230,3 +230,32 @@ def test_exercise5_cases_reject_common_mistakes():
     assert checks.check_function("ex5", ref, ref, cases) == "correct"
     assert checks.check_function("ex5", H.greedy_selection, ref, cases) != "correct"
     assert checks.check_function("ex5", no_stop, ref, cases) != "correct"
+
+
+def test_random_search_in_two_processes_equals_the_sequential_search():
+    """Issue 16: the trials of each step run in a process pool (or over torchrun ranks) with the sequential
+    pool: same hyperparameters, same seeds, bit-identical probabilities, same selections."""
+    d = H.digits_splits(100, 100, 100, seed=0)
+    ev = {"val": d["val"], "test": d["test"]}
+    kw = dict(K=2, n_pool=3, seed=1, progress=False, epochs=1)
+    seq = H.hyper_deep_ensemble("mlp", H.SearchSpace(), d, ev, **kw)
+    par = H.hyper_deep_ensemble("mlp", H.SearchSpace(), d, ev, workers=2, **kw)
+    rev = H.hyper_deep_ensemble("mlp", H.SearchSpace(), d, ev, **kw,
+                                mapper=lambda fn, jobs, common: [fn(**common, **j) for j in jobs[::-1]][::-1])
+    for other in (par, rev):
+        assert other["pool"].lams == seq["pool"].lams and other["pool"].seeds == seq["pool"].seeds
+        for m in ("single", "deep", "hyper", "hyper_deep", "strat"):
+            assert other[m] == seq[m]
+        for split in ("val", "test"):
+            assert torch.equal(other["pool"].stack(split), seq["pool"].stack(split))
+
+
+def test_train_command_bad_input():
+    with pytest.raises(ValueError, match="profile must be one of"):
+        H.run_experiment("tpu")
+    with pytest.raises(ValueError, match="unknown archs"):
+        H.run_experiment("smoke", archs=["resnet"])
+    with pytest.raises(ValueError, match="data must be"):
+        H.experiment_data({"data": "mnist", "sizes": {}})
+    with pytest.raises(SystemExit):
+        H.main(["train", "--workers", "0"])

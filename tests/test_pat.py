@@ -237,3 +237,131 @@ def test_committed_checkpoints_load_and_score_like_the_notebook():
     x, y, m = test.tensors()
     score = pat.frame_map(pat.predict(pat.load_model(ckpt, "PAT", 0), x, m), y, m)
     assert 60.0 < score < 78.0
+
+
+# ------------------------------------------------------------------ the train command: parallel runs (issue 16)
+TINY_RUN = dict(variants=["PAT", "fine only"], seeds=(0, 1), tcfg=pat.TrainConfig(n_train=32, epochs=1, batch_size=16),
+                base=pat.PATConfig(dim=16, heads=2, blocks=1, mlp_ratio=2))
+
+
+def _assert_same_states(a: dict, b: dict):
+    assert list(a) == list(b)
+    for key in a:
+        for name in a[key]:
+            assert torch.equal(a[key][name], b[key][name]), (key, name)
+
+
+def test_two_worker_processes_give_the_sequential_weights():
+    seq = pat.train_all(**TINY_RUN, progress=False)
+    par = pat.train_all(**TINY_RUN, progress=False, workers=2)
+    _assert_same_states(seq["variants"], par["variants"])
+    # any order of the jobs gives the same weights: each job seeds itself from its arguments
+    rev = pat.train_all(**TINY_RUN, mapper=lambda fn, jobs, common: [fn(**common, **j) for j in jobs[::-1]][::-1])
+    _assert_same_states(seq["variants"], rev["variants"])
+    with pytest.raises(KeyError, match="unknown PAT variants"):
+        pat.train_all(["PAT", "no such"], (0,), TINY_RUN["tcfg"])
+    with pytest.raises(ValueError, match="profile must be one of"):
+        pat.checkpoint_name("tpu")
+    assert pat.checkpoint_name() == pat.CHECKPOINT == "pat/variants.pt"
+    assert pat.checkpoint_name("gpu", sharded=True) == "pat/variants-gpu-sharded.pt"
+
+
+def _home(tmp_path):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "data").mkdir()
+    return tmp_path
+
+
+def _run(args, home, timeout=300):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore", "TQDM_DISABLE": "1",
+           "PAPERLAB_HOME": str(home)}
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, timeout=timeout)
+
+
+def test_train_command_under_torchrun_splits_the_runs_and_matches_one_process(tmp_path):
+    """`torchrun --nproc_per_node 2 -m paperlab.pat train --profile smoke`: the 2 ranks split the variant x seed
+    runs; the checkpoint (written by rank 0 alone) holds the weights of the in-process sequential run."""
+    from paperlab.core.train import load_checkpoint
+
+    home = _home(tmp_path)
+    r = _run(["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "paperlab.pat", "train",
+              "--profile", "smoke"], home)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "2 process(es) (gloo)" in r.stdout
+    assert sorted(p.name for p in (home / "data").rglob("*") if p.is_file()) == ["REGISTRY.toml", "variants-smoke.pt"]
+    got = load_checkpoint(home / "data" / pat.checkpoint_name("smoke"))
+    spec = pat.PROFILE_RUNS["smoke"]
+    want = pat.train_all(spec["variants"], spec["seeds"], spec["tcfg"], spec["base"], progress=False)
+    _assert_same_states(want["variants"], got["variants"])
+    assert "python -m paperlab.pat train --profile smoke" in (home / "data" / "REGISTRY.toml").read_text()
+
+
+DDP_WORKER = '''
+import sys, torch
+from dataclasses import replace
+from paperlab import pat
+from paperlab.core import distributed as D
+from paperlab.core.train import save_checkpoint
+from paperlab.worlds import timelines
+
+D.init_from_env("gloo")
+torch.set_num_threads(1)
+tcfg = pat.TrainConfig(n_train=32, epochs=2, batch_size=8)
+base = pat.PATConfig(dim=16, heads=2, blocks=1, mlp_ratio=2, input_dropout=0.0, head_dropout=0.0)
+data = timelines.generate(tcfg.n_train, 0, timelines.TimelineConfig(T=base.T, dim=base.in_dim))
+out = {}
+for name in ("PAT", "hierarchical (MS-TCT wiring)"):
+    model, _ = pat.train_one(replace(base, **pat.VARIANTS[name]), data, 0, tcfg, sharded=True)
+    out[name] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+try:
+    D.loader(torch.utils.data.TensorDataset(torch.zeros(32, 1)), batch_size=7)
+    out["batch error"] = "none"
+except ValueError as exc:
+    out["batch error"] = str(exc)
+save_checkpoint(out, sys.argv[1] + f"/weights_{D.rank()}.pt")
+'''
+
+
+def test_data_parallel_two_ranks_give_the_one_process_weights(tmp_path):
+    """--parallel data: 2 gloo ranks share every batch (DDP) and end where one process does (no dropout: each
+    rank would draw its own masks). The masked-step mean is rescaled per rank, so unequal padding is exact too."""
+    script = tmp_path / "ddp_worker.py"
+    script.write_text(DDP_WORKER)
+    one, two = tmp_path / "one", tmp_path / "two"
+    one.mkdir(), two.mkdir()
+    r = _run([str(script), str(one)], _home(tmp_path / "h1"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    r = _run(["-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(script), str(two)],
+             _home(tmp_path / "h2"))
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert sorted(p.name for p in two.iterdir()) == ["weights_0.pt"], "a non-zero rank wrote a file"
+    a = torch.load(one / "weights_0.pt", weights_only=True)
+    b = torch.load(two / "weights_0.pt", weights_only=True)
+    assert a["batch error"] == "none" and "not divisible by the world size 2" in b["batch error"]
+    for name in ("PAT", "hierarchical (MS-TCT wiring)"):
+        for k in a[name]:
+            # the key bias shifts every logit of a query row by the same amount, so softmax makes its true
+            # gradient 0; what is left is float noise that Adam divides by its own size -> 1e-5-sized steps
+            atol = 1e-4 if k.endswith("attn.kv.bias") else 1e-6
+            torch.testing.assert_close(a[name][k], b[name][k], rtol=1e-5, atol=atol, msg=f"{name} {k}")
+
+
+def test_gpu_profile_run_builds_and_takes_a_step_on_cpu():
+    """The gpu profile's paper-width model (not trained here: no GPU in CI) runs one loss + backward."""
+    from paperlab.worlds import timelines as tl
+
+    spec = pat.PROFILE_RUNS["gpu"]
+    base = spec["base"]
+    assert (base.T, base.dim, base.heads, base.blocks, base.mlp_ratio, base.in_dim) == (256, 512, 8, 3, 8, 1024)
+    data = tl.generate(2, 0, tl.TimelineConfig(T=base.T, dim=base.in_dim))
+    torch.manual_seed(0)
+    model = pat.PAT(base)
+    loss = pat.pat_loss(model, *data.tensors())
+    loss.backward()
+    assert torch.isfinite(loss) and model.head_fine.weight.grad is not None
+    assert spec["tcfg"].batch_size % 8 == 0  # splits over 1, 2, 4 or 8 GPUs with --parallel data

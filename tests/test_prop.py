@@ -191,3 +191,35 @@ def test_retraining_reproduces_the_registered_curve_on_a_reduced_run():
                            max_steps=cfg.steps, progress=False, stop_after=steps)
     registered = pre["curves"]["prop/0"]["loss"][:steps]
     np.testing.assert_allclose(curves["loss"], registered.numpy(), rtol=1e-3, atol=1e-3)
+
+
+def test_pretraining_runs_in_two_processes_equal_the_sequential_runs(stats, tok):
+    """Issue 16: the (variant, seed) pre-training runs are independent jobs: a reversed job order gives the
+    sequential states and curves bit for bit, and what a process pool ships to its workers pickles. (A real
+    2-process pool is exercised in test_pat/test_hyperens; here it costs minutes of transformers imports.)"""
+    import pickle
+    from types import SimpleNamespace
+
+    col = SimpleNamespace(docs=DOCS)
+    cfg = prop.TrainConfig(steps=2, batch_pairs=2, n_per_doc=2)
+    seq = prop._pretrain_all(col, tok, stats, cfg, seeds=(0,))
+    assert sorted(seq["states"]) == ["mlm/0", "prop/0", "random/0", "rop/0"]
+    shipped = []
+
+    def reversed_order(fn, jobs, common):
+        shipped.append(pickle.loads(pickle.dumps((fn, common))))
+        return [fn(**common, **j) for j in jobs[::-1]][::-1]
+
+    rev = prop._pretrain_all(col, tok, stats, cfg, seeds=(0,), mapper=reversed_order)
+    assert shipped[0][0] is prop.pretrain_job and len(shipped[0][1]["tok"]) == len(tok)
+    for other in (rev,):
+        assert list(other["states"]) == list(seq["states"])
+        for key in seq["states"]:
+            for name, v in seq["states"][key].items():
+                assert torch.equal(v, other["states"][key][name]), (key, name)
+            for name, v in seq["curves"][key].items():
+                assert torch.equal(v, other["curves"][key][name]), (key, name)
+    assert prop.output_names()["pretrained"] == "prop/pretrained.pt"
+    assert prop.output_names("smoke")["scores"] == "prop/scores-smoke.pt"
+    with pytest.raises(ValueError, match="profile must be one of"):
+        prop.output_names("tpu")

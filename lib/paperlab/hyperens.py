@@ -15,6 +15,7 @@ Ensembles average *probabilities*; the ensemble NLL is the NLL of that average.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -268,40 +269,61 @@ class Pool:
 
 def train_into(pool: Pool, arch: str, lam: dict, seed: int, data: dict, eval_sets: dict, **train_kw) -> int:
     """Train one member and store its probabilities on every evaluation set; returns its pool index."""
-    model = train_member(arch, lam, data, seed, **train_kw)
-    pool.add(lam, seed, {k: predict_probs(model, X) for k, (X, _) in eval_sets.items()})
+    pool.add(lam, seed, member_probs(arch, lam, seed, data, eval_sets, **train_kw))
     return len(pool) - 1
 
 
+def member_probs(arch: str, lam: dict, seed: int, data: dict, eval_sets: dict, **train_kw) -> dict:
+    """One random-search trial: train a member from ``seed`` with ``lam``, return {split: probs (N, C)}.
+
+    Module-level and seeded only from its arguments: the job ``run_many`` spreads over processes."""
+    model = train_member(arch, lam, data, seed, **train_kw)
+    return {k: predict_probs(model, X) for k, (X, _) in eval_sets.items()}
+
+
 def hyper_deep_ensemble(arch: str, space: SearchSpace, data: dict, eval_sets: dict, *, K: int = 4,
-                        n_pool: int = 30, seed: int = 0, progress: bool = True, **train_kw) -> dict:
+                        n_pool: int = 30, seed: int = 0, progress: bool = True, workers: int = 1,
+                        mapper=None, **train_kw) -> dict:
     """Algorithm 1 (hyper_deep_ens) and its baselines from ONE random search, for a fair paired comparison.
 
     1. random search: ``n_pool`` models with log-uniform lambda and their own seeds;
     2. single best = lowest validation NLL; deep ensemble = its lambda with K inits (K-1 new models);
     3. hyper-ens = greedy(pool, K); 4. stratify: each selected lambda with K inits (K-1 new each),
        hyper-deep = greedy(stratified pool, K). Returns member indices and models trained per method.
+
+    The trials of each step are independent (every seed is drawn up front, in the sequential order):
+    ``workers`` > 1 trains them in local processes, and under torchrun the ranks split them, with the
+    same pool as ``workers=1``. ``mapper(fn, jobs, common)`` replaces that spreading (the CLI's ``Run.map``).
     """
+    from paperlab.core import distributed as D
+
     if n_pool < K:
         raise ValueError(f"pool size n_pool={n_pool} must be >= K={K}")
     yv = data["val"][1]
     pool, rs = Pool(), np.random.default_rng(seed)
     new_seed = lambda: int(rs.integers(0, 2**31 - 1))  # noqa: E731
-    bar = tqdm(total=n_pool + 2 * K * (K - 1), desc=f"{arch} seed {seed}", disable=not progress, leave=False)
-    for lam in space.sample(n_pool, seed):
-        train_into(pool, arch, lam, new_seed(), data, eval_sets, **train_kw)
-        bar.update(1)
+    mapper = mapper or (lambda fn, jobs, common: D.run_many(fn, jobs, workers=workers, common=common))
+    common = {"arch": arch, "data": data, "eval_sets": eval_sets, **train_kw}
+    bar = tqdm(total=n_pool + 2 * K * (K - 1), desc=f"{arch} seed {seed}", disable=not progress or not D.is_main_process(),
+               leave=False)
+
+    def train_many(lams: list[dict]) -> list[int]:
+        jobs = [{"lam": lam, "seed": new_seed()} for lam in lams]
+        for job, probs in zip(jobs, mapper(member_probs, jobs, common)):
+            pool.add(job["lam"], job["seed"], probs)
+        bar.update(len(jobs))
+        return list(range(len(pool) - len(jobs), len(pool)))
+
+    train_many(space.sample(n_pool, seed))
     val_nll = [metrics.nll(p, yv) for p in pool.probs["val"][:n_pool]]
     best = int(np.argmin(val_nll))
-    deep = [best] + [train_into(pool, arch, pool.lams[best], new_seed(), data, eval_sets, **train_kw)
-                     for _ in range(K - 1)]
-    bar.update(K - 1)
+    deep = [best] + train_many([pool.lams[best]] * (K - 1))
     hyper = greedy_selection(pool.stack("val", range(n_pool)), yv, K)
+    chosen = list(dict.fromkeys(hyper))  # distinct selected lambdas, in selection order
+    new = train_many([pool.lams[i] for i in chosen for _ in range(K - 1)])
     strat = []
-    for i in dict.fromkeys(hyper):  # distinct selected lambdas, in selection order
-        strat.append(i)
-        strat += [train_into(pool, arch, pool.lams[i], new_seed(), data, eval_sets, **train_kw) for _ in range(K - 1)]
-        bar.update(K - 1)
+    for j, i in enumerate(chosen):
+        strat += [i, *new[j * (K - 1):(j + 1) * (K - 1)]]
     bar.close()
     sel = greedy_selection(pool.stack("val", strat), yv, K)
     hyper_deep = [strat[j] for j in sel]
@@ -653,3 +675,119 @@ def greedy_exercise_cases() -> list[tuple]:
     stop_pool = torch.tensor([[[0.9, 0.1], [0.1, 0.9]], [[0.5, 0.5], [0.5, 0.5]], [[0.5, 0.5], [0.5, 0.5]]],
                              dtype=torch.float64)
     return [(repeat_pool, np.array([0, 1, 0, 1]), 3), (stop_pool, np.array([0, 1]), 3)]
+
+
+# --------------------------------------------------- `python -m paperlab.hyperens train` (the experiment, spread)
+
+# The notebook's parameters per profile (notebooks/04_hyperens.ipynb; the notebook keeps its own copy in its
+# parameters cell and trains live, so this command is for running the experiment outside it, e.g. at paper scale).
+PROFILE_RUNS = {
+    "smoke": dict(data="digits", seeds=(0,), K=2, n_pool=4, epochs=3, lr=1e-2, hb_epochs=3, archs=("mlp",),
+                  sizes=dict(n_train=300, n_val=300, n_test=600)),
+    "cpu": dict(data="digits", seeds=(0, 1, 2), K=4, n_pool=20, epochs=40, lr=1e-2, hb_epochs=100,
+                archs=("mlp", "lenet"), sizes=dict(n_train=300, n_val=300, n_test=600)),
+    "gpu": dict(data="cifar10", seeds=(0, 1, 2), K=4, n_pool=12, epochs=15, lr=3e-3, hb_epochs=30,
+                archs=("mlp", "wrn"), sizes=dict(n_train=45000, n_val=2500, n_test=10000)),
+}
+METHODS = ("single", "deep", "hyper", "hyper_deep")
+
+
+def experiment_data(cfg: dict, cifar_root: str = "data/cifar10", download: bool = False) -> tuple[dict, dict]:
+    """The notebook's splits and evaluation sets: digits with a rotated+noisy shift, or CIFAR-10 with noise."""
+    if cfg["data"] == "digits":
+        data = digits_splits(**cfg["sizes"], seed=0)
+        x_shift = shift_digits(data["test"][0], rotate_deg=20, noise_std=0.1, seed=0)
+    elif cfg["data"] == "cifar10":
+        data = cifar10_splits(cifar_root, **cfg["sizes"], download=download)
+        x_shift = data["test"][0] + 0.5 * torch.randn(data["test"][0].shape, generator=torch.Generator().manual_seed(0))
+    else:
+        raise ValueError(f"data must be 'digits' or 'cifar10', got {cfg['data']!r}")
+    return data, {"val": data["val"], "test": data["test"], "shift": (x_shift, data["test"][1])}
+
+
+def batch_ensemble_run(hyper: bool, seed: int, fixed_l2: float, data: dict, eval_sets: dict, K: int, epochs: int,
+                       device: str = "cpu") -> dict:
+    """One BatchEnsemble (``hyper=False``) or hyper-batch ensemble job: metrics per split and the learned bounds."""
+    run = train_batch_ensemble(data, HBConfig(K=K, epochs=epochs, fixed_l2=fixed_l2), seed=seed, hyper=hyper,
+                               progress=False, device=device)
+    probs = {k: batch_ensemble_probs(run, X, fixed_l2=fixed_l2) for k, (X, _) in eval_sets.items()}
+    return {"metrics": {k: evaluate(p, eval_sets[k][1]) for k, p in probs.items()},
+            "log_lo": run["log_lo"].cpu(), "log_hi": run["log_hi"].cpu(), "trace": run["trace"].cpu()}
+
+
+def run_experiment(profile: str = "cpu", seeds=None, archs=None, workers: int = 1, mapper=None, device: str = "cpu",
+                   cifar_root: str = "data/cifar10", download: bool = False, progress: bool = False) -> dict:
+    """The notebook's experiment for ``profile``: per arch and seed one random search and the four methods
+    (their member indices, hyperparameters and test/shift metrics), then for the MLP a BatchEnsemble and a
+    hyper-batch ensemble per seed. Trials are spread by ``workers`` / torchrun / ``mapper`` (results identical)."""
+    from paperlab.core import distributed as D
+
+    if profile not in PROFILE_RUNS:
+        raise ValueError(f"profile must be one of {list(PROFILE_RUNS)}, got {profile!r}")
+    cfg = PROFILE_RUNS[profile]
+    seeds, archs = tuple(cfg["seeds"] if seeds is None else seeds), tuple(cfg["archs"] if archs is None else archs)
+    unknown = [a for a in archs if a not in ARCHS and a != "wrn"]
+    if unknown:
+        raise ValueError(f"unknown archs {unknown}; choose from {sorted(ARCHS) + ['wrn']}")
+    mapper = mapper or (lambda fn, jobs, common: D.run_many(fn, jobs, workers=workers, common=common))
+    data, eval_sets = experiment_data(cfg, cifar_root, download)
+    out = {"profile": profile, "config": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
+           "seeds": list(seeds), "archs": list(archs), "runs": {}, "batch": {}}
+    t0 = time.time()
+    for arch in archs:
+        for seed in seeds:
+            model_kw = {"d_in": data["train"][0][0].numel()} if arch == "mlp" else {}
+            r = hyper_deep_ensemble(arch, SearchSpace(), data, eval_sets, K=cfg["K"], n_pool=cfg["n_pool"], seed=seed,
+                                    epochs=cfg["epochs"], lr=cfg["lr"], device=device, model_kw=model_kw,
+                                    mapper=mapper, progress=progress)
+            pool = r["pool"]
+            out["runs"][f"{arch}/{seed}"] = {
+                "lams": pool.lams, "member_seeds": pool.seeds, "strat": r["strat"], "n_trained": r["n_trained"],
+                **{m: r[m] for m in METHODS},
+                "metrics": {m: {k: evaluate(pool.stack(k, r[m]), eval_sets[k][1]) for k in ("test", "shift")}
+                            for m in METHODS}}
+            if D.is_main_process():
+                nll = {m: round(out["runs"][f"{arch}/{seed}"]["metrics"][m]["test"]["nll"], 4) for m in METHODS}
+                print(f"{arch} seed {seed}: {len(pool)} models trained, test NLL {nll} ({time.time() - t0:.0f} s)",
+                      flush=True)
+    if "mlp" in archs:
+        jobs = []
+        for seed in seeds:
+            r = out["runs"][f"mlp/{seed}"]
+            best_l2 = r["lams"][r["single"][0]]["l2"]
+            jobs += [{"hyper": hyper, "seed": seed, "fixed_l2": best_l2} for hyper in (False, True)]
+        common = {"data": data, "eval_sets": eval_sets, "K": cfg["K"], "epochs": cfg["hb_epochs"], "device": device}
+        for job, res in zip(jobs, mapper(batch_ensemble_run, jobs, common)):
+            out["batch"][f"{'hyper_batch' if job['hyper'] else 'batch'}/{job['seed']}"] = res
+    out["wall_s"] = time.time() - t0
+    return out
+
+
+def main(argv=None) -> None:
+    """``python -m paperlab.hyperens train --profile P [--workers N] [--seeds ...] [--archs ...]``."""
+    from paperlab.core import assets, cli
+    from paperlab.core.paths import data_dir
+    from paperlab.core.train import save_checkpoint
+
+    ap = cli.parser("python -m paperlab.hyperens",
+                    "Run the hyper-deep / hyper-batch ensemble experiment; random-search trials run in parallel.")
+    ap.add_argument("--archs", nargs="+", default=None, help="architectures (default: the profile's)")
+    ap.add_argument("--cifar-root", default="data/cifar10", help="CIFAR-10 folder (gpu profile)")
+    ap.add_argument("--download", action="store_true", help="let torchvision download CIFAR-10 (gpu profile)")
+
+    def body(args, run):
+        res = run_experiment(run.profile.name, seeds=run.seeds, archs=args.archs, mapper=run.map, device=run.device,
+                             cifar_root=args.cifar_root, download=args.download)
+        name = f"hyperens/search-{run.profile.name}.pt"
+        save_checkpoint(res, data_dir() / name)  # rank 0 only
+        command = " ".join(["python -m paperlab.hyperens train", f"--profile {run.profile.name}",
+                            *([f"--seeds {' '.join(map(str, run.seeds))}"] if run.seeds else []),
+                            *([f"--archs {' '.join(args.archs)}"] if args.archs else [])])
+        assets.register(name, command=command, seeds=list(res["seeds"]), wall_s=round(res["wall_s"]))
+        run.log(f"wrote data/{name} ({res['wall_s']:.0f} s)")
+
+    cli.main(ap, body, argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -27,7 +27,6 @@ labels and logits ``(B, T, C)``.
 """
 from __future__ import annotations
 
-import argparse
 import math
 import time
 from dataclasses import asdict, dataclass, replace
@@ -295,13 +294,14 @@ def asymmetric_loss(logits: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, g
 
 def pat_loss(model: PAT, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor, bce: bool = False) -> torch.Tensor:
     """L = L(Y_coarse, y) + alpha_f L(Y_fine, y) (fine-only: L(Y_fine, y)). ``bce``: plain BCE instead of ASL."""
-    if y.ndim != 3 or y.shape[-1] != model.cfg.n_classes:
-        raise ValueError(f"labels must be (B, T, {model.cfg.n_classes}), got {tuple(y.shape)}")
+    cfg = getattr(model, "module", model).cfg  # the PAT itself, also when wrapped in DistributedDataParallel
+    if y.ndim != 3 or y.shape[-1] != cfg.n_classes:
+        raise ValueError(f"labels must be (B, T, {cfg.n_classes}), got {tuple(y.shape)}")
     kw = dict(gamma_neg=0.0, gamma_pos=0.0, clip=0.0) if bce else {}
     y_fine, y_coarse = model(x, mask)
     if y_coarse is None:
         return asymmetric_loss(y_fine, y, mask, **kw)
-    return asymmetric_loss(y_coarse, y, mask, **kw) + model.cfg.alpha_fine * asymmetric_loss(y_fine, y, mask, **kw)
+    return asymmetric_loss(y_coarse, y, mask, **kw) + cfg.alpha_fine * asymmetric_loss(y_fine, y, mask, **kw)
 
 
 # ----------------------------------------------------------------------------- metrics ----
@@ -373,45 +373,86 @@ class TrainConfig:
     bce: bool = False
 
 
-def train_one(model_cfg: PATConfig, data, seed: int, tcfg: TrainConfig, progress: bool = False):
-    """Train one model from ``seed`` (init and shuffling) on ``data`` (a ``Timelines``); returns (model, History)."""
+def train_one(model_cfg: PATConfig, data, seed: int, tcfg: TrainConfig, progress: bool = False,
+              sharded: bool = False, device: str = "cpu"):
+    """Train one model from ``seed`` (init and shuffling) on ``data`` (a ``Timelines``); returns (model, History).
+
+    ``sharded=False`` (the committed run) shuffles with a plain DataLoader. ``sharded=True`` draws the
+    minibatches from :func:`paperlab.core.distributed.loader` (``batch_size`` is the global batch): under
+    torchrun every rank gets its share of each batch and DDP averages the gradients, so any number of
+    processes dividing the batch gives the one-process weights up to float summation order (dropout
+    masks aside: each rank draws its own). The two samplers order the data differently.
+    """
+    from paperlab.core import distributed as D
     from paperlab.core.seeding import seed_everything
     from paperlab.core.train import fit
 
     seed_everything(seed)
-    model = PAT(model_cfg)
+    model = PAT(model_cfg).to(device)
     x, y, m = data.tensors()
     ds = torch.utils.data.TensorDataset(x, y, m)
-    loader = torch.utils.data.DataLoader(ds, batch_size=tcfg.batch_size, shuffle=True,
-                                         generator=torch.Generator().manual_seed(seed))
+    if sharded:
+        loader = D.loader(ds, tcfg.batch_size, shuffle=True, seed=seed)
+    else:
+        loader = torch.utils.data.DataLoader(ds, batch_size=tcfg.batch_size, shuffle=True,
+                                             generator=torch.Generator().manual_seed(seed))
     steps = tcfg.epochs * len(loader)
     opt = torch.optim.AdamW(model.parameters(), lr=tcfg.lr, weight_decay=tcfg.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tcfg.lr, total_steps=steps, pct_start=0.15)
-    hist = fit(model, lambda mod, b: pat_loss(mod, *b, bce=tcfg.bce), loader, epochs=tcfg.epochs,
-               optimizer=opt, scheduler=sched, progress=progress, desc=f"seed {seed}")
+    if not sharded:
+        loss_fn = lambda mod, b: pat_loss(mod, *(t.to(device) for t in b), bce=tcfg.bce)  # noqa: E731
+    else:
+        def loss_fn(mod, b):
+            xb, yb, mb = (t.to(device) for t in b)
+            # the loss is a mean over the batch's real steps; ranks hold different numbers of them, so
+            # rescale each rank's mean so that DDP's gradient average is the gradient of the global mean
+            return pat_loss(mod, xb, yb, mb, bce=tcfg.bce) * D.share_of_global(mb.sum())
+    hist = fit(model, loss_fn, loader, epochs=tcfg.epochs, optimizer=opt, scheduler=sched, progress=progress,
+               desc=f"seed {seed}")
     return model, hist
 
 
-def train_all(variants=None, seeds=(0, 1, 2), tcfg: TrainConfig | None = None, base: PATConfig | None = None,
-              progress: bool = True) -> dict:
-    """Train every variant x seed; returns a checkpoint dict (state dicts, configs, wall time)."""
-    from tqdm.auto import tqdm
+def train_variant(name: str, seed: int, data, tcfg: TrainConfig, base: PATConfig, sharded: bool = False,
+                  device: str = "cpu") -> dict:
+    """One job of :func:`train_all`: variant ``name`` from ``seed``; float16 state dict on the cpu.
 
+    Module-level (importable), seeded only from its arguments: what ``run_many`` spreads over processes."""
+    from paperlab.core import distributed as D
+
+    t1 = time.time()
+    model, hist = train_one(replace(base, **VARIANTS[name]), data, seed, tcfg, sharded=sharded, device=device)
+    if D.rank() == 0:  # data-parallel: rank 0 speaks for the run (its share of the last batch's loss)
+        print(f"{name} seed {seed}: final loss {hist.train_loss[-1]:.4f} ({time.time() - t1:.0f} s)", flush=True)
+    return {k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()
+            for k, v in model.state_dict().items()}
+
+
+def train_all(variants=None, seeds=(0, 1, 2), tcfg: TrainConfig | None = None, base: PATConfig | None = None,
+              progress: bool = True, workers: int = 1, sharded: bool = False, device: str = "cpu",
+              mapper=None) -> dict:
+    """Train every variant x seed; returns a checkpoint dict (state dicts, configs, wall time).
+
+    The variant x seed runs are independent: ``workers`` > 1 spreads them over local processes (and
+    under torchrun the ranks split them), with the same weights as ``workers=1``. ``mapper(fn, jobs,
+    common)`` replaces that spreading (the CLI passes :meth:`paperlab.core.cli.Run.map`).
+    """
+    from paperlab.core import distributed as D
     from paperlab.worlds import timelines
 
     tcfg, base = tcfg or TrainConfig(), base or PATConfig()
-    variants = variants or VARIANTS
+    variants = list(variants or VARIANTS)
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise KeyError(f"unknown PAT variants {unknown}; choose from {list(VARIANTS)}")
     data = timelines.generate(tcfg.n_train, tcfg.data_seed, timelines.TimelineConfig(T=base.T, dim=base.in_dim))
     out = {"train": asdict(tcfg), "base": asdict(base), "variants": {}, "seeds": list(seeds)}
+    jobs = [{"name": name, "seed": seed} for name in variants for seed in seeds]
+    common = {"data": data, "tcfg": tcfg, "base": base, "sharded": sharded, "device": device}
+    mapper = mapper or (lambda fn, js, common: D.run_many(fn, js, workers=workers, common=common))
     t0 = time.time()
-    for name in tqdm(variants, desc="variants", disable=not progress):
-        cfg = replace(base, **VARIANTS[name])
-        for seed in seeds:
-            t1 = time.time()
-            model, hist = train_one(cfg, data, seed, tcfg)
-            print(f"{name} seed {seed}: final loss {hist.train_loss[-1]:.4f} ({time.time() - t1:.0f} s)", flush=True)
-            out["variants"][f"{name}|{seed}"] = {k: v.half() if v.is_floating_point() else v
-                                                 for k, v in model.state_dict().items()}
+    states = mapper(train_variant, jobs, common)
+    for job, state in zip(jobs, states):
+        out["variants"][f"{job['name']}|{job['seed']}"] = state
     out["wall_s"] = time.time() - t0
     return out
 
@@ -431,26 +472,72 @@ def load_model(ckpt: dict, name: str, seed: int) -> PAT:
 CHECKPOINT = "pat/variants.pt"
 COMMAND = "python -m paperlab.pat train"
 
+# What `python -m paperlab.pat train --profile P` trains. cpu is the committed run (data/pat/variants.pt,
+# which the notebook loads in every profile); smoke is a seconds-long check of the command; gpu is the
+# paper's width (card: T 256, D 512, 8 heads, 3 blocks, mlp ratio 8, 1024-d inputs, Adam lr 1e-4) on a
+# larger synthetic world. Its n_train, epochs, batch 32 and OneCycle schedule are our choices, not the paper's.
+PROFILE_RUNS = {
+    "smoke": dict(tcfg=TrainConfig(n_train=32, epochs=1, batch_size=16), base=PATConfig(),
+                  variants=["PAT", "fine only"], seeds=(0, 1)),
+    "cpu": dict(tcfg=TrainConfig(), base=PATConfig(), variants=list(VARIANTS), seeds=(0, 1, 2)),
+    "gpu": dict(tcfg=TrainConfig(n_train=2048, epochs=30, batch_size=32, lr=1e-4),
+                base=PATConfig(in_dim=1024, T=256, dim=512, heads=8, blocks=3, mlp_ratio=8, input_dropout=0.5,
+                               head_dropout=0.5),
+                variants=list(VARIANTS), seeds=(0, 1, 2)),
+}
 
-def load_or_train_all(retrain: bool | None = None) -> dict:
-    """The committed checkpoints (verified by sha256), or train and register them."""
+
+def checkpoint_name(profile: str = "cpu", sharded: bool = False) -> str:
+    """``pat/variants.pt`` for the committed cpu run; other runs get their own file and registry entry."""
+    if profile not in PROFILE_RUNS:
+        raise ValueError(f"profile must be one of {list(PROFILE_RUNS)}, got {profile!r}")
+    tag = ("" if profile == "cpu" else f"-{profile}") + ("-sharded" if sharded else "")
+    return CHECKPOINT.replace(".pt", f"{tag}.pt")
+
+
+def load_or_train_all(retrain: bool | None = None, profile: str = "cpu", seeds=None, workers: int = 1,
+                      sharded: bool = False, device: str = "cpu", mapper=None, command: str = COMMAND) -> dict:
+    """The committed checkpoints (verified by sha256), or train and register them.
+
+    The notebook calls this with the defaults (the cpu run, ``pat/variants.pt``); ``python -m paperlab.pat
+    train`` calls it with ``retrain=True`` and the command line's profile, seeds and parallel layout."""
+    from paperlab.core import distributed as D
     from paperlab.core.train import load_or_train
 
+    name = checkpoint_name(profile, sharded)  # also rejects an unknown profile
+    spec = PROFILE_RUNS[profile]
+    seeds = tuple(spec["seeds"] if seeds is None else seeds)
+
     def _train():
-        ckpt = train_all()
-        print(f"trained {len(ckpt['variants'])} models in {ckpt['wall_s']:.0f} s")
+        ckpt = train_all(spec["variants"], seeds, spec["tcfg"], spec["base"], workers=workers, sharded=sharded,
+                         device=device, mapper=mapper)
+        if D.is_main_process():
+            print(f"trained {len(ckpt['variants'])} models in {ckpt['wall_s']:.0f} s")
         return ckpt
 
-    return load_or_train(CHECKPOINT, _train, retrain=retrain, command=COMMAND, seeds=[0, 1, 2],
-                         variants=list(VARIANTS))
+    return load_or_train(name, _train, retrain=retrain, command=command,
+                         seeds=list(seeds), variants=list(spec["variants"]))
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m paperlab.pat", description="Train PAT variants (load-or-train).")
-    ap.add_argument("cmd", choices=["train"])
-    ap.parse_args(argv)
-    torch.set_num_threads(1)  # the course machine's cores are shared
-    load_or_train_all(retrain=True)
+    from paperlab.core import cli
+
+    ap = cli.parser("python -m paperlab.pat", "Train PAT variants x seeds (load-or-train).",
+                    parallel=("jobs", "data"))
+
+    def body(args, run):
+        sharded = run.parallel == "data"
+        if sharded:  # fail before any training when the batch does not split over the ranks
+            from paperlab.core.distributed import check_global_batch
+
+            check_global_batch(PROFILE_RUNS[run.profile.name]["tcfg"].batch_size, run.world)
+        command = " ".join([COMMAND, *([f"--profile {run.profile.name}"] if run.profile.name != "cpu" else []),
+                            *([f"--seeds {' '.join(map(str, run.seeds))}"] if run.seeds else []),
+                            *(["--parallel data"] if sharded else [])])
+        load_or_train_all(retrain=True, profile=run.profile.name, seeds=run.seeds, sharded=sharded,
+                          device=run.device, mapper=run.map, command=command)
+
+    cli.main(ap, body, argv)
 
 
 if __name__ == "__main__":

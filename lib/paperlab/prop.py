@@ -562,21 +562,38 @@ def run_from_matrix(scores: torch.Tensor, test_cands: dict[str, dict[str, float]
     return {q: dict(zip(c, scores[i].tolist())) for i, (q, c) in enumerate(test_cands.items())}
 
 
-def _pretrain_all(col, tok, stats, cfg: TrainConfig) -> dict:
+def _mapper(workers: int = 1, mapper=None):
+    from paperlab.core import distributed as D
+
+    return mapper or (lambda fn, jobs, common: D.run_many(fn, jobs, workers=workers, common=common))
+
+
+def pretrain_job(variant: str, seed: int, stats, docs: dict[str, str], tok, cfg: TrainConfig) -> dict:
+    """One pre-training run (variant, seed): float16 state, per-step curves, wall time.
+
+    Module-level and seeded only from its arguments (pairs, init, masking): the job ``run_many`` spreads."""
+    t0 = time.time()
+    pairs = make_pairs(stats, list(docs), cfg.n_per_doc, cfg.lam, seed=seed, random_labels=(variant == "random"))
+    model = new_model(small_config(len(tok)), seed)
+    curves = pretrain(model, tok, pairs, docs, objective=variant, batch_pairs=cfg.batch_pairs, lr=cfg.lr,
+                      seed=seed, max_steps=cfg.steps, progress=False)
+    wall = time.time() - t0
+    print(f"pre-trained {variant}/{seed}: {wall:.0f} s, last ROP acc {np.mean(curves['acc'][-50:]):.3f}", flush=True)
+    return {"state": half_state(model), "curves": {k: torch.tensor(v, dtype=torch.float32) for k, v in curves.items()},
+            "wall_s": wall}
+
+
+def _seeds_of(variant: str, seeds) -> tuple:
+    return tuple(s for s in PRETRAINED.get(variant, SEEDS) if seeds is None or s in seeds)
+
+
+def _pretrain_all(col, tok, stats, cfg: TrainConfig, seeds=None, workers: int = 1, mapper=None) -> dict:
     out = {"config": small_config(len(tok)).to_dict(), "states": {}, "curves": {}, "wall_s": {}}
-    for variant, seeds in PRETRAINED.items():
-        for seed in seeds:
-            t0 = time.time()
-            pairs = make_pairs(stats, list(col.docs), cfg.n_per_doc, cfg.lam, seed=seed,
-                               random_labels=(variant == "random"))
-            model = new_model(small_config(len(tok)), seed)
-            curves = pretrain(model, tok, pairs, col.docs, objective=variant, batch_pairs=cfg.batch_pairs, lr=cfg.lr,
-                              seed=seed, max_steps=cfg.steps, progress=False)
-            key = f"{variant}/{seed}"
-            out["states"][key] = half_state(model)
-            out["curves"][key] = {k: torch.tensor(v, dtype=torch.float32) for k, v in curves.items()}
-            out["wall_s"][key] = time.time() - t0
-            print(f"pre-trained {key}: {out['wall_s'][key]:.0f} s, last ROP acc {np.mean(curves['acc'][-50:]):.3f}", flush=True)
+    jobs = [{"variant": v, "seed": s} for v in PRETRAINED for s in _seeds_of(v, seeds)]
+    results = _mapper(workers, mapper)(pretrain_job, jobs, {"stats": stats, "docs": col.docs, "tok": tok, "cfg": cfg})
+    for job, res in zip(jobs, results):
+        key = f"{job['variant']}/{job['seed']}"
+        out["states"][key], out["curves"][key], out["wall_s"][key] = res["state"], res["curves"], res["wall_s"]
     return out
 
 
@@ -590,66 +607,106 @@ def start_model(pre: dict, variant: str, seed: int):
     return model_from_state(config, pre["states"][f"{variant}/{seed}"], seed)
 
 
-def _finetune_all(col, tok, pre: dict, cfg: TrainConfig) -> dict:
-    test_c, train_c = candidates(col, cfg.k)
+def score_job(stage: str, variant: str, seed: int, pre: dict, tok, col, test_c: dict, train_c: dict,
+              cfg: TrainConfig) -> dict:
+    """One scored model: ``stage`` "zero" (the pre-trained ROP head ranks, no labels) or "ft<n>" (fine-tuned on
+    ``n`` training queries). Returns its score matrix on the test candidates, the fine-tuning losses and,
+    for ft150, the float16 state. Module-level and seeded only from its arguments (a ``run_many`` job)."""
     test_q = {q: col.queries[q] for q in col.test_qids}
-    names, mats, ft_states, losses = [], [], {}, {}
-    for variant in ZERO_SHOT:  # zero-shot: the pre-trained ROP head as the ranker, no relevance labels
-        for seed in PRETRAINED.get(variant, SEEDS):
-            names.append(f"zero/{variant}/{seed}")
-            mats.append(score_matrix(rerank(start_model(pre, variant, seed), tok, test_q, test_c, col.docs), test_c))
-    for n, variants in FINETUNED.items():
-        for variant in variants:
-            for seed in PRETRAINED.get(variant, SEEDS):
-                model = start_model(pre, variant, seed).train()
-                qids = col.train_qids(n, seed)
-                losses[f"ft{n}/{variant}/{seed}"] = torch.tensor(finetune(
-                    model, tok, {q: col.queries[q] for q in qids}, col.qrels, train_c, col.docs,
-                    steps=cfg.ft_steps, lr=cfg.ft_lr, seed=seed))
-                state = half_state(model)  # score what is saved: the float16-rounded weights
-                model = model_from_state(model.config, state, seed)
-                if n == 150:
-                    ft_states[f"{variant}/{seed}"] = state
-                names.append(f"ft{n}/{variant}/{seed}")
-                mats.append(score_matrix(rerank(model, tok, test_q, test_c, col.docs), test_c))
-                print(f"fine-tuned {names[-1]}: {evaluate(run_from_matrix(mats[-1], test_c), col.qrels)}", flush=True)
-    scores = {"names": names, "scores": torch.stack(mats), "qids": list(test_c),
+    model = start_model(pre, variant, seed)
+    out = {"loss": None, "state": None}
+    if stage != "zero":
+        n = int(stage[2:])
+        model.train()
+        qids = col.train_qids(n, seed)
+        out["loss"] = torch.tensor(finetune(model, tok, {q: col.queries[q] for q in qids}, col.qrels, train_c, col.docs,
+                                            steps=cfg.ft_steps, lr=cfg.ft_lr, seed=seed))
+        state = half_state(model)  # score what is saved: the float16-rounded weights
+        model = model_from_state(model.config, state, seed)
+        out["state"] = state if n == 150 else None
+    out["scores"] = score_matrix(rerank(model, tok, test_q, test_c, col.docs), test_c)
+    if stage != "zero":
+        print(f"fine-tuned {stage}/{variant}/{seed}: {evaluate(run_from_matrix(out['scores'], test_c), col.qrels)}",
+              flush=True)
+    return out
+
+
+def _finetune_all(col, tok, pre: dict, cfg: TrainConfig, seeds=None, workers: int = 1, mapper=None) -> dict:
+    test_c, train_c = candidates(col, cfg.k)
+    jobs = [{"stage": "zero", "variant": v, "seed": s} for v in ZERO_SHOT for s in _seeds_of(v, seeds)]
+    jobs += [{"stage": f"ft{n}", "variant": v, "seed": s} for n, variants in FINETUNED.items() for v in variants
+             for s in _seeds_of(v, seeds)]
+    common = {"pre": pre, "tok": tok, "col": col, "test_c": test_c, "train_c": train_c, "cfg": cfg}
+    results = _mapper(workers, mapper)(score_job, jobs, common)
+    names = [f"{j['stage']}/{j['variant']}/{j['seed']}" for j in jobs]
+    losses = {name: r["loss"] for name, r in zip(names, results) if r["loss"] is not None}
+    ft_states = {f"{j['variant']}/{j['seed']}": r["state"] for j, r in zip(jobs, results) if r["state"] is not None}
+    scores = {"names": names, "scores": torch.stack([r["scores"] for r in results]), "qids": list(test_c),
               "cands": [list(c) for c in test_c.values()], "bm25": score_matrix(test_c, test_c), "ft_loss": losses}
     return {"scores": scores, "finetuned": {"config": pre["config"], "states": ft_states}}
 
 
-def train(cfg: TrainConfig | None = None, retrain: bool = True) -> None:
-    """Pre-train every variant and seed, fine-tune, score the test candidates; register everything."""
+COMMAND = "python -m paperlab.prop train"
+# What `python -m paperlab.prop train --profile P` runs. cpu is the committed run (the notebook loads its files in
+# every profile). smoke is a seconds-long check of the command. The pydocs corpus is all there is offline, so
+# gpu runs the cpu sizes (a bigger run needs a bigger corpus and a real BERT start, not wired into this command).
+PROFILE_RUNS = {"smoke": dict(cfg=TrainConfig(steps=6, batch_pairs=4, ft_steps=3), seeds=(0,)),
+                "cpu": dict(cfg=TrainConfig(), seeds=SEEDS),
+                "gpu": dict(cfg=TrainConfig(), seeds=SEEDS)}
+
+
+def output_names(profile: str = "cpu") -> dict[str, str]:
+    """Registered files of a run: the committed names for cpu, ``-<profile>`` names otherwise."""
+    if profile not in PROFILE_RUNS:
+        raise ValueError(f"profile must be one of {list(PROFILE_RUNS)}, got {profile!r}")
+    tag = "" if profile == "cpu" else f"-{profile}"
+    return {k: f"prop/{k}{tag}.pt" for k in ("pretrained", "finetuned150", "scores")}
+
+
+def train(cfg: TrainConfig | None = None, retrain: bool = True, seeds=None, workers: int = 1, mapper=None,
+          profile: str = "cpu", command: str = COMMAND) -> None:
+    """Pre-train every variant and seed, fine-tune, score the test candidates; register everything.
+
+    The runs of each stage are independent: ``workers`` > 1 spreads them over local processes (under
+    torchrun the ranks split them), with the same files as ``workers=1``; ``mapper`` replaces that
+    spreading (the CLI's ``Run.map``). ``seeds`` restricts every variant to those seeds."""
     from paperlab.core import assets
     from paperlab.core.paths import data_dir
     from paperlab.core.train import save_checkpoint
 
+    names = output_names(profile)
     cfg = cfg or TrainConfig()
-    cmd = "python -m paperlab.prop train"
     col, tok, stats = load_world(retrain=retrain)
     t0 = time.time()
-    pre = _pretrain_all(col, tok, stats, cfg)
-    save_checkpoint(pre, data_dir() / "prop/pretrained.pt")
-    assets.register("prop/pretrained.pt", command=cmd, seeds=list(SEEDS), wall_s=round(time.time() - t0),
+    pre = _pretrain_all(col, tok, stats, cfg, seeds=seeds, workers=workers, mapper=mapper)
+    used = sorted({int(k.split("/")[1]) for k in pre["states"]})
+    save_checkpoint(pre, data_dir() / names["pretrained"])
+    assets.register(names["pretrained"], command=command, seeds=used, wall_s=round(time.time() - t0),
                     steps=cfg.steps, batch_pairs=cfg.batch_pairs, variants=sorted(PRETRAINED))
     t1 = time.time()
-    rest = _finetune_all(col, tok, pre, cfg)
-    save_checkpoint(rest["finetuned"], data_dir() / "prop/finetuned150.pt")
-    save_checkpoint(rest["scores"], data_dir() / "prop/scores.pt")
-    for name in ("prop/finetuned150.pt", "prop/scores.pt"):
-        assets.register(name, command=cmd, seeds=list(SEEDS), wall_s=round(time.time() - t1),
+    rest = _finetune_all(col, tok, pre, cfg, seeds=seeds, workers=workers, mapper=mapper)
+    save_checkpoint(rest["finetuned"], data_dir() / names["finetuned150"])
+    save_checkpoint(rest["scores"], data_dir() / names["scores"])
+    for name in (names["finetuned150"], names["scores"]):
+        assets.register(name, command=command, seeds=used, wall_s=round(time.time() - t1),
                         ft_steps=cfg.ft_steps, k=cfg.k)
 
 
 def main(argv: list[str] | None = None) -> None:
-    import argparse
+    from paperlab.core import cli
 
-    parser = argparse.ArgumentParser(prog="python -m paperlab.prop", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["train"], help="pre-train, fine-tune and score every variant and seed")
-    parser.add_argument("--threads", type=int, default=1, help="1 is fastest on a shared, loaded machine")
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    train()
+    ap = cli.parser("python -m paperlab.prop", "Pre-train, fine-tune and score every PROP variant and seed.")
+
+    def body(args, run):
+        spec = PROFILE_RUNS[run.profile.name]
+        seeds = run.seeds_or(spec["seeds"])
+        command = " ".join([COMMAND, *([f"--profile {run.profile.name}"] if run.profile.name != "cpu" else []),
+                            *([f"--seeds {' '.join(map(str, run.seeds))}"] if run.seeds else [])])
+        # the committed cpu run rebuilds the corpus and tokenizer (as before); other profiles reuse registered ones
+        train(spec["cfg"], retrain=run.profile.name == "cpu", seeds=None if seeds == SEEDS else seeds,
+              mapper=run.map, profile=run.profile.name, command=command)
+
+    cli.main(ap, body, argv)
 
 
 if __name__ == "__main__":
