@@ -142,6 +142,9 @@ class ImageEncoder(nn.Module):
         if not hasattr(self.visual, "_embeds"):
             raise TypeError(f"ImageEncoder needs an open_clip VisionTransformer, got {type(self.visual).__name__}")
         self.width = self.visual.positional_embedding.shape[-1]
+        # False (default): appended after ``ln_pre``. True: appended before it, as the official MuDPT/MaPLe
+        # code does (``ln_pre`` is per token, so this equals normalising the prompts with ``ln_pre``).
+        self.prompts_before_ln_pre = False
 
     def forward(self, images: torch.Tensor, prompts: torch.Tensor | None = None,
                 deep_prompts: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
@@ -150,6 +153,8 @@ class ImageEncoder(nn.Module):
         if prompts is not None:
             n = prompts.shape[-2]
             p = prompts if prompts.dim() == 3 else prompts.unsqueeze(0).expand(x.shape[0], -1, -1)
+            if self.prompts_before_ln_pre:
+                p = self.visual.ln_pre(p.to(x.dtype))
             x = torch.cat([x, p.to(x.dtype)], dim=1)
         tr = self.visual.transformer
         x = x if tr.batch_first else x.transpose(0, 1)
