@@ -208,6 +208,36 @@ def test_cli_rejects_bad_arguments():
         clip.main(["finetune"])
 
 
+class _Stop(Exception):
+    pass
+
+
+def test_train_is_an_alias_of_pretrain_for_make_train(monkeypatch, capsys):
+    """`make train NB=00_clip` runs `python -m paperlab.core.cli clip train ...`: it must reach pretrain."""
+    from paperlab.core import cli
+
+    calls = []
+
+    def fake_pretrain(policy, **kw):
+        calls.append(kw)
+        raise _Stop  # stop before any training or writing
+
+    monkeypatch.setattr(clip, "pretrain", fake_pretrain)
+    threads = torch.get_num_threads()
+    try:
+        with pytest.raises(_Stop):
+            clip.main(["train", "--steps", "3", "--size", "nano", "--threads", "1"])
+        assert calls[-1] == dict(size="nano", steps=3, batch_size=128, lr=2e-3, seed=0)
+        with pytest.raises(_Stop):  # the shared dispatcher: clip keeps its own parser, gets only the command
+            cli.dispatch(["clip", "train", "--profile", "cpu", "--workers", "2", "--threads", "1"])
+        assert calls[-1] == dict(size="micro", steps=2000, batch_size=128, lr=2e-3, seed=0)
+        assert "own command line" in capsys.readouterr().out
+    finally:
+        torch.set_num_threads(threads)
+    with pytest.raises(SystemExit):  # the alias takes pretrain's options, with the same checks
+        clip.main(["train", "--size", "giga"])
+
+
 def test_committed_checkpoint_if_registered():
     reg = assets.load_registry()
     if clip.CHECKPOINT not in reg:

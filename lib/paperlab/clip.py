@@ -471,7 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     """CLI: ``python -m paperlab.clip pretrain --seed S --steps N --out data/clip/microclip.pt``."""
     p = argparse.ArgumentParser(prog="python -m paperlab.clip", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
-    pp = sub.add_parser("pretrain", help="pretrain the micro-CLIP, save, evaluate, register, write the card")
+    pp = sub.add_parser("pretrain", aliases=["train"],  # `train`: what `make train NB=00_clip` runs
+                        help="pretrain the micro-CLIP, save, evaluate, register, write the card")
     pp.add_argument("--seed", type=int, default=0)
     pp.add_argument("--steps", type=int, default=2000)
     pp.add_argument("--batch-size", type=int, default=128)
