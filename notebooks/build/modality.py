@@ -40,8 +40,8 @@ its price is at least the *information gap* between the modalities. The three re
 We test both on tiny CLIPs pretrained from scratch on the shapes world. There, captions name the
 background only with probability $q$.
 
-**Runs in:** smoke ~50 s · cpu ~3 min (loads the committed results of 36 pretraining runs, made by
-`python -m paperlab.modality train` in TRAIN_MIN min on one shared CPU core, and shows one short live run) · gpu ~3 min.
+**Runs in:** smoke ~40 s · cpu ~2.5 min (loads the committed results of 36 pretraining runs, made by
+`python -m paperlab.modality train` in TRAIN_MIN min of CPU time on one core, 56 min wall on a shared machine, and shows one short live run) · gpu ~3 min.
 """.replace("{BADGE}", plnb.colab_badge("03_modality.ipynb")))
 
 md("""
@@ -369,11 +369,11 @@ peak learning rate 2e-3. The arms are:
 
 Training all arms takes about TRAIN_MIN min of CPU, so we load the committed results. First, one short
 live run, so you can see the two losses at work: plain InfoNCE against forced alignment with
-$\lambda_a=3$, at $q=0.25$.
+$\lambda_a=1$, at $q=0.25$.
 """)
 code("""
 live = {}
-for arm in (modality.Arm("plain", q=0.25), modality.Arm("forced lam=3", q=0.25, lambda_a=3.0)):
+for arm in (modality.Arm("plain", q=0.25), modality.Arm("forced lam=1", q=0.25, lambda_a=1.0)):
     model, hist = modality.pretrain_arm(arm, seed=0, steps=cfg["live_steps"], batch_size=cfg["live_batch"])
     img, txt = clip.encode_images(model, gi[:200]), clip.encode_texts(model, gc[:200])
     live[arm.name] = (hist, modality.gap_stats(img, txt))
@@ -386,10 +386,12 @@ for name, (hist, _) in live.items():
 ax.set_xlabel("step"); ax.set_ylabel("training loss (nats)"); ax.set_title("Live run: InfoNCE with and without forced alignment")
 ax.legend(); plt.show()
 """)
-md("""
+md(r"""
 The forced arm's loss includes the alignment term, so the two curves are not comparable in height.
-What matters is the gap: forced alignment closes it within a few dozen steps. Now the committed
-results of the full runs:
+What matters is the gap printed above: forced alignment closes most of it, while the paired cosine
+approaches 1. With $\lambda_a=3$ a short run like this one can collapse completely: the loss sits at
+$\log B$ and every embedding is the same point (try it: change the weight above).
+Now the committed results of the full runs:
 """)
 code("""
 res = modality.load_results()
@@ -476,8 +478,9 @@ claims.record("modality", "The harm of forced alignment vanishes when captions a
 md(r"""
 **Claim 3 — the regularizers.** Does at least one regularizer beat plain InfoNCE ($q=0.25$,
 $\lambda_a=0$) on the mean of background-probe accuracy, zero-shot and R@1, without losing on any of
-them? Rule: the best regularizer arm (by mean composite) beats plain by more than 1 point on every
-seed, and none of the three measures drops by more than 1 point on average. The bars show each
+them? Rule: the best regularizer arm (by mean composite) beats plain by more than 1 point on every seed
+(held) or on the mean (partly), and none of the three measures drops by more than 1 point on average
+(a loss downgrades the verdict by one step). The bars show each
 regularizer's change against plain on each measure.
 """)
 code("""
@@ -496,9 +499,11 @@ ax.axhline(0, c="k", lw=0.8); ax.set_xticks(range(len(regs)), regs)
 ax.set_ylabel("change vs plain InfoNCE (accuracy)"); ax.set_title("Regularizers at q = 0.25, mean ± std over 3 seeds")
 ax.legend(fontsize=8); plt.show()
 best = max(regs, key=lambda a: comp[a].mean())
-v3, r3 = claims.rule_all(
-    claims.rule_better(comp[best], comp[plain], higher_is_better=True, min_gap=0.01),
-    *[claims.rule_threshold([delta[best][k].mean()] * len(seeds), low=-0.01) for k, _ in keys])
+v_gain, r_gain = claims.rule_better(comp[best], comp[plain], higher_is_better=True, min_gap=0.01)
+no_loss = all(delta[best][k].mean() >= -0.01 for k, _ in keys)
+# the gain is the claim; "without losing" can only downgrade it (no gain + no loss is not a partial success)
+v3 = v_gain if no_loss else ("partly" if v_gain == "held" else "not held")
+r3 = r_gain + "; and no measure's mean change below -0.01 (else held -> partly, partly -> not held)"
 print(f"composite: plain {comp[plain].round(3)}; " + "; ".join(f"{a} {comp[a].round(3)}" for a in regs))
 print(f"best regularizer arm by mean composite: {best}")
 claims.record("modality", "At least one of the three regularizers beats plain contrastive training on the mean of probe, zero-shot and retrieval without losing on any",
@@ -506,13 +511,19 @@ claims.record("modality", "At least one of the three regularizers beats plain co
               metric=f"composite gain of the best arm ({best}) over plain", per_seed=comp[best] - comp[plain], seeds=seeds, verdict=v3, rule=r3,
               why="WHY_3");
 """)
-md("""
-| claim | paper | ours (3 seeds, q = 0.25 unless noted) | verdict |
-|---|---|---|---|
-| exact alignment costs at least the information gap | theorem (statement reconstructed); $\\Delta_p=1.04$ nats here | TABLE_1 | V1 |
-| no price when $\\Delta_p=0$ ($q=1$) | implied by the theorem | TABLE_2 | V2 |
-| a regularizer improves on plain contrastive training | +1 (VQA) / +2 (NLVR²) points with ALBEF; CLIP gains "consistent", numbers not verified | TABLE_3 | V3 |
+code("""
+import pandas as pd
 
+pd.DataFrame([
+    {"claim": "exact alignment costs at least the information gap", "paper": "theorem (statement reconstructed); Delta_p = 1.04 nats here",
+     "ours (3 seeds)": f"background CE rise {nb.mean_std(rise)} nats at lambda_a=3; gap {nb.mean_std(gap[:, 0])} -> {nb.mean_std(gap[:, -1])}", "verdict": v1},
+    {"claim": "no price when Delta_p = 0 (q = 1)", "paper": "implied by the theorem",
+     "ours (3 seeds)": f"background CE rise at q=1: {nb.mean_std(rise1)} nats", "verdict": v2},
+    {"claim": "a regularizer improves on plain contrastive training", "paper": "+1 (VQA) / +2 (NLVR2) points with ALBEF; CLIP numbers not verified",
+     "ours (3 seeds)": f"best arm {best}: composite {nb.mean_std(comp[best] - comp[plain])}", "verdict": v3},
+])
+""")
+md("""
 ### What held, what did not, and why
 
 RESULTS_PARAGRAPH
@@ -617,11 +628,7 @@ NB.metadata = {
         "claim": "Exact modality alignment costs downstream information (at least the information gap); regularizers that shape the latent structure do better than alignment.",
     },
 }
-TEXT = {
-    "TRAIN_MIN": "TRAIN_MIN",
-    "STEPS": "STEPS",
-    "BATCH": "BATCH",
-}
+TEXT = {'TRAIN_MIN': '21', 'STEPS': '300', 'BATCH': '64', 'WHY_1': "Gap shrinks on every seed (0.32 -> 0.016) and the background CE rises on every seed (+0.06 to +0.13 nats), but not monotonically on every seed (Spearman 0.4, 0.8, 0.8), and at lambda_a=3 one seed collapses colour zero-shot (0.59 -> 0.24), so 'zero-shot barely moves' fails there. The rise is small because plain InfoNCE at q=0.25 already keeps little background information (CE 1.19 of a possible 1.39).", 'WHY_2': 'Not held: at q=1 forcing alignment costs far more background information (+0.82 to +0.93 nats) than at q=0.25. The theorem only bounds what exact alignment must cost; at this scale the alignment penalty also collapses the embedding (paired cosine 0.99) and erases information the captions do carry, and at q=1 the plain model has much more to lose (CE 0.44).', 'WHY_3': 'Null result: the best arm (+sep) gains +2.5 points of background-probe accuracy on average but loses 0.6 points of R@1; its composite gain (+0.4 points) is below 1 point and not positive on every seed. Bridge, geometric and all three lower the background probe. Loss forms and weights are reconstructions, untuned, on 300-step nano-CLIPs.', 'RESULTS_PARAGRAPH': '**Claim 1 (partly).** Forcing alignment does what the theorem is about: the centroid gap falls from 0.32\nto 0.02 and the paired cosine rises from 0.84 to 0.995. The background probe\'s cross-entropy rises on every\nseed (1.19 → 1.29 nats on average; accuracy 0.43 → 0.37), and the means rise at every step of $\\lambda_a$.\nPer seed, though, the curve is not monotone on seed 0 (Spearman 0.4). At $\\lambda_a=3$ one seed\'s colour\nzero-shot collapses (0.59 → 0.24 shape+colour), so "zero-shot barely moves" fails there. The rise is small\n(0.1 nats) for a plain reason: plain InfoNCE at $q=0.25$ already keeps almost no background information.\nIts probe cross-entropy of 1.19 nats is close to chance ($\\log 4=1.39$) and *worse* than a randomly\ninitialised encoder (1.12). With $q=1$ the same training reaches 0.44. This is the theorem\'s intuition\nat work even without forced alignment: the contrastive embedding keeps what the captions describe.\n\n**Claim 2 (not held).** The control fails, and by a wide margin. With $q=1$ the captions always name the\nbackground, $\\Delta_p=0$, and the theorem allows an aligned encoder to keep it. Yet forcing alignment\nraises the probe\'s cross-entropy from 0.44 to 1.32 nats, far more than at $q=0.25$. The theorem is a\nlower bound on what exact alignment *must* cost. It says nothing about what a penalty\n$\\lambda_a\\lVert z_v-z_t\\rVert^2$ does to training. In our 32-dimensional nano-CLIPs the penalty pulls\nboth towers onto the few directions they share most easily (colour), and the background is lost\nwhatever the captions say. So at this scale the "sharpest test" separates the information-theoretic\nprice from an optimisation price, and the optimisation price dominates. A fairer test of the $q=1$\nprediction would need encoders that actually reach near-exact alignment without collapsing, for example\nlonger training or a larger text tower. We did not run that.\n\n**Claim 3 (not held; a null result).** No regularizer beats plain InfoNCE by a point on the composite.\nDeep feature separation comes closest: background-probe accuracy +2.5 points and cross-entropy\n−0.05 nats on average. It loses 0.6 points of R@1 and 0.4 of zero-shot, for a composite of +0.4 points,\nand it is not positive on every seed. The Brownian bridge, geometric consistency and all three together\n*lower* the background probe (−4 to −6 points). The bridge pulls a noisy image view toward the text,\nwhich is a form of alignment. The geometric term makes image–image similarity copy text–text\nsimilarity, and the texts rarely mention the background. The paper\'s gains (about 1–2 points) come\nfrom pretraining on millions of pairs with its own loss forms and weights; ours are reconstructions\nwith weight 1, untuned, on 300-step toy models.', 'ABLATION_PARAGRAPH': "**What the grid shows.** The caption probability $q$ matters more than any loss term. At\n$\\lambda_a=0$, going from $q=0.25$ to $q=1$ lowers the background probe's cross-entropy from 1.19 to 0.44\nnats (accuracy 0.43 → 0.81). Captions decide what the image encoder keeps, as the information-gap\nargument says: $I(Z;Y)$ of an aligned embedding cannot exceed $I(X_t;Y)$, and even a partly aligned one\nkeeps mostly what the captions carry. The size attribute, named in half of the captions, shows the same\ndamage under forced alignment (probe cross-entropy 0.34 → 0.56 nats at $q=0.25$).", 'SUMMARY_LINES': "* The modality gap is the distance between the image and text embedding clouds. The course micro-CLIP\n  has one (centroid distance 0.47). Forcing alignment closes it.\n* The price of exact alignment, derived step by step in sympy: $H(Y\\mid Z)-H(Y\\mid X_v)\\ge I(X_v;Y)-I(X_t;Y)$.\n  When the same image can be paired with captions that do and do not name an attribute, the price is the\n  whole entropy of that attribute.\n* On nano-CLIPs, forcing alignment raises the background probe's cross-entropy (claim partly held). But it\n  does so even more when captions always name the background (control not held). At this scale the\n  alignment penalty costs more through collapse than through the information gap.\n* The three regularizers, in our reconstructed forms, do not beat plain InfoNCE (null result). Deep feature\n  separation helps the under-described attribute a little (+2.5 points of probe accuracy)."}
 for c in NB.cells:
     for key, val in TEXT.items():
         c.source = c.source.replace(key, val)
