@@ -219,7 +219,24 @@ def test_arms_and_jobs_are_generic():
     assert mudpt.datasets() == tuple(shapes.DATASETS)
     assert len(mudpt.jobs("base2new", cfg)) == len(shapes.DATASETS) * len(mudpt.ARMS) * len(cfg["seeds"])
     assert mudpt.arm_kwargs("mudpt-tf", cfg)["maps"] == "transformer"
+    assert mudpt.arm_kwargs("mudpt-rand", cfg)["zero_init"] is False and mudpt.arm_kwargs("mudpt", cfg)["zero_init"]
     with pytest.raises(ValueError, match="unknown arm"):
         mudpt.arm_kwargs("mudpt-xl", cfg)
     with pytest.raises(ValueError, match="unknown part"):
         mudpt.jobs("everything", cfg)
+
+
+def test_run_real_end_to_end_on_the_eurosat_sample():
+    """The gpu profile's path (real files -> MuDPT/MPT/CoOp base-to-new), with the pinned micro-CLIP standing
+    in for ViT-B-32 (which cannot be downloaded here) on the tiny EuroSAT-layout sample."""
+    from paperlab.core import assets
+    from paperlab.core.paths import data_dir
+
+    if mudpt.BACKBONE not in assets.load_registry():
+        pytest.skip("the pinned backbone data/mudpt/backbone.pt is not registered")
+    cfg = dict(mudpt.REAL_CONFIG, seeds=(0,), n_ctx=2, depth=2, train=dict(epochs=1, batch_size=4, lr=0.0025))
+    rows = mudpt.run_real("eurosat", data_dir() / "samples" / "eurosat", backbone="micro", cfg=cfg,
+                          arms=("coop", "mudpt"), test_per_class=2)
+    table = mudpt.summarize(rows)
+    assert set(table.method) == {"zero-shot", "coop", "mudpt"}
+    assert all(0.0 <= v <= 100.0 for v in table[["base", "new", "H"]].to_numpy().ravel())

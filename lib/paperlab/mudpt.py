@@ -362,7 +362,7 @@ def accuracy(model: MuDPT, split) -> float:
     """Top-1 accuracy (fraction) via ``paperlab.core.metrics.accuracy``."""
     from paperlab.core import metrics
 
-    return metrics.accuracy(predict(model, split).numpy(), split.labels.numpy())
+    return metrics.accuracy(predict(model, split).cpu().numpy(), split.labels.cpu().numpy())
 
 
 def held_out_pairs(n: int = 256, seed: int = 777):
@@ -406,7 +406,8 @@ CPU_CONFIG = dict(
 SMOKE_CONFIG = dict(CPU_CONFIG, seeds=(0,), few_shots=(4, 16), depths=(1,), test_images=32, test_min=2, test_max=4,
                     pairs=32, train=dict(epochs=1, batch_size=16, lr=0.01))
 BACKBONE = "mudpt/backbone.pt"  # a pinned copy of the micro-CLIP the prompts were learned on
-PARTS = {"base2new": "mudpt/base2new.pt", "shots": "mudpt/shots.pt", "depth": "mudpt/depth.pt"}
+PARTS = {"base2new": "mudpt/base2new.pt", "shots": "mudpt/shots.pt", "depth": "mudpt/depth.pt", "init": "mudpt/init.pt"}
+INIT_ARMS = ("mudpt-rand",)  # the map-init ablation: the official code's PyTorch-default init instead of zeros
 
 
 def datasets() -> tuple[str, ...]:
@@ -419,11 +420,11 @@ def datasets() -> tuple[str, ...]:
 def arm_kwargs(arm: str, cfg: dict, depth: int | None = None) -> dict:
     """Constructor keywords of :class:`MuDPT` for an arm name ("mudpt-tf" = transformer maps)."""
     name, _, suffix = arm.partition("-")
-    if suffix not in ("", "tf"):
-        raise ValueError(f"unknown arm {arm!r}; expected one of {ARMS}")
+    if suffix not in ("", "tf", "rand"):
+        raise ValueError(f"unknown arm {arm!r}; expected one of {ARMS} or '<variant>-rand' (PyTorch-default map init)")
     variant(name)
     return dict(variant=name, n_ctx=cfg["n_ctx"], depth=depth or cfg["depth"],
-                maps="transformer" if suffix == "tf" else "linear", zero_init=cfg["zero_init"])
+                maps="transformer" if suffix == "tf" else "linear", zero_init=cfg["zero_init"] and suffix != "rand")
 
 
 def make_model(arm: str, clip_model, tokenizer, classnames, cfg: dict, depth: int | None = None) -> MuDPT:
@@ -457,6 +458,8 @@ def jobs(part: str, cfg: dict) -> list[tuple[str, str, int, int, int]]:
                 if k != cfg["shots"] for d in ds]
     if part == "depth":
         return [(d, a, cfg["shots"], s, j) for s in cfg["seeds"] for a in DEPTH_ARMS for j in cfg["depths"] for d in ds]
+    if part == "init":
+        return [(d, a, cfg["shots"], s, J) for s in cfg["seeds"] for a in INIT_ARMS for d in ds]
     raise ValueError(f"unknown part {part!r}; expected one of {list(PARTS)}")
 
 
@@ -555,7 +558,7 @@ def test_splits(cfg: dict, dg: bool = True) -> dict:
     from paperlab.worlds import shapes
 
     out = {}
-    for d in datasets():
+    for d in cfg.get("eval_datasets") or datasets():
         n = test_per_class(d, cfg)
         out[(d, "base")] = subsample_split(shapes.dataset(d).test("base"), n)
         out[(d, "new")] = subsample_split(shapes.dataset(d).test("new"), n)
@@ -574,12 +577,13 @@ def evaluate_base2new(clip_model, tokenizer, trained: dict, tests: dict, cfg: di
     from paperlab.worlds import shapes
 
     rows, tcfg = [], trained["config"]
-    for d in tqdm(datasets(), desc="evaluate", disable=not progress):
+    seeds = [s for s in tcfg["seeds"] if s in cfg["seeds"]]
+    for d in tqdm(sorted({d for d, _ in tests}, key=list(datasets()).index), desc="evaluate", disable=not progress):
         splits = [s for (dd, s) in tests if dd == d]
         feats = {s: coop.encode_split(clip_model, tests[(d, s)]) for s in splits}
         template = shapes.dataset(d).templates[:1]
         zs = {s: coop.zero_shot_accuracy(clip_model, feats[s], template) for s in splits}
-        for seed in tcfg["seeds"]:
+        for seed in seeds:
             rows += [dict(dataset=d, seed=seed, method="zero-shot", split=s, acc=zs[s]) for s in splits]
             state = trained["runs"][run_key(d, "cocoop", tcfg["shots"], seed, 0)]["state"]
             m = coop.load_run("cocoop", clip_model, tokenizer, feats["base"].classnames, state, coop.CPU_CONFIG)
@@ -594,16 +598,18 @@ def evaluate_base2new(clip_model, tokenizer, trained: dict, tests: dict, cfg: di
     return rows
 
 
-def evaluate_runs(clip_model, tokenizer, trained: dict, tests: dict, splits=("base",), progress: bool = True) -> list[dict]:
-    """Rows ``{dataset, seed, method, k, depth, split, acc}`` for every MuDPT-family run in a checkpoint."""
+def evaluate_runs(clip_model, tokenizer, trained: dict, tests: dict, seeds, splits=("base",),
+                  progress: bool = True) -> list[dict]:
+    """Rows ``{dataset, seed, method, k, depth, split, acc}`` for every MuDPT-family run of a checkpoint
+    whose dataset has test splits in ``tests`` and whose seed is in ``seeds``."""
     from tqdm.auto import tqdm
 
     rows, cfg = [], trained["config"]
     for key, run in tqdm(trained["runs"].items(), desc="evaluate", disable=not progress):
         d, arm, k, J, seed = key.split("/")
-        if arm == "cocoop":
-            continue
         k, J, seed = int(k[1:]), int(J[1:]), int(seed[4:])
+        if arm == "cocoop" or (d, "base") not in tests or seed not in seeds:
+            continue
         m = load_run(arm, clip_model, tokenizer, tests[(d, "base")].classnames, run, cfg, depth=J)
         rows += [dict(dataset=d, seed=seed, method=arm, k=k, depth=J, split=s, acc=accuracy(m, tests[(d, s)]))
                  for s in splits]
@@ -625,6 +631,67 @@ def summarize(rows: list[dict]):
     if styles:
         wide["styles"] = wide[styles].mean(axis=1)
     return wide.reset_index()
+
+
+# ----------------------------------------------------------------------------- gpu profile: real CLIP, real data
+
+REAL_CONFIG = dict(CPU_CONFIG, n_ctx=2, depth=9, train=dict(epochs=5, batch_size=4, lr=0.0025))  # card's Colab path
+
+
+@dataclass
+class ImageSplit:
+    """Images (N, 3, H, W) raw in [0, 1], labels (N,), class names: what ``train_prompts``/``accuracy`` need."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    classnames: list
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def load_split(split, image_size: int, per_class: int | None = None, device: str = "cpu") -> ImageSplit:
+    """A ``worlds.realfewshot.FileSplit`` -> :class:`ImageSplit` (the first ``per_class`` files of each class)."""
+    from paperlab.worlds.realfewshot import load_images
+
+    idx = torch.arange(len(split.labels))
+    if per_class is not None:
+        idx = torch.cat([torch.nonzero(split.labels == c).flatten()[:per_class] for c in range(len(split.classnames))])
+    if not len(idx):
+        raise ValueError("the split is empty: no images to load")
+    images = load_images([split.paths[i] for i in idx.tolist()], image_size)
+    return ImageSplit(images.to(device), split.labels[idx].to(device), list(split.classnames))
+
+
+def run_real(name: str, root: str, backbone: str = "ViT-B-32", cfg: dict = REAL_CONFIG, arms=("coop", "mpt", "mudpt"),
+             test_per_class: int | None = 100, device: str = "cpu", download: bool = False) -> list[dict]:
+    """Base-to-new on a real dataset (``worlds.realfewshot``: EuroSAT or Pets) with the same code as the
+    micro-CLIP experiment: zero-shot, then every arm trained on 16-shot base classes per seed. ``backbone``
+    ``"ViT-B-32"`` (OpenAI weights, downloaded by open_clip: gpu profile) or ``"micro"`` (tests).
+    Returns rows ``{dataset, seed, method, split, acc}`` (``summarize`` adds H)."""
+    from paperlab import clip as pclip
+    from paperlab.core.seeding import seed_everything
+    from paperlab.worlds import realfewshot
+
+    ds = realfewshot.dataset(name, root, download=download)
+    clip_model = load_backbone().to(device) if backbone == "micro" else pclip.load_pretrained(backbone, device=device)
+    tok = pclip.tokenizer(clip_model.paperlab_name) if backbone != "micro" else pclip.tokenizer()
+    size = pclip._image_size(clip_model)
+    tests = {s: load_split(ds.test(s), size, test_per_class, device) for s in ("base", "new")}
+    rows = []
+    for s, sp in tests.items():
+        w = pclip.zero_shot_weights(clip_model, sp.classnames, list(ds.templates))
+        z = pclip.encode_images(clip_model, sp.images)
+        acc = float(((z @ w.t()).argmax(-1) == sp.labels).float().mean())
+        rows += [dict(dataset=name, seed=seed, method="zero-shot", split=s, acc=acc) for seed in cfg["seeds"]]
+    for seed in cfg["seeds"]:
+        train = load_split(ds.train(k_shot=cfg["shots"], seed=seed, subset="base"), size, device=device)
+        for arm in arms:
+            seed_everything(seed)
+            model = make_model(arm, clip_model, tok, train.classnames, cfg).to(device)
+            train_prompts(model, train, seed=seed, **cfg["train"])
+            rows += [dict(dataset=name, seed=seed, method=arm, split=s, acc=accuracy(model, tests[s])) for s in tests]
+    return rows
 
 
 def _main(argv=None) -> int:
