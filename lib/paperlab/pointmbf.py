@@ -85,7 +85,7 @@ ORACLE = "supervised oracle"  # the bidirectional model trained with the ground-
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 150
+    steps: int = 80
     batch: int = 4
     lr: float = 1e-3
     weight_decay: float = 1e-6
@@ -774,7 +774,8 @@ def _main(argv=None):
         if missing:
             raise SystemExit(f"merge: missing models {missing}")
         save_checkpoint(obj, data_dir() / CKPT)
-        assets.register(CKPT, command=TRAIN_COMMAND + " (2 processes, merged)", seeds=obj["seeds"],
+        assets.register(CKPT, command=f"{TRAIN_COMMAND} --cache ... --variants ... --out part.pt in {len(parts)} processes, "
+                        "then python -m paperlab.pointmbf merge --parts ...", seeds=obj["seeds"],
                         wall_s=round(obj["wall_s"]), cpu_s=round(obj["cpu_s"]), steps=obj["train_cfg"]["steps"],
                         n_train=obj["train_cfg"]["n_train"])
         print("merged", len(obj["models"]), "models into", data_dir() / CKPT)
