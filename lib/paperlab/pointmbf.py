@@ -26,7 +26,14 @@ Substitutions (named, because the official parts need CUDA libraries or compiled
   (project view 0's pixels into view 1 with the estimated pose, sample view 1's colour and depth);
 * 128 x 128 ScanNet frames -> 48 x 64 synthetic rooms (:mod:`paperlab.worlds.rooms`); level-0 points
   are the back-projections of the 24 x 32 matching grid (every second pixel), coarser levels are
-  voxel-grid barycentres; descriptors 16-d instead of 32-d; 100 matches per direction, not 200.
+  voxel-grid barycentres; descriptors 16-d instead of 32-d; 100 matches per direction, not 200;
+* two loss details (``TrainConfig.depth_norm``, ``TrainConfig.blur``): the depth term is divided by
+  the covered share like the photometric term (the code's plain mean rewards a pose that moves the
+  points out of view), and both images are box-blurred before the photometric comparison (a stand-in
+  for the renderer's 2-px splat radius).
+
+Training: ``python -m paperlab.pointmbf train`` (all variants x seeds 0-2 into data/pointmbf/variants.pt,
+registered), or ``train --variants ... --out part.pt`` in several processes and ``merge --parts ...``.
 """
 
 from __future__ import annotations
