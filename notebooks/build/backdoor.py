@@ -8,22 +8,9 @@ from pathlib import Path
 import nbformat as nbf
 
 from paperlab.core import nb as plnb
+from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
 
 NAME = "05_backdoor.ipynb"
-cells = []
-
-
-def md(text):
-    cells.append(nbf.v4.new_markdown_cell(text.strip("\n")))
-
-
-def code(text, tags=None):
-    c = nbf.v4.new_code_cell(text.strip("\n"))
-    if tags:
-        c.metadata["tags"] = tags
-    cells.append(c)
-
-
 md(f"""
 # Backdoor mitigation by margin-limiting activation bounds (MMAC) and test-time detection (MMDF)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import nbformat as nbf
 
 from paperlab.core import nb as plnb
+from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
 
 NAME = "01_coop.ipynb"
 # The honest paragraph on the cpu results (written after reading them; the numbers are in the tables above it).
@@ -43,20 +44,6 @@ images per class, shape_texture on 15, size_shape on 25. Differences of a point 
 CoCoOp are within what these choices move. The real-CLIP run (ViT-B/32 on EuroSAT) exists only in the gpu
 profile and was not run here (no GPU, no downloads).
 """
-cells = []
-
-
-def md(text):
-    cells.append(nbf.v4.new_markdown_cell(text.strip("\n")))
-
-
-def code(text, tags=None):
-    c = nbf.v4.new_code_cell(text.strip("\n"))
-    if tags:
-        c.metadata["tags"] = tags
-    cells.append(c)
-
-
 md(f"""
 # CoOp and CoCoOp — learning the words of a CLIP prompt
 

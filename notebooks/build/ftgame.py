@@ -6,26 +6,13 @@ Usage: .venv/bin/python notebooks/build/ftgame.py
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_notebook
+from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
 
 from paperlab.core import nb as nbh
 
 NAME = "11_ftgame.ipynb"
 CHECK = "# NBVAL_CHECK_OUTPUT"
-cells = []
-
-
-def md(s):
-    cells.append(new_markdown_cell(s.strip("\n")))
-
-
-def code(s, tags=None):
-    c = new_code_cell(s.strip("\n"))
-    if tags:
-        c.metadata["tags"] = tags
-    cells.append(c)
-
-
 md(f"""
 # Fine-tuning games: bargaining between a generalist and domain specialists, solved in sympy
 

@@ -4,22 +4,9 @@ from pathlib import Path
 import nbformat as nbf
 
 from paperlab.core import nb as plnb
+from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
 
 ROOT = Path(__file__).resolve().parents[2]
-cells = []
-
-
-def md(s):
-    cells.append(nbf.v4.new_markdown_cell(s.strip()))
-
-
-def code(s, tags=None):
-    c = nbf.v4.new_code_cell(s.strip())
-    if tags:
-        c.metadata["tags"] = tags
-    cells.append(c)
-
-
 md(r"""
 # PMAA — a progressive multi-scale attention autoencoder for cloud removal
 

@@ -3,25 +3,12 @@
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_notebook
+from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
 
 from paperlab.core import nb as nbh
 
 NB = "09_prop.ipynb"
-cells = []
-
-
-def md(s):
-    cells.append(new_markdown_cell(s.strip()))
-
-
-def code(s, tags=None):
-    c = new_code_cell(s.strip())
-    if tags:
-        c.metadata["tags"] = tags
-    cells.append(c)
-
-
 md(f"""
 # PROP: pre-training a ranker by predicting representative words
 

@@ -5,22 +5,9 @@ from pathlib import Path
 import nbformat as nbf
 
 from paperlab.core import nb as pnb
+from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
 
 NB = "10_scicot.ipynb"
-cells = []
-
-
-def md(s):
-    cells.append(nbf.v4.new_markdown_cell(s.strip()))
-
-
-def code(s, tags=None):
-    c = nbf.v4.new_code_cell(s.strip())
-    if tags:
-        c.metadata["tags"] = tags
-    cells.append(c)
-
-
 md(f"""
 # Sci-CoT — distilling chain-of-thought into a small model, in two stages
 
