@@ -194,3 +194,142 @@ def test_run_real_end_to_end_on_the_eurosat_sample():
     assert set(table.method) == {"zero-shot", "coop", "cocoop"}
     assert all(0.0 <= v <= 100.0 for v in table[["base", "new", "H"]].to_numpy().ravel())
     assert len(rows) == 2 * 1 + 2 * 2  # zero-shot base/new + (coop, cocoop) x (base, new)
+
+
+# ----------------------------------------------------------------- the command line (shared CLI) and train_all's mapper
+
+TINY = dict(coop.CPU_CONFIG, datasets=("shape", "color:sketch"), seeds=(0, 1), few_shots=(1, 2), shots=2,
+            coop=dict(epochs=2, batch_size=4, lr=0.002), cocoop=dict(epochs=1, batch_size=2, lr=0.002), overrides={})
+
+
+def _same_prompts(a: dict, b: dict) -> bool:
+    return (list(a["runs"]) == list(b["runs"]) and a["loss"] == b["loss"]
+            and all(torch.equal(a["runs"][k][n], b["runs"][k][n]) for k in a["runs"] for n in a["runs"][k]))
+
+
+def test_train_all_mapper_gives_the_sequential_prompts():
+    """The CLI's --workers path (train_job through a mapper) == the committed sequential loop, bit for bit,
+    in any job order and on a pickled copy of the backbone (what a spawned worker gets)."""
+    import pickle
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        torch.manual_seed(0)
+        model, _ = pclip.create_model()  # its own copy: train_all freezes the towers it is given
+        model, tok = model.eval(), pclip.tokenizer()
+
+        def fresh():  # the state a loaded backbone starts in (nothing frozen yet)
+            for p in model.parameters():
+                p.requires_grad_(True)
+
+        seq = coop.train_all(model, tok, TINY, progress=False)
+        assert len(seq["runs"]) == 2 * 2 * 3  # datasets x seeds x (coop k1, coop k2, cocoop k2)
+        fresh()
+        rev = coop.train_all(model, tok, TINY, progress=False,
+                             mapper=lambda fn, jobs, common: [fn(**common, **j) for j in jobs[::-1]][::-1])
+        assert _same_prompts(seq, rev)
+        fresh()
+        copy_model, copy_tok = pickle.loads(pickle.dumps((model, tok)))
+        pickled = coop.train_all(copy_model, copy_tok, TINY, progress=False,
+                                 mapper=lambda fn, jobs, common: [fn(**common, **j) for j in jobs])
+        assert _same_prompts(seq, pickled)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _no_torchrun(monkeypatch):
+    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PAPERLAB_DIST_BACKEND", "PAPERLAB_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
+
+
+@pytest.fixture()
+def cli_home(tmp_path, monkeypatch):
+    """A throwaway repository root (so the registry is never the real one), no torchrun, threads restored."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")
+    (tmp_path / "data").mkdir()
+    monkeypatch.setenv("PAPERLAB_HOME", str(tmp_path))
+    _no_torchrun(monkeypatch)
+    threads = torch.get_num_threads()
+    yield tmp_path
+    torch.set_num_threads(threads)
+
+
+def test_bench_command_writes_rows_only_on_the_cpu(cli_home, monkeypatch):
+    import json
+
+    from paperlab.core import assets, cli
+
+    assert cli.uses_shared_cli("coop")
+    calls = []
+    monkeypatch.setattr(coop, "bench", lambda **kw: calls.append(kw) or [{"device": kw["device"], "speedup": 2.0}])
+    assert coop.main(["bench", "--profile", "cpu", "--repeats", "2"]) == 0
+    assert calls[-1] == {"device": "cpu", "repeats": 2}
+    assert json.loads((cli_home / "data" / coop.BENCH_FILE).read_text()) == [{"device": "cpu", "speedup": 2.0}]
+    assert coop.BENCH_FILE in assets.load_registry()
+    (cli_home / "data" / coop.BENCH_FILE).unlink()
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)  # a GPU run is printed, not written
+    assert coop.main(["bench", "--profile", "cpu", "--device", "cuda"]) == 0
+    assert calls[-1]["device"] == "cuda:0" and not (cli_home / "data" / coop.BENCH_FILE).exists()
+
+
+def test_train_command_gpu_profile_runs_run_real(cli_home, monkeypatch, capsys):
+    calls = []
+
+    def fake_run_real(name, root, backbone="ViT-B-32", device="cpu", **kw):
+        calls.append((name, root, backbone, device))
+        return [dict(dataset=name, seed=0, method=m, split=s, acc=0.5) for m in ("zero-shot", "coop", "cocoop")
+                for s in ("base", "new")]
+
+    monkeypatch.setattr(coop, "run_real", fake_run_real)
+    assert coop.main(["train", "--profile", "gpu", "--dataset", "pets", "--data-root", "/x", "--backbone", "micro",
+                      "--device", "cpu"]) == 0
+    assert calls == [("pets", "/x", "micro", "cpu")]
+    assert "cocoop" in capsys.readouterr().out
+
+
+def test_train_command_cpu_profile_sequential_by_default_and_mapped_with_workers(cli_home, monkeypatch, capsys):
+    from paperlab.core import assets, cli
+
+    calls = []
+
+    def fake_train_all(clip_model, tok, cfg, progress=True, mapper=None):
+        calls.append((cfg, mapper))
+        return {"runs": {"a": {}}, "loss": {}, "wall_s": 1.0}
+
+    monkeypatch.setattr(coop, "train_all", fake_train_all)
+    monkeypatch.setattr(coop, "pin_backbone", lambda: "clip/microclip.pt")
+    monkeypatch.setattr(coop, "load_backbone", lambda name: None)
+    assert coop.main(["train", "--profile", "cpu"]) == 0
+    assert calls[-1] == (coop.CPU_CONFIG, None)  # workers 1: train_all's own loop (the committed run)
+    assert assets.load_registry()[coop.CHECKPOINT]["command"] == "python -m paperlab.coop train"
+    assert coop.main(["train", "--profile", "cpu", "--workers", "2"]) == 0
+    run = calls[-1][1].__self__
+    assert isinstance(run, cli.Run) and run.workers == 2
+    assert assets.load_registry()[coop.CHECKPOINT]["command"] == "python -m paperlab.coop train --workers 2"
+    assert "trained 1 learned prompts" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--profile", "gpu"], "needs --data-root"),
+    (["train", "--profile", "smoke"], "no smoke size"),
+    (["train", "--profile", "cpu", "--seeds", "0"], "fixed by its configs"),
+    (["bench", "--profile", "cpu", "--repeats", "0"], "--repeats must be >= 1"),
+    (["bench", "--profile", "cpu", "--repeats", "x"], "invalid int"),
+    (["bench", "--profile", "cpu", "--device", "tpu"], "--device must be"),
+    (["finetune"], "invalid choice"),
+])
+def test_command_line_bad_options_are_clear_errors(cli_home, monkeypatch, capsys, argv, message):
+    for fn in ("bench", "train_all", "run_real"):
+        monkeypatch.setattr(coop, fn, lambda *a, **kw: pytest.fail("must not run"))
+    with pytest.raises(SystemExit) as exc:
+        coop.main(argv)
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_cpu_training_on_a_cuda_device_is_an_error(cli_home, monkeypatch, capsys):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(coop, "train_all", lambda *a, **kw: pytest.fail("must not run"))
+    with pytest.raises(SystemExit):
+        coop.main(["train", "--profile", "cpu", "--device", "cuda"])
+    assert "runs on the CPU" in capsys.readouterr().err

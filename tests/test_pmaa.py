@@ -166,3 +166,85 @@ def test_committed_checkpoint_loads_and_restores():
     assert got["psnr"] > trivial["psnr"] + 8 and got["psnr_all_cloudy"] > trivial["psnr_all_cloudy"] + 8
     with pytest.raises(KeyError, match="no checkpoint"):
         M.load_model(ckpt, "PMAA-small", 7)
+
+
+# ----------------------------------------------------------------- the train command (shared CLI)
+
+TINY = M.TrainConfig(n_train=16, batch=8, epochs=1)
+
+
+def _same(a: dict, b: dict) -> bool:
+    return (list(a["models"]) == list(b["models"])
+            and all(torch.equal(a["models"][k][n], b["models"][k][n]) for k in a["models"] for n in a["models"][k])
+            and all(torch.equal(a["losses"][k], b["losses"][k]) for k in a["losses"]))
+
+
+def test_two_worker_processes_give_the_sequential_weights():
+    plan = {"PMAA-small": (0, 1)}
+    seq = M.train_all(plan, TINY, workers=1)
+    assert list(seq["models"]) == ["PMAA-small|0", "PMAA-small|1"]
+    assert not torch.equal(seq["losses"]["PMAA-small|0"], seq["losses"]["PMAA-small|1"])  # seeds differ
+    # each job regenerates its data and seeds itself: spawned workers and a reversed job order change nothing
+    assert _same(seq, M.train_all(plan, TINY, workers=2))
+
+    def reversed_order(fn, jobs, common):
+        return [fn(**common, **job) for job in jobs[::-1]][::-1]
+
+    assert _same(seq, M.train_all(plan, TINY, mapper=reversed_order))
+    # the job is the old tuple job with keyword arguments
+    key, state, losses, _ = M._train_job(("PMAA-small", 1, TINY))
+    assert key == "PMAA-small|1" and torch.equal(losses, seq["losses"][key])
+    assert all(torch.equal(state[n], seq["models"][key][n]) for n in state)
+
+
+def _no_torchrun(monkeypatch):
+    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PAPERLAB_DIST_BACKEND", "PAPERLAB_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
+
+
+def test_train_command_passes_the_shared_cli_layout(monkeypatch, capsys):
+    from paperlab.core import cli
+
+    _no_torchrun(monkeypatch)
+    calls = []
+
+    def fake(retrain=None, workers=2, mapper=None):  # records the call; trains nothing
+        calls.append(dict(retrain=retrain, workers=workers, mapper=mapper))
+        return {"models": {"a|0": {}}, "wall_s": 1.0}
+
+    monkeypatch.setattr(M, "load_or_train_all", fake)
+    M.main(["train", "--profile", "cpu", "--workers", "2", "--threads", "1"])
+    (call,) = calls
+    assert call["retrain"] is True and call["workers"] == 2
+    run = call["mapper"].__self__  # the shared CLI's Run.map spreads the jobs
+    assert isinstance(run, cli.Run) and (run.workers, run.profile.name, run.device) == (2, "cpu", "cpu")
+    assert "trained 1 models" in capsys.readouterr().out
+    assert cli.uses_shared_cli("pmaa")
+    M.main(["train", "--profile", "gpu", "--device", "cpu"])  # one size: gpu trains the cpu plan, with a note
+    assert len(calls) == 2 and "no gpu size" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--workers", "0"], "positive integer"),
+    (["train", "--profile", "smoke"], "one size"),
+    (["train", "--profile", "cpu", "--seeds", "3"], "committed plan"),
+    (["train", "--profile", "cpu", "--device", "cuda:0"], "CUDA"),  # no GPU here, or: pmaa trains on the CPU
+    (["train", "--profile", "cpu", "--parallel", "data"], "invalid choice"),
+    (["evaluate"], "invalid choice"),
+])
+def test_train_command_bad_options_are_clear_errors(monkeypatch, capsys, argv, message):
+    _no_torchrun(monkeypatch)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    monkeypatch.setattr(M, "load_or_train_all", lambda **kw: pytest.fail("must not train"))
+    with pytest.raises(SystemExit) as exc:
+        M.main(argv)
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_explicit_cuda_device_is_rejected_even_with_a_gpu(monkeypatch, capsys):
+    _no_torchrun(monkeypatch)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(M, "load_or_train_all", lambda **kw: pytest.fail("must not train"))
+    with pytest.raises(SystemExit):
+        M.main(["train", "--profile", "gpu", "--device", "cuda"])
+    assert "CPU only" in capsys.readouterr().err

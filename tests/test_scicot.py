@@ -259,3 +259,80 @@ def test_option_scores_with_different_numbers_of_options(setup):
         alone = S.option_scores(model, tok, [src[i]], [opts[i]])[0]
         torch.testing.assert_close(ragged[i, :len(opts[i])], alone, atol=1e-4, rtol=1e-4)
     assert (S.choose(ragged) < [3, 4, 2]).all()
+
+
+# ----------------------------------------------------------------- the train command (shared CLI)
+
+def _no_torchrun(monkeypatch):
+    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PAPERLAB_DIST_BACKEND", "PAPERLAB_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
+
+
+@pytest.fixture()
+def tiny_jobs(tmp_path, monkeypatch):
+    """A throwaway repository root and two tiny JOBS entries (16 questions, 1 epoch of 2 steps)."""
+    import functools
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")
+    (tmp_path / "data").mkdir()
+    monkeypatch.setenv("PAPERLAB_HOME", str(tmp_path))
+    _no_torchrun(monkeypatch)
+    variants = ("stage1", "stage2_teacher")  # what quick_eval (the registry's eval) needs
+    monkeypatch.setattr(S, "JOBS", [(0, 0.1, variants), (1, 0.3, variants)])
+    monkeypatch.setattr(S, "train_variants", functools.partial(S.train_variants, n_train=16, epochs=1, batch_size=8))
+    threads = torch.get_num_threads()
+    yield tmp_path
+    torch.set_num_threads(threads)
+
+
+def test_train_command_saves_and_registers_every_job_in_order(tiny_jobs, capsys):
+    from paperlab.core import cli
+    from paperlab.core.train import load_checkpoint
+
+    assert cli.uses_shared_cli("scicot")
+    S.main(["train", "--profile", "cpu", "--job", "1", "0", "--threads", "1"])
+    reg = assets.load_registry()
+    for j, (seed, noise, variants) in enumerate(S.JOBS):
+        name = S.checkpoint_name(seed, noise)
+        assert name in reg and reg[name]["seeds"] == [seed] and reg[name]["noise"] == noise
+        assert reg[name]["command"] == S.job_command(j) and set(reg[name]["eval"]) == {"two_stage_acc", "oracle_acc"}
+        got = load_checkpoint(tiny_jobs / "data" / name)
+        # the job is the old in-process path: seed_everything(seed), then train_variants
+        S.seed_everything(seed)
+        ref = S.train_variants(seed, noise=noise, variants=variants, progress=False)
+        assert set(got["models"]) == set(variants)
+        assert all(torch.equal(got["models"][v][k], ref["models"][v][k]) for v in variants for k in ref["models"][v])
+    out = capsys.readouterr().out
+    assert out.index("job 1 (seed 1, noise 0.3)") < out.index("job 0 (seed 0, noise 0.1)")  # --job order
+
+
+def test_no_register_then_register(tiny_jobs, capsys):
+    S.main(["train", "--profile", "cpu", "--job", "0", "--no-register"])
+    name = S.checkpoint_name(0, 0.1)
+    assert (tiny_jobs / "data" / name).exists() and name not in assets.load_registry()
+    S.main(["register", "--profile", "cpu", "--job", "0"])
+    assert assets.load_registry()[name]["command"] == S.COMMAND
+    assert name in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--profile", "cpu", "--job", "9"], "no such job"),
+    (["train", "--profile", "cpu", "--job", "0", "0"], "duplicates"),
+    (["train", "--profile", "cpu", "--job", "one"], "invalid int"),
+    (["train", "--profile", "smoke"], "one size"),
+    (["train", "--profile", "cpu", "--seeds", "0"], "--job"),
+    (["train", "--profile", "cpu", "--workers", "0"], "positive integer"),
+    (["finetune"], "invalid choice"),
+])
+def test_train_command_bad_options_are_clear_errors(tiny_jobs, monkeypatch, capsys, argv, message):
+    monkeypatch.setattr(S, "train_job", lambda j: pytest.fail("must not train"))
+    with pytest.raises(SystemExit) as exc:
+        S.main(argv)
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_explicit_cuda_device_is_rejected(tiny_jobs, monkeypatch, capsys):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(SystemExit):
+        S.main(["train", "--profile", "cpu", "--device", "cuda"])
+    assert "train on the CPU" in capsys.readouterr().err

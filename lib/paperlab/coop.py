@@ -414,11 +414,29 @@ def train_run(method: str, clip_model, tokenizer, train: Features, cfg: dict, se
     return model.trainable_state_dict(), hist.train_loss
 
 
-def train_all(clip_model, tokenizer, cfg: dict = CPU_CONFIG, progress: bool = True) -> dict:
+def train_job(dataset_name: str, method: str, k: int, seed: int, clip_model, tokenizer, cfg: dict,
+              tower_grad: tuple | None = None):
+    """One learned prompt of ``train_all`` (the body of its loop) -> (learned tensors, losses): a module-level,
+    self-seeded job for ``core.distributed.run_many`` / the CLI's ``Run.map``.
+
+    ``tower_grad``: the CLIP parameters' ``requires_grad`` flags to encode the images with (None: all
+    frozen). The features differ in the last float bits with them (torch takes another attention
+    kernel), and ``train_all``'s loop encodes its first job with the caller's flags and every later
+    one frozen (``make_model`` freezes the towers), so each job states which to use."""
+    flags = [False] * len(list(clip_model.parameters())) if tower_grad is None else tower_grad
+    for param, flag in zip(clip_model.parameters(), flags, strict=True):
+        param.requires_grad_(flag)
+    train = encode_split(clip_model, dataset(dataset_name).train(k_shot=k, seed=seed, subset="base"))
+    return train_run(method, clip_model, tokenizer, train, cfg, seed=seed, dataset_name=dataset_name)
+
+
+def train_all(clip_model, tokenizer, cfg: dict = CPU_CONFIG, progress: bool = True, mapper=None) -> dict:
     """Every learned prompt the notebook evaluates: base-to-new (both methods) and CoOp's shots curve.
 
     Returns ``{"runs": {key: state}, "loss": {key: losses}, "config": cfg}``, keys like
-    ``"combo/coop/k16/seed0"``; trained on base classes of the photo style.
+    ``"combo/coop/k16/seed0"``; trained on base classes of the photo style. ``mapper(fn, jobs, common)``
+    (the CLI's ``Run.map`` with ``--workers`` > 1) spreads the :func:`train_job` runs over processes;
+    without it (the default, the committed run) they run one after another in this process.
     """
     import time
 
@@ -428,10 +446,18 @@ def train_all(clip_model, tokenizer, cfg: dict = CPU_CONFIG, progress: bool = Tr
     jobs = [(d, m, k, s) for d in cfg["datasets"] for s in cfg["seeds"] for m in METHODS for k in cfg["few_shots"]
             if m == "coop" or k == cfg["shots"]]
     runs, losses, t0 = {}, {}, time.time()
-    for d, m, k, s in tqdm(jobs, desc="train prompts", disable=not progress):
-        train = encode_split(clip_model, dataset(d).train(k_shot=k, seed=s, subset="base"))
-        key = f"{d}/{m}/k{k}/seed{s}"
-        runs[key], losses[key] = train_run(m, clip_model, tokenizer, train, cfg, seed=s, dataset_name=d)
+    if mapper is None:  # the committed run: one after another in this process
+        for d, m, k, s in tqdm(jobs, desc="train prompts", disable=not progress):
+            train = encode_split(clip_model, dataset(d).train(k_shot=k, seed=s, subset="base"))
+            key = f"{d}/{m}/k{k}/seed{s}"
+            runs[key], losses[key] = train_run(m, clip_model, tokenizer, train, cfg, seed=s, dataset_name=d)
+    else:
+        first = tuple(p.requires_grad for p in clip_model.parameters())  # as the loop's first encoding
+        results = mapper(train_job, [dict(dataset_name=d, method=m, k=k, seed=s, tower_grad=first if i == 0 else None)
+                                     for i, (d, m, k, s) in enumerate(jobs)],
+                         dict(clip_model=clip_model, tokenizer=tokenizer, cfg=cfg))
+        for (d, m, k, s), (state, loss) in zip(jobs, results):
+            runs[f"{d}/{m}/k{k}/seed{s}"], losses[f"{d}/{m}/k{k}/seed{s}"] = state, loss
     return {"runs": runs, "loss": losses, "config": _plain(cfg), "wall_s": time.time() - t0,
             "clip_sha256": clip_sha()}
 
@@ -539,50 +565,76 @@ def pin_backbone(source: str = "clip/microclip.pt") -> str:
 BENCH_FILE = "coop/bench_cpu.json"
 
 
-def _main(argv=None) -> int:
-    """``python -m paperlab.coop bench [--device cuda]`` | ``python -m paperlab.coop train``."""
-    import argparse
+def main(argv=None) -> int:
+    """``python -m paperlab.coop bench [--device cuda]`` | ``python -m paperlab.coop train [--profile gpu ...]``.
+
+    On the shared command line (``paperlab.core.cli``: ``--profile``, ``--device``, ``--threads``, ...).
+    ``train`` with the cpu profile is the micro-CLIP experiment (``train_all``, writes data/coop/prompts.pt;
+    ``--workers N`` > 1 spreads its prompts over N processes with the same results); with the gpu profile
+    it runs ``run_real`` (ViT-B-32 on ``--dataset`` under ``--data-root``) and prints the table. ``bench``
+    writes its rows only on the CPU. Elsewhere ``--workers`` is ignored with a note. Errors: torchrun,
+    ``--seeds`` (the configs fix them), ``train --profile smoke`` (no smoke size), ``--profile gpu``
+    without ``--data-root``, a CUDA ``--device`` for the cpu profile's training, ``--repeats`` < 1.
+    """
     import json
 
+    from paperlab.core import cli
     from paperlab.core.paths import data_dir
 
-    ap = argparse.ArgumentParser(prog="python -m paperlab.coop")
-    ap.add_argument("command", choices=["bench", "train"])
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--profile", choices=["cpu", "gpu"], default="cpu",
-                    help="train: cpu = the micro-CLIP experiment (writes data/coop/prompts.pt); gpu = ViT-B-32 "
-                         "(OpenAI) on a real dataset (--dataset, --data-root), results printed")
+    ap = cli.parser("python -m paperlab.coop", "CoOp / CoCoOp: bench (looped vs batched CoCoOp) or train "
+                    "(cpu: the micro-CLIP experiment; gpu: ViT-B-32 on a real dataset).", commands=("bench", "train"))
+    ap.add_argument("--repeats", type=int, default=3, help="bench: timed steps per (B, K)")
     ap.add_argument("--dataset", default="eurosat", help="gpu profile: eurosat | pets")
     ap.add_argument("--data-root", help="gpu profile: folder holding eurosat/2750 or oxford-iiit-pet")
     ap.add_argument("--backbone", default="ViT-B-32", help="gpu profile: ViT-B-32 (default) or micro")
-    args = ap.parse_args(argv)
-    torch.set_num_threads(int(__import__("os").environ.get("PAPERLAB_THREADS", "2")))
-    if args.command == "bench":
-        rows = bench(device=args.device, repeats=args.repeats)
-        if args.device == "cpu":
-            from paperlab.core import assets
 
-            (data_dir() / BENCH_FILE).parent.mkdir(parents=True, exist_ok=True)
-            (data_dir() / BENCH_FILE).write_text(json.dumps(rows, indent=1) + "\n")
-            assets.register(BENCH_FILE, command="python -m paperlab.coop bench")
+    def body(args, run):
+        if run.world > 1:
+            ap.error(f"coop {args.command} runs in one process (its prompts train one after another); "
+                     f"run it without torchrun (got {run.world} ranks)")
+        if run.workers > 1 and not (args.command == "train" and run.profile.name == "cpu"):
+            run.log(f"note: coop {args.command} --profile {run.profile.name} has no parallel path; "
+                    f"--workers {run.workers} ignored, running sequentially")
+        if run.seeds is not None:
+            ap.error(f"--seeds {' '.join(map(str, run.seeds))}: coop's seeds are fixed by its configs "
+                     "(CPU_CONFIG / REAL_CONFIG seeds 0 1 2)")
+        if args.repeats < 1:
+            ap.error(f"--repeats must be >= 1, got {args.repeats}")
+        if args.command == "bench":
+            rows = bench(device=run.device, repeats=args.repeats)
+            if run.device == "cpu":
+                from paperlab.core import assets
+
+                (data_dir() / BENCH_FILE).parent.mkdir(parents=True, exist_ok=True)
+                (data_dir() / BENCH_FILE).write_text(json.dumps(rows, indent=1) + "\n")
+                assets.register(BENCH_FILE, command="python -m paperlab.coop bench")
+            return 0
+        if run.profile.name == "gpu":
+            if not args.data_root:
+                ap.error("--profile gpu needs --data-root (the folder holding eurosat/2750 or oxford-iiit-pet)")
+            table = summarize(run_real(args.dataset, args.data_root, backbone=args.backbone, device=run.device))
+            print(table.groupby("method")[["base", "new", "H"]].agg(["mean", "std"]).round(2).to_string())
+            return 0
+        if run.profile.name == "smoke":
+            ap.error("train --profile smoke: coop has no smoke size; --profile cpu trains the committed "
+                     "data/coop/prompts.pt (the smoke notebook loads it), --profile gpu runs run_real")
+        if run.device != "cpu":
+            ap.error(f"--device {args.device}: the cpu profile's micro-CLIP experiment runs on the CPU")
+        from paperlab import clip as pclip
+        from paperlab.core.train import load_or_train
+
+        clip_model, tok = load_backbone(pin_backbone()), pclip.tokenizer()
+        mapper = run.map if run.workers > 1 else None  # workers 1: train_all's own sequential loop
+        command = "python -m paperlab.coop train" + (f" --workers {run.workers}" if run.workers > 1 else "")
+        out = load_or_train(CHECKPOINT, lambda: train_all(clip_model, tok, CPU_CONFIG, mapper=mapper), retrain=True,
+                            command=command, seeds=list(CPU_CONFIG["seeds"]))
+        print(f"trained {len(out['runs'])} learned prompts in {out['wall_s']:.0f} s -> data/{CHECKPOINT}")
         return 0
-    if args.profile == "gpu":
-        if not args.data_root:
-            ap.error("--profile gpu needs --data-root (the folder holding eurosat/2750 or oxford-iiit-pet)")
-        table = summarize(run_real(args.dataset, args.data_root, backbone=args.backbone, device=args.device))
-        print(table.groupby("method")[["base", "new", "H"]].agg(["mean", "std"]).round(2).to_string())
-        return 0
-    from paperlab import clip as pclip
-    from paperlab.core.train import load_or_train
 
-    clip_model, tok = load_backbone(pin_backbone()), pclip.tokenizer()
-    out = load_or_train(CHECKPOINT, lambda: train_all(clip_model, tok, CPU_CONFIG), retrain=True,
-                        command="python -m paperlab.coop train", seeds=list(CPU_CONFIG["seeds"]))
-    print(f"trained {len(out['runs'])} learned prompts in {out['wall_s']:.0f} s -> data/{CHECKPOINT}")
-    return 0
+    return cli.main(ap, body, argv)
 
 
+_main = main  # the old name
 
 
 def summarize(rows: list[dict]):
@@ -649,4 +701,4 @@ def run_real(name: str, root: str, backbone: str = "ViT-B-32", cfg: dict = REAL_
 
 
 if __name__ == "__main__":
-    raise SystemExit(_main())
+    raise SystemExit(main())

@@ -26,7 +26,6 @@ uses the world's true cloud opacities instead of the frozen CTGAN detector's mas
 """
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import asdict, dataclass, replace
 
@@ -465,21 +464,27 @@ def _train_job(job):
     return f"{name}|{seed}", state, torch.tensor(losses), time.time() - t1
 
 
-def train_all(plan: dict | None = None, tcfg: TrainConfig | None = None, workers: int = 1) -> dict:
+def _train_kw(name: str, seed: int, tcfg: TrainConfig):
+    """``_train_job`` with keyword arguments: the job function of ``core.distributed.run_many`` / ``Run.map``."""
+    return _train_job((name, seed, tcfg))
+
+
+def train_all(plan: dict | None = None, tcfg: TrainConfig | None = None, workers: int = 1, mapper=None) -> dict:
     """Train every (variant, seed) of ``plan`` on one shared training set (``workers`` processes,
-    one thread each); returns fp16 state dicts, loss curves and wall times."""
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
+    one thread each); returns fp16 state dicts, loss curves and wall times.
+
+    Each job regenerates the data and seeds itself, so ``workers`` > 1 (spawned processes, via
+    ``core.distributed.run_many``; under torchrun the ranks split the jobs) gives the weights of
+    ``workers=1``. ``mapper(fn, jobs, common)`` replaces that spreading (the CLI passes
+    :meth:`paperlab.core.cli.Run.map`)."""
+    from paperlab.core import distributed as D
 
     plan, tcfg = plan or PLAN, tcfg or TrainConfig()
-    jobs = [(name, seed, tcfg) for name, seeds in plan.items() for seed in seeds]
+    jobs = [{"name": name, "seed": seed} for name, seeds in plan.items() for seed in seeds]
     out = {"train": asdict(tcfg), "base": asdict(PMAAConfig()), "models": {}, "losses": {}, "wall": {}}
+    mapper = mapper or (lambda fn, js, common: D.run_many(fn, js, workers=workers, common=common))
     t0 = time.time()
-    if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-            results = list(pool.map(_train_job, jobs))
-    else:
-        results = [_train_job(j) for j in jobs]
+    results = mapper(_train_kw, jobs, {"tcfg": tcfg})
     for key, state, losses, wall in results:
         out["models"][key], out["losses"][key], out["wall"][key] = state, losses, wall
     out["wall_s"] = time.time() - t0
@@ -496,15 +501,18 @@ def load_model(ckpt: dict, name: str, seed: int) -> nn.Module:
     return model.eval()
 
 
-def load_or_train_all(retrain: bool | None = None, workers: int = 2) -> dict:
-    """The committed checkpoints (sha256-verified), or train and register them (with the wall time)."""
+def load_or_train_all(retrain: bool | None = None, workers: int = 2, mapper=None) -> dict:
+    """The committed checkpoints (sha256-verified), or train and register them (with the wall time).
+
+    ``mapper``: how the (variant, seed) jobs are spread (``python -m paperlab.pmaa train`` passes the
+    shared CLI's ``Run.map``); ``workers`` is then only the number recorded in the registry."""
     from paperlab.core import assets
     from paperlab.core.train import load_or_train
 
     trained = {}
 
     def train_fn():
-        trained["ckpt"] = train_all(workers=workers)
+        trained["ckpt"] = train_all(workers=workers, mapper=mapper)
         return trained["ckpt"]
 
     extra = dict(seeds=[0, 1, 2], variants=list(PLAN), train=asdict(TrainConfig()))
@@ -608,13 +616,31 @@ def gate_maps(model: PMAA, x: torch.Tensor) -> list[torch.Tensor]:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(prog="python -m paperlab.pmaa", description="Train PMAA variants (load-or-train).")
-    ap.add_argument("cmd", choices=["train"])
-    ap.add_argument("--workers", type=int, default=2, help="processes, one thread each (default 2)")
-    args = ap.parse_args(argv)
-    torch.set_num_threads(1)  # the course machine's cores are shared
-    ckpt = load_or_train_all(retrain=True, workers=args.workers)
-    print(f"trained {len(ckpt['models'])} models in {ckpt['wall_s']:.0f} s")
+    """``python -m paperlab.pmaa train [--workers N]``: every (variant, seed) of ``PLAN`` (the committed run).
+
+    On the shared command line (``paperlab.core.cli``); ``--workers`` processes (or torchrun ranks)
+    split the 18 runs with the sequential weights. pmaa has one size, trained on the CPU: ``--profile
+    gpu`` trains the same plan (noted), ``--profile smoke``, ``--seeds`` and a CUDA ``--device`` are errors.
+    """
+    from paperlab.core import cli
+
+    ap = cli.parser("python -m paperlab.pmaa", "Train PMAA variants (load-or-train).")
+
+    def body(args, run):
+        if run.profile.name == "smoke":
+            ap.error("--profile smoke: pmaa train has one size, the committed cpu run (18 models); "
+                     "use --profile cpu (the smoke notebook loads the committed checkpoints)")
+        if run.seeds is not None:
+            ap.error(f"--seeds {' '.join(map(str, run.seeds))}: pmaa train writes the committed plan "
+                     f"(seeds 0 1 2 of every variant, {CHECKPOINT}); it takes no other seeds")
+        if args.device not in ("auto", "cpu"):
+            ap.error(f"--device {args.device}: pmaa trains on the CPU only (one thread per run)")
+        if run.profile.name == "gpu":
+            run.log("note: pmaa has no gpu size; training the cpu plan on the CPU")
+        ckpt = load_or_train_all(retrain=True, workers=run.workers, mapper=run.map)
+        run.log(f"trained {len(ckpt['models'])} models in {ckpt['wall_s']:.0f} s")
+
+    cli.main(ap, body, argv)
 
 
 if __name__ == "__main__":

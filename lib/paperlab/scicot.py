@@ -24,7 +24,6 @@ summed log-likelihood), never by free-text matching.
 
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -476,37 +475,71 @@ def register_trained(seed: int, noise: float, variants, command: str = COMMAND) 
                            wall_time_s=round(ckpt["wall_s"], 1), eval=quick_eval(*load_students(ckpt)))
 
 
+def job_command(j: int) -> str:
+    """The command recorded in the registry for entry ``j`` of ``JOBS`` (as the committed entries)."""
+    return COMMAND if j < 3 else f"nice -n 10 python -m paperlab.scicot train --job {j}"
+
+
+def train_job(j: int) -> dict:
+    """Train entry ``j`` of ``JOBS`` (seeded from the entry) -> its checkpoint dict, not saved (the caller
+    saves on rank 0). A module-level job for ``core.distributed.run_many`` / the CLI's ``Run.map``."""
+    seed, noise, variants = JOBS[j]
+    seed_everything(seed)
+    return train_variants(seed, noise=noise, variants=variants, progress=False)
+
+
 def main(argv=None) -> None:
     """``python -m paperlab.scicot train``: every seed of the main comparison and the noise ablation.
 
-    ``--job i --no-register`` trains one entry of ``JOBS`` without touching the registry (to run jobs
-    in parallel processes); ``python -m paperlab.scicot register`` then registers them one by one.
+    On the shared command line (``paperlab.core.cli``): ``--workers N`` processes (or torchrun ranks)
+    split the ``--job`` entries of ``JOBS`` with the sequential weights; rank 0 saves every checkpoint
+    and registers it in job order (``--no-register``: save only; ``register`` registers saved ones).
+    The students have one size, trained on the CPU: ``--profile gpu`` trains the same jobs (noted; the
+    gpu profile's ARC path is ``run_arc``), ``--profile smoke``, ``--seeds`` and a CUDA ``--device`` are errors.
     """
+    from paperlab.core import assets, cli
     from paperlab.core.train import save_checkpoint
 
-    ap = argparse.ArgumentParser(prog="python -m paperlab.scicot")
-    ap.add_argument("cmd", choices=["train", "register"])
-    ap.add_argument("--job", type=int, nargs="+", default=list(range(len(JOBS))))
-    ap.add_argument("--no-register", action="store_true")
-    args = ap.parse_args(argv)
-    torch.set_num_threads(1)
-    for j in args.job:
-        seed, noise, variants = JOBS[j]
-        command = COMMAND if j < 3 else f"nice -n 10 python -m paperlab.scicot train --job {j}"
-        if args.cmd == "register":
-            print(checkpoint_name(seed, noise), register_trained(seed, noise, variants, command).get("eval"),
-                  flush=True)
-            continue
-        seed_everything(seed)
-        if args.no_register:
-            from paperlab.core import assets
+    ap = cli.parser("python -m paperlab.scicot", "Train (or register) the SciCoT students of the main comparison "
+                    "and the noise ablation.", commands=("train", "register"))
+    ap.add_argument("--job", type=int, nargs="+", default=list(range(len(JOBS))),
+                    help=f"entries of JOBS to run, 0-{len(JOBS) - 1} (default all): 0-2 the main comparison "
+                         "(seeds 0-2, noise 10%%), 3-8 the noise ablation (0%% / 30%%)")
+    ap.add_argument("--no-register", action="store_true", help="train: save the checkpoints, do not register")
 
-            ck = train_variants(seed, noise=noise, variants=variants, progress=False)
-            save_checkpoint(ck, assets.data_dir() / checkpoint_name(seed, noise))
-        else:
-            ck = load_or_train_variants(seed, noise=noise, variants=variants, retrain=True, progress=False,
-                                        command=command)
-        print(f"job {j} (seed {seed}, noise {noise}): {len(ck['models'])} models in {ck['wall_s']:.0f} s", flush=True)
+    def body(args, run):
+        bad = [j for j in args.job if not 0 <= j < len(JOBS)]
+        if bad:
+            ap.error(f"--job {' '.join(map(str, bad))}: no such job; JOBS has entries 0-{len(JOBS) - 1}")
+        if len(set(args.job)) != len(args.job):
+            ap.error(f"--job has duplicates: {args.job}")
+        if run.profile.name == "smoke":
+            ap.error("--profile smoke: scicot train has one size, the committed cpu run; use --profile cpu "
+                     "(the smoke notebook loads the committed checkpoints)")
+        if run.seeds is not None:
+            ap.error(f"--seeds {' '.join(map(str, run.seeds))}: scicot's runs are the JOBS entries; choose them "
+                     "with --job (0-2: seeds 0-2 of the main comparison)")
+        if args.device not in ("auto", "cpu"):
+            ap.error(f"--device {args.device}: the students train on the CPU (the gpu ARC path is run_arc)")
+        if run.profile.name == "gpu":
+            run.log("note: scicot train has no gpu size; training the cpu students on the CPU")
+        if args.command == "register":
+            for j in args.job:
+                seed, noise, variants = JOBS[j]
+                if run.is_main:
+                    print(checkpoint_name(seed, noise),
+                          register_trained(seed, noise, variants, job_command(j)).get("eval"), flush=True)
+            return
+        ckpts = run.map(train_job, [{"j": j} for j in args.job])
+        for j, ck in zip(args.job, ckpts):
+            seed, noise, variants = JOBS[j]
+            if run.is_main:
+                save_checkpoint(ck, assets.data_dir() / checkpoint_name(seed, noise))
+                if not args.no_register:
+                    register_trained(seed, noise, variants, job_command(j))
+            run.log(f"job {j} (seed {seed}, noise {noise}): {len(ck['models'])} models in {ck['wall_s']:.0f} s")
+
+    cli.main(ap, body, argv)
 
 
 if __name__ == "__main__":
