@@ -158,6 +158,9 @@ def test_evaluate_zero_shot_and_linear_probe(nano):
 def test_pretrain_smoke_run():
     model, hist = clip.pretrain(size="nano", steps=3, batch_size=8, seed=0, progress=False, log_every=1)
     assert not model.training and len(hist["loss"]) == 3 and all(torch.isfinite(torch.tensor(hist["loss"])))
+    for steps in (1, 2, 7, 15):  # short runs: the one-cycle schedule still has a warm-up and a decay phase
+        _, short = clip.pretrain(size="nano", steps=steps, batch_size=4, seed=0, progress=False, log_every=1)
+        assert len(short["loss"]) == steps
     with pytest.raises(ValueError, match="size must be"):
         clip.pretrain(size="huge", steps=1)
     with pytest.raises(ValueError, match="steps"):

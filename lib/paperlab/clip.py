@@ -298,7 +298,9 @@ def pretrain(policy: world.CaptionPolicy = world.DEFAULT_POLICY, size: str = "mi
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embedding" not in n)]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=lr, betas=(0.9, 0.98), eps=1e-6)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
+    # one-cycle warm-up over 10% of the steps (at least 2 steps each way: torch divides by the phase lengths)
+    pct = min(0.5, max(0.1, 2.0 / steps)) if steps >= 4 else 0.5
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(steps, 4), pct_start=pct)
     if extra_loss is not None and not callable(extra_loss):
         raise TypeError(f"extra_loss must be callable(image_features, text_features, logit_scale), got {extra_loss!r}")
     hist = {"step": [], "loss": [], "logit_scale": [], **({"extra": []} if extra_loss is not None else {})}

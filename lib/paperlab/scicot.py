@@ -169,7 +169,7 @@ def train_seq2seq(model, tokenizer, sources: list, targets: list, *, epochs: int
     total = epochs * len(loader)
     opt = torch.optim.AdamW(model.parameters(), lr=lr)
     warm = max(1, total // 20)  # linear warm-up over 5% of the steps, then linear decay to 0
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min((t + 1) / warm, max(0.0, (total - t) / (total - warm))))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min((t + 1) / warm, max(0.0, (total - t) / max(1, total - warm))))
     return fit(model, seq2seq_loss, loader, epochs=epochs, optimizer=opt, scheduler=sched, progress=progress,
                desc=desc, grad_clip=1.0)
 
