@@ -8,40 +8,28 @@ from pathlib import Path
 import nbformat as nbf
 
 from paperlab.core import nb as plnb
+from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
 
 NAME = "00_clip.ipynb"
 RESULTS = """
-**What held and what did not.** Four of the six rows hold. The committed micro-CLIP (2000 steps of
-batch 128) reads **colour** (zero-shot 1.000) and **texture** (0.998) perfectly or nearly so, and it
-learned **shape** too, though less well: 0.531 ± 0.023 against a chance of 0.125. Every dataset is
-therefore at least 3x chance (the smallest ratio, 3.99, is shape's). On the 64 colour-shape **combos**
-zero-shot reaches 0.544 ± 0.007, inside the 50-85% band the course wanted, and on the eight combos never
-seen in pretraining it still reaches 0.414 ± 0.018, 26x chance — the words compose. The modality gap is
-there, as in real CLIP (centroid distance 0.464 against 0.090 between two halves of the images).
-Two requirements are **not** met. The **linear probe** does not beat zero-shot by 5 points anywhere:
-colour and texture are at the ceiling for both, combos gain only 1.7 points (0.561 vs 0.544) and on shape
-the probe is 2.3 points *below* zero-shot (0.508 vs 0.531) — with 40 labelled images per class it cannot
-find more shape information in the frozen features than the captions already put there. And zero-shot
-does **not** drop under every style: the largest style-minus-photo difference is 0.000 on every test draw,
-because colour stays at 1.000 under at least one style (blur, in the card's evaluation), while shape and
-combo accuracy fall sharply (sketch leaves shape at chance in the card: 0.125). The probe requirement
-would need a model whose features hold more than its zero-shot head uses; the card records the runs tried.
-The notebook's verdicts use one pretraining seed; the ± is over fresh test draws.
+**What held and what did not.** Five of the seven rows hold. The committed micro-CLIP (2000 steps of
+batch 128) reads **colour** and **texture** perfectly (zero-shot 1.000), and it learned **shape** too, though
+less well: 0.557 ± 0.010 against a chance of 0.125. Every dataset is at least 3x chance (the smallest ratio,
+4.0, is texture's: 1.000 against 0.25). On the 64 colour-shape **combos** zero-shot reaches 0.529 ± 0.011,
+inside the 50-85% band the course wanted, and on the eight combos never seen in pretraining it still reaches
+0.419 ± 0.045, 27x chance — the words compose. The modality gap is there, as in real CLIP (centroid distance
+0.465 against 0.093 between two halves of the images), and zero-shot accuracy averaged over the six datasets
+drops under every style (by at least 0.168).
+Two rows do **not** hold. The **linear probe** beats zero-shot by 5 points on combos (0.589 vs 0.529) and
+size+shape (0.630 vs 0.576) but not on shape+background (+2.3), shape (−1.0) or the two datasets at the
+ceiling — about a third of the datasets per draw, not half. The checkpoint card, whose probe is trained on
+256 images per class instead of this notebook's 128, measures 3 of 6 for this checkpoint (shape+background
++5.9 there) and 2 and 3 of 6 for two more pretraining seeds: the requirement sits right at its threshold,
+and it holds only where the deciding word is one the captions use rarely (size, background) or in
+combinations. And zero-shot does not drop under every style **on every dataset**: colour stays at 1.000
+when blurred (blur keeps hue), while shape and the pairs fall sharply (sketch leaves shape+background at
+0.06 in the card). The verdicts use one pretraining seed; the ± is over fresh test draws.
 """
-cells = []
-
-
-def md(text):
-    cells.append(nbf.v4.new_markdown_cell(text.strip("\n")))
-
-
-def code(text, tags=None):
-    c = nbf.v4.new_code_cell(text.strip("\n"))
-    if tags:
-        c.metadata["tags"] = tags
-    cells.append(c)
-
-
 md(f"""
 # CLIP in miniature — contrastive language-image pretraining on a world of shapes
 
@@ -65,7 +53,7 @@ zero-shot ("we match the accuracy of the original ResNet-50 on ImageNet zero-sho
 check the same behaviours on a micro-CLIP (under 1 M parameters outside the token table) pretrained
 on a synthetic world of coloured shapes.
 
-**Runs in:** smoke ~40 s · cpu ~2 min (1 min 58 s measured for `make reproduce NB=00_clip` on a quiet 2-core machine; the pretrained checkpoint is loaded from
+**Runs in:** smoke ~40 s · cpu ~5 min (measured 14.6 min wall / 8.8 min CPU for `make reproduce NB=00_clip` on a 2-core machine running ~6 other jobs; the zero-shot + probe and the style cells are most of it; the pretrained checkpoint is loaded from
 `data/clip/`, retraining it is `make pretrain`) · gpu ~3 min (plus OpenAI's ViT-B/32 zero-shot on the
 same world).
 """)
@@ -103,7 +91,7 @@ code("""
 P = paperlab.profile()
 cfg = P.pick(
     smoke=dict(seeds=[0], n_test=6, n_style=4, n_probe=8, live_steps=5, live_batch=16, real_clip=False),
-    cpu=dict(seeds=[0, 1, 2], n_test=30, n_style=16, n_probe=128, live_steps=150, live_batch=64, real_clip=False),
+    cpu=dict(seeds=[0, 1, 2], n_test=30, n_style=10, n_probe=128, live_steps=100, live_batch=64, real_clip=False),
     gpu=dict(seeds=[0, 1, 2], n_test=50, n_style=50, n_probe=256, live_steps=300, live_batch=128, real_clip=True),
 )
 cfg
@@ -311,18 +299,21 @@ md("""
 **Zero-shot accuracy and the linear probe**, per dataset, on fresh test draws (one per seed; the
 pretrained model is the same). The probe is sklearn's `LogisticRegression` on frozen image features,
 trained on `n_probe` labelled images per class — CLIP's "linear probe" (section 3.2 of the paper). The
-world is unbounded, so the probe's training set is a fresh draw; the card's numbers use 256 per class.
+world is unbounded, so the probe's training set is one fresh draw (shared by the test draws, to keep the
+notebook within minutes); the card's numbers use 256 per class on the fixed test sets.
 """)
 code("""
 tests = {(n, s): shapes.dataset(n).sample("all", cfg["n_test"], seed=s) for n in shapes.DATASETS for s in cfg["seeds"]}
+feats = {key: clip.encode_images(model, t.images) for key, t in tests.items()}  # encoded once, reused below
 rows, zs, probe, held, styled = [], {}, {}, [], {}
 for name in shapes.DATASETS:
     ds = shapes.dataset(name)
     zs[name], probe[name] = [], []
+    probe_train = ds.sample("all", cfg["n_probe"], seed=1000)
     for s in cfg["seeds"]:
         test = tests[(name, s)]
         zs[name].append(clip.evaluate_zero_shot(model, test, ds.templates))
-        probe[name].append(clip.linear_probe(model, ds.sample("all", cfg["n_probe"], seed=1000 + s), test))
+        probe[name].append(clip.linear_probe(model, probe_train, test))
         if name == "combo":
             w = clip.zero_shot_weights(model, test.classnames, ds.templates)
             pred = clip.zero_shot_logits(model, test.images, w).argmax(1)
@@ -447,7 +438,9 @@ for name in shapes.DATASETS:
     variants["first template"], variants["ensemble"] = ds.templates[:1], ds.templates
     row = {"dataset": name}
     for label, tmpl in variants.items():
-        row[label] = nb.mean_std([clip.evaluate_zero_shot(model, tests[(name, s)], tmpl) for s in cfg["seeds"]])
+        w = clip.zero_shot_weights(model, ds.classnames, tmpl)
+        row[label] = nb.mean_std([float(((feats[(name, s)] @ w.T).argmax(1) == tests[(name, s)].labels).float().mean())
+                                  for s in cfg["seeds"]])
     abl.append(row)
 nb.results_table(abl)
 """)
@@ -526,8 +519,8 @@ md("""
 - CLIP trains two encoders with a symmetric InfoNCE loss so that images and their captions meet in one
   space; a sentence per class then classifies with no labelled images.
 - Our micro-CLIP (open_clip's `CLIP`, registered config `paperlab-micro-clip`, ViT width 96, text
-  width 48, shared space 64) was meant to show the same behaviours on the shapes world; four of six hold (the probe and
-  style-drop requirements do not); the verdicts are in the table above and in
+  width 48, shared space 64) was meant to show the same behaviours on the shapes world; five of seven rows hold (the
+  probe requirement and the strict per-dataset style drop do not); the verdicts are in the table above and in
   `reports/claims/clip.json`, and the checkpoint card is `data/clip/CARD.md`.
 - Simplifications: a synthetic world instead of web pairs; under 1 M parameters (outside the token table)
   instead of 150 M; 2000 steps of batch 128 (12.5 min on a shared 2-core CPU) instead of 32 epochs of batch 32768; a fixed `C=1` probe on
