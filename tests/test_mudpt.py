@@ -226,6 +226,22 @@ def test_arms_and_jobs_are_generic():
         mudpt.jobs("everything", cfg)
 
 
+def test_coupling_strength(micro):
+    model, tok = micro
+    zero = mudpt.MuDPT(model, tok, NAMES, "mudpt", n_ctx=2, depth=3).prompt_learner
+    assert mudpt.coupling_strength(zero) == {"t2v": 0.0, "v2t": 0.0}  # zero init: no coupling yet
+    rand = mudpt.MuDPT(model, tok, NAMES, "t2v", n_ctx=2, depth=3, zero_init=False).prompt_learner
+    assert set(mudpt.coupling_strength(rand)) == {"t2v"} and mudpt.coupling_strength(rand)["t2v"] > 0
+    with pytest.raises(ValueError, match="J >= 2"):
+        mudpt.coupling_strength(mudpt.MuDPT(model, tok, NAMES, "mudpt", depth=1).prompt_learner)
+
+
+def test_unknown_part():
+    cfg = mudpt.SMOKE_CONFIG
+    with pytest.raises(ValueError, match="unknown part"):
+        mudpt.jobs("everything", cfg)
+
+
 def test_run_real_end_to_end_on_the_eurosat_sample():
     """The gpu profile's path (real files -> MuDPT/MPT/CoOp base-to-new), with the pinned micro-CLIP standing
     in for ViT-B-32 (which cannot be downloaded here) on the tiny EuroSAT-layout sample."""

@@ -36,7 +36,7 @@ from torch import nn
 
 from paperlab.prompts import PromptedCLIP, PromptLearner
 
-__all__ = ["InjectionMap", "SelfMap", "Variant", "VARIANTS", "MuDPTPromptLearner", "MuDPT", "variant",
+__all__ = ["InjectionMap", "SelfMap", "Variant", "VARIANTS", "MuDPTPromptLearner", "MuDPT", "variant", "coupling_strength",
            "train_prompts", "predict", "accuracy", "caption_alignment"]
 
 MAP_KINDS = ("linear", "transformer")
@@ -251,6 +251,20 @@ class MuDPTPromptLearner(PromptLearner):
     def map_modules(self) -> list[nn.Module]:
         """The injection maps (or the control's self-maps) that exist in this variant."""
         return [m for m in (self.w0, self.t2v, self.v2t, self.self_t, self.self_v) if m is not None]
+
+
+@torch.no_grad()
+def coupling_strength(pl: MuDPTPromptLearner) -> dict[str, float]:
+    """How much of a fused deep prompt comes from the other tower: mean token norm of ``W_{t->v} P_t^j`` over
+    that of ``P_v^j`` (``"t2v"``), and of ``W_{v->t} P_v^j`` over ``P_t^j`` (``"v2t"``); maps absent are left out."""
+    if pl.deep_ctx is None or pl.visual_deep_ctx is None:
+        raise ValueError("coupling strength needs deep prompts in both towers (J >= 2)")
+    out = {}
+    if pl.t2v is not None:
+        out["t2v"] = float(pl.t2v(pl.deep_ctx).norm(dim=-1).mean() / pl.visual_deep_ctx.norm(dim=-1).mean())
+    if pl.v2t is not None:
+        out["v2t"] = float(pl.v2t(pl.visual_deep_ctx).norm(dim=-1).mean() / pl.deep_ctx.norm(dim=-1).mean())
+    return out
 
 
 class MuDPT(PromptedCLIP):
@@ -715,6 +729,8 @@ def _main(argv=None) -> int:
     for part in (list(PARTS) if args.part == "all" else [args.part]):
         out = load_or_train(PARTS[part], lambda p=part: train_part(p, clip_model, tok, CPU_CONFIG), retrain=True,
                             command=f"python -m paperlab.mudpt train --part {part}", seeds=list(CPU_CONFIG["seeds"]))
+        assets.register(PARTS[part], command=f"python -m paperlab.mudpt train --part {part}",
+                        seeds=list(CPU_CONFIG["seeds"]), wall_s=round(out["wall_s"], 1), threads=torch.get_num_threads())
         print(f"{part}: {len(out['runs'])} learned prompts in {out['wall_s']:.0f} s -> data/{PARTS[part]}", flush=True)
     return 0
 
