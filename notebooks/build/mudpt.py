@@ -32,7 +32,7 @@ CLIP (54.2) on sketch, noisy and blurred images.
 micro-CLIP's hand-written prompt is already strong, two of the six datasets (color, texture) sit at 100% for
 every method, and the differences between deep-prompt arms (under 1 point) are the size of the seed std
 (0.2-2.2). (2) The coupling is not negligible, it just does not help: after training, the mapped prompts
-are about 3x the norm of a tower's own deep prompts (20-40x with the transformer maps; table above), so each
+are about 3x the norm of a tower's own deep prompts (20-40x with the transformer maps; coupling table in the Ablation section), so each
 tower's deep prompts are mostly the other tower's prompts mapped across. (3) Linear maps add no reachable
 prompt values over MPT (Exercise 4); their only lever is the optimisation path, and 4 effective epochs on
 16-shot sets is a short path. (4) Starting the maps at PyTorch's default init, as the official code does,
@@ -79,7 +79,7 @@ independent multi-modal prompting, beats one-way coupling, and beats CoOp and Co
 recognition and under domain shift. We measure each statement on a micro-CLIP and the shapes world,
 over 3 seeds, with the base-to-new protocol and few-shot curve of notebook 01.
 
-**Runs in:** smoke ~60 s · cpu ~3 min (measured 2 min 39 s on a busy 2-core machine, the learned prompts loaded from `data/mudpt/`; retraining
+**Runs in:** smoke ~60 s · cpu ~2.5 min (measured 2 min 03 s on a busy 2-core machine, the learned prompts loaded from `data/mudpt/`; retraining
 all of them with `python -m paperlab.mudpt train` took 21 min on one thread) · gpu ~10 min (ViT-B-32 with OpenAI
 weights on EuroSAT, MuDPT vs MPT vs CoOp).
 """)
@@ -327,8 +327,9 @@ code("""
 nb.show_source(mudpt.train_prompts)
 """)
 md("""
-A short live run, so you see the method learn: MuDPT on the base classes of the first dataset, 16 shots.
-Look for: the loss falling after the warm-up epoch.
+A short live run, so you see the method learn: MuDPT on the base classes of the first dataset, 16 shots
+(64 images, 4 steps per epoch at batch 16). Look for: the epoch means (orange) falling after the warm-up
+epoch (learning rate 1e-5); the per-step loss (blue) is noisy because each step sees only 16 images.
 """)
 code("""
 live_split = shapes.dataset(d0).train(k_shot=16, seed=0, subset="base")
@@ -336,8 +337,11 @@ torch.manual_seed(0)
 live = mudpt.make_model("mudpt", clip_model, tok, live_split.classnames, cfg)
 hist = mudpt.train_prompts(live, live_split, seed=0, progress=False, **dict(cfg["train"], epochs=cfg["live_epochs"]))
 plt.figure(figsize=(5, 3))
-plt.plot(hist.train_loss)
-plt.xlabel("step"); plt.ylabel("cross-entropy (nats)"); plt.title(f"MuDPT, live run on '{d0}' (base, 16 shots)")
+steps = len(hist.train_loss) // cfg["live_epochs"]
+plt.plot(hist.train_loss, label="per step")
+plt.plot(np.arange(cfg["live_epochs"]) * steps + (steps - 1) / 2,
+         np.asarray(hist.train_loss[:steps * cfg["live_epochs"]]).reshape(cfg["live_epochs"], -1).mean(1), "o-", label="epoch mean")
+plt.legend(); plt.xlabel("step"); plt.ylabel("cross-entropy (nats)"); plt.title(f"MuDPT, live run on '{d0}' (base, 16 shots)")
 plt.show()
 print(f"base test accuracy after {cfg['live_epochs']} epochs: {mudpt.accuracy(live, shapes.dataset(d0).test('base')):.3f}")
 """)
@@ -373,6 +377,9 @@ for part, t in trained.items():
     if t["datasets"] != list(shapes.DATASETS):
         print(f"WARNING: {part} was trained on datasets {t['datasets']}, the world now has {list(shapes.DATASETS)}")
     print(f"{part}: {len(t['runs'])} learned prompts, trained in {t['wall_s']:.0f} s")
+# evaluate only datasets every checkpoint has (the world's list may have grown since the prompts were learned)
+cfg["eval_datasets"] = tuple(d for d in (cfg["eval_datasets"] or shapes.DATASETS)
+                             if all(d in t["datasets"] for t in trained.values()))
 print("recipe:", trained["base2new"]["config"]["train"], "| n =", trained["base2new"]["config"]["n_ctx"],
       "| J =", trained["base2new"]["config"]["depth"])
 """)
@@ -443,7 +450,7 @@ for m in mudpt.SHOT_ARMS:
     g = curve[curve.method == m].groupby("k").acc
     ax.errorbar(g.mean().index, g.mean(), yerr=g.std(), label=m, marker="o", capsize=2)
 ax.axhline(zs_base, color="gray", ls="--", label="zero-shot")
-ax.plot([cfg["shots"]], [col("cocoop", "base").mean()], "k*", ms=10, label="cocoop (16 shots)")
+ax.plot([cfg["shots"]], [col("cocoop", "base").mean()], "k*", ms=12, zorder=5, label="cocoop (16 shots)")
 ax.set_xscale("log", base=2); ax.set_xlabel("shots per class (k)"); ax.set_ylabel("base accuracy (%)")
 ax.set_title("Few-shot curve (mean over datasets; bars: ± std over seeds)"); ax.legend(fontsize=8)
 plt.show()
