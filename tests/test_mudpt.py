@@ -256,3 +256,25 @@ def test_run_real_end_to_end_on_the_eurosat_sample():
     table = mudpt.summarize(rows)
     assert set(table.method) == {"zero-shot", "coop", "mudpt"}
     assert all(0.0 <= v <= 100.0 for v in table[["base", "new", "H"]].to_numpy().ravel())
+
+
+def test_worker_processes_give_the_sequential_runs():
+    """``train --workers 2`` spreads runs over processes (``core.distributed.run_many``); each run seeds itself."""
+    from paperlab.core import assets
+    from paperlab.core import distributed as D
+
+    if mudpt.BACKBONE not in assets.load_registry():
+        pytest.skip("the pinned backbone data/mudpt/backbone.pt is not registered")
+    cfg = dict(mudpt.SMOKE_CONFIG, n_ctx=2, depth=2, train=dict(epochs=1, batch_size=8, lr=0.01))
+    jobs = [dict(dataset="texture", arm="mudpt", k=1, seed=0, depth=2), dict(dataset="texture", arm="mpt", k=2, seed=1, depth=2)]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        par = D.run_many(mudpt._train_job, jobs, workers=2, common={"cfg": cfg})
+        seq = [mudpt._train_job(cfg=cfg, **job) for job in jobs]
+    finally:
+        torch.set_num_threads(threads)
+    for p, s in zip(par, seq):
+        assert p["loss"] == s["loss"]
+        for k in s["state"]:
+            assert torch.equal(p["state"][k], s["state"][k]), k

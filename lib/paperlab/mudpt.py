@@ -481,9 +481,12 @@ def run_key(d: str, arm: str, k: int, seed: int, depth: int) -> str:
     return f"{d}/{arm}/k{k}/J{depth}/seed{seed}"
 
 
-def train_part(part: str, clip_model, tokenizer, cfg: dict = CPU_CONFIG, progress: bool = True) -> dict:
+def train_part(part: str, clip_model, tokenizer, cfg: dict = CPU_CONFIG, progress: bool = True, mapper=None) -> dict:
     """Every learned prompt of one part; CoCoOp (``paperlab.coop``, its own recipe on cached features) joins
-    the base-to-new part. Returns ``{"runs": {key: run}, "config", "datasets", "wall_s"}``."""
+    the base-to-new part. Returns ``{"runs": {key: run}, "config", "datasets", "wall_s"}``.
+
+    ``mapper(fn, jobs, common)`` (``paperlab.core.cli.Run.map``) spreads the independent runs over processes;
+    each job seeds itself, so the result equals the sequential one. Without it the runs go one by one here."""
     import time
 
     from tqdm.auto import tqdm
@@ -493,7 +496,11 @@ def train_part(part: str, clip_model, tokenizer, cfg: dict = CPU_CONFIG, progres
 
     runs, t0 = {}, time.time()
     todo = jobs(part, cfg)
-    for d, a, k, s, j in tqdm(todo, desc=f"train {part}", disable=not progress):
+    if mapper is not None:
+        results = mapper(_train_job, [dict(dataset=d, arm=a, k=k, seed=s, depth=j) for d, a, k, s, j in todo],
+                         {"cfg": cfg})
+        runs.update({run_key(*job): r for job, r in zip(todo, results)})
+    for d, a, k, s, j in tqdm(todo if mapper is None else [], desc=f"train {part}", disable=not progress):
         split = shapes.dataset(d).train(k_shot=k, seed=s, subset="base")
         runs[run_key(d, a, k, s, j)] = train_run(a, clip_model, tokenizer, split, cfg, seed=s, depth=j)
     if part == "base2new":  # CoCoOp: the coop notebook's learned prompts if they fit this backbone, else trained here
@@ -509,6 +516,24 @@ def train_part(part: str, clip_model, tokenizer, cfg: dict = CPU_CONFIG, progres
                 runs[run_key(d, "cocoop", cfg["shots"], s, 0)] = {"state": state, "loss": loss}
     return {"runs": runs, "config": _plain(cfg), "datasets": list(datasets()), "wall_s": time.time() - t0,
             "backbone_sha256": _sha(BACKBONE)}
+
+
+def _train_job(dataset: str, arm: str, k: int, seed: int, depth: int, cfg: dict) -> dict:
+    """One run in a worker process (module level, so process pools can import it): the pinned backbone."""
+    from paperlab import clip as pclip
+    from paperlab.worlds import shapes
+
+    split = shapes.dataset(dataset).train(k_shot=k, seed=seed, subset="base")
+    return train_run(arm, _worker_backbone(), pclip.tokenizer(), split, cfg, seed=seed, depth=depth)
+
+
+_BACKBONE_CACHE: list = []
+
+
+def _worker_backbone():
+    if not _BACKBONE_CACHE:
+        _BACKBONE_CACHE.append(load_backbone())
+    return _BACKBONE_CACHE[0]
 
 
 def _coop_runs() -> dict:
@@ -708,32 +733,52 @@ def run_real(name: str, root: str, backbone: str = "ViT-B-32", cfg: dict = REAL_
     return rows
 
 
-def _main(argv=None) -> int:
-    """``python -m paperlab.mudpt train [--part base2new|shots|depth|all]``: the notebook's learned prompts."""
-    import argparse
-    import os
+def _main(argv=None) -> None:
+    """``python -m paperlab.mudpt train [--part base2new|shots|depth|init|all] [--workers N] [--seeds ..]``.
 
+    cpu profile: the notebook's learned prompts (``data/mudpt/*.pt``, registered); smoke: a seconds-long
+    in-memory check of the command (writes nothing); gpu: ``run_real`` on ViT-B-32 and a real dataset (printed).
+    """
     from paperlab import clip as pclip
+    from paperlab.core import assets, cli
     from paperlab.core.train import load_or_train
 
-    ap = argparse.ArgumentParser(prog="python -m paperlab.mudpt")
-    ap.add_argument("command", choices=["train"])
+    ap = cli.parser("python -m paperlab.mudpt", "Train MuDPT and its baselines (load-or-train).")
     ap.add_argument("--part", choices=[*PARTS, "all"], default="all")
-    args = ap.parse_args(argv)
-    torch.set_num_threads(int(os.environ.get("PAPERLAB_THREADS", "1")))
-    from paperlab.core import assets
+    ap.add_argument("--dataset", default="eurosat", help="gpu profile: eurosat | pets")
+    ap.add_argument("--data-root", help="gpu profile: folder holding eurosat/2750 or oxford-iiit-pet")
 
-    if BACKBONE not in assets.load_registry():
-        pin_backbone()
-    clip_model, tok = load_backbone(), pclip.tokenizer()
-    for part in (list(PARTS) if args.part == "all" else [args.part]):
-        out = load_or_train(PARTS[part], lambda p=part: train_part(p, clip_model, tok, CPU_CONFIG), retrain=True,
-                            command=f"python -m paperlab.mudpt train --part {part}", seeds=list(CPU_CONFIG["seeds"]))
-        assets.register(PARTS[part], command=f"python -m paperlab.mudpt train --part {part}",
-                        seeds=list(CPU_CONFIG["seeds"]), wall_s=round(out["wall_s"], 1), threads=torch.get_num_threads())
-        print(f"{part}: {len(out['runs'])} learned prompts in {out['wall_s']:.0f} s -> data/{PARTS[part]}", flush=True)
-    return 0
+    def body(args, run):
+        if run.profile.name == "gpu":
+            if not args.data_root:
+                ap.error("--profile gpu needs --data-root (the folder holding eurosat/2750 or oxford-iiit-pet)")
+            rcfg = dict(REAL_CONFIG, seeds=run.seeds_or(REAL_CONFIG["seeds"]))
+            table = summarize(run_real(args.dataset, args.data_root, cfg=rcfg, device=run.device))
+            run.log(table.groupby("method")[["base", "new", "H"]].agg(["mean", "std"]).round(2).to_string())
+            return
+        if BACKBONE not in assets.load_registry():
+            pin_backbone()
+        base_cfg = CPU_CONFIG if run.profile.name == "cpu" else SMOKE_CONFIG
+        cfg = dict(base_cfg, seeds=run.seeds_or(base_cfg["seeds"]))
+        clip_model, tok = load_backbone(), pclip.tokenizer()
+        for part in (list(PARTS) if args.part == "all" else [args.part]):
+            if run.profile.name != "cpu":  # smoke: check the command, write nothing
+                out = train_part(part, clip_model, tok, cfg, progress=False, mapper=run.map)
+                run.log(f"{part} (smoke, not saved): {len(out['runs'])} learned prompts in {out['wall_s']:.0f} s")
+                continue
+            command = f"python -m paperlab.mudpt train --part {part}" + (
+                f" --seeds {' '.join(map(str, run.seeds))}" if run.seeds else "")
+            out = load_or_train(PARTS[part], lambda p=part: train_part(p, clip_model, tok, cfg, mapper=run.map),
+                                retrain=True, command=command, seeds=list(cfg["seeds"]))
+            if run.is_main:
+                assets.register(PARTS[part], command=command, seeds=list(cfg["seeds"]), wall_s=round(out["wall_s"], 1),
+                                threads=run.threads, workers=run.workers)
+            run.log(f"{part}: {len(out['runs'])} learned prompts in {out['wall_s']:.0f} s -> data/{PARTS[part]}")
 
+    cli.main(ap, body, argv)
+
+
+main = _main
 
 if __name__ == "__main__":
-    raise SystemExit(_main())
+    _main()
