@@ -153,6 +153,9 @@ def test_evaluate_zero_shot_and_linear_probe(nano):
     assert probe > 0.4  # colours are linearly readable even from a random ViT (chance is 0.25)
     with pytest.raises(ValueError, match="same classnames"):
         clip.linear_probe(nano, ds.train(subset="new"), test)
+    other = ds.sample("base", n_per_class=5, seed=3)  # one fit, several test draws: same as fitting per draw
+    assert clip.linear_probe(nano, ds.train(subset="base"), [test, other]) == [
+        probe, clip.linear_probe(nano, ds.train(subset="base"), other)]
 
 
 def test_pretrain_smoke_run():

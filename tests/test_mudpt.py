@@ -189,10 +189,13 @@ def test_training_moves_only_trainables_and_lowers_loss(micro):
     model, tok = micro
     split = shapes.dataset("color").train(k_shot=2, seed=0, subset="base")
     frozen = {k: v.clone() for k, v in model.state_dict().items()}
+    torch.manual_seed(0)  # the maps' random init must not depend on which tests ran before (xdist order)
     m = mudpt.MuDPT(model, tok, split.classnames, "mudpt", n_ctx=2, depth=2, zero_init=False)
     before = {k: v.clone() for k, v in m.trainable_state_dict().items()}
-    hist = mudpt.train_prompts(m, split, epochs=3, batch_size=4, lr=0.05, warmup_epochs=0)
-    assert min(hist.train_loss[1:]) < hist.train_loss[0]
+    hist = mudpt.train_prompts(m, split, epochs=6, batch_size=4, lr=0.05, warmup_epochs=0)
+    per_epoch = len(hist.train_loss) // 6  # 8 images, batch 4: 2 steps an epoch
+    first, last = hist.train_loss[:per_epoch], hist.train_loss[-per_epoch:]
+    assert sum(last) / len(last) < sum(first) / len(first)  # epoch-mean loss falls
     after = m.trainable_state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before)
     for k, v in model.state_dict().items():

@@ -241,23 +241,27 @@ def evaluate_zero_shot(model, split, templates: list[str] | None = None, resize:
     return float((pred == split.labels).float().mean())
 
 
-def linear_probe(model, train_split, test_split, C: float = 1.0, resize: bool = False) -> float:
+def linear_probe(model, train_split, test_split, C: float = 1.0, resize: bool = False):
     """Accuracy of a logistic-regression probe on frozen image features (CLIP sec. 3.2).
 
     Features are standardised (sklearn ``StandardScaler``) before an L2-regularised
     ``LogisticRegression(C)``; CLIP sweeps C on a validation split, we fix it (named simplification).
+    ``test_split`` may be a list of splits: the probe is fitted once and a list of accuracies returned.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    if list(train_split.classnames) != list(test_split.classnames):
-        raise ValueError("train and test splits must have the same classnames (same subset)")
+    tests = list(test_split) if isinstance(test_split, (list, tuple)) else [test_split]
+    for t in tests:
+        if list(train_split.classnames) != list(t.classnames):
+            raise ValueError("train and test splits must have the same classnames (same subset)")
     xtr = encode_images(model, train_split.images, resize=resize).numpy()
-    xte = encode_images(model, test_split.images, resize=resize).numpy()
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
     clf.fit(xtr, train_split.labels.numpy())
-    return float((clf.predict(xte) == test_split.labels.numpy()).mean())
+    accs = [float((clf.predict(encode_images(model, t.images, resize=resize).numpy()) == t.labels.numpy()).mean())
+            for t in tests]
+    return accs if isinstance(test_split, (list, tuple)) else accs[0]
 
 
 def modality_gap(model, images: torch.Tensor, texts: list[str]) -> float:
