@@ -14,8 +14,9 @@ NAME = "02_mudpt.ipynb"
 RESULTS = """
 **What did not hold.** MuDPT does not beat independent multi-modal prompting here: H 81.6 ± 0.7 against
 MPT's 82.3 ± 0.8 (0.7 points *behind*; the rule asks for 1.5 points ahead and more than twice the pooled
-seed std), and its few-shot curve is at or below MPT's at all five shot counts (0 of 5 wins). With no gain
-to explain, the capacity control has nothing to rule out; it lands level with MuDPT (81.7 ± 0.6). Against
+seed std), and its few-shot curve is at or below MPT's at all five shot counts (0 of 5 wins). The
+transformer maps, the form third-party summaries of the paper describe ("a lightweight transformer"), do
+no better (81.4 ± 1.3). With no gain to explain, the capacity control has nothing to rule out; it lands level with MuDPT (81.7 ± 0.6). Against
 CoOp, MuDPT loses the few-shot curve (ahead in 1 of 5 settings: behind at 1-8 shots, ahead only at 16), and
 at 16 shots it is behind CoCoOp on base classes (81.0 vs 81.5). The alignment claim goes the other way: the
 matched image-caption cosine of plain CLIP (0.724) barely moves under the one-tower methods (CoOp −0.004, VPT
@@ -154,8 +155,9 @@ light transformer block instead (LayerNorm → one pre-LN block over the $n$ tok
 the prompts and maps are trained, with cross-entropy on few labelled images. One-way coupling $t\to v$ only is
 what MaPLe (Khattak et al., CVPR 2023) does.
 
-**Paper numbers.** The course's paper card could not read the paper's tables; no number from the paper is
-quoted in this notebook. We report ours.
+**Paper numbers.** The abstract (arXiv v2) says MuDPT "achieves better recognition and generalization ability
+with an apparent margin" than the state of the art; the paper's tables could not be read for the course card,
+so no number from the paper is quoted in this notebook. We report ours.
 """)
 
 md("""
@@ -406,7 +408,7 @@ each claim, not a number. Ours: accuracy (%) averaged over the datasets, mean ±
 code("""
 per_seed = {m: summary[summary.method == m].sort_values("seed").reset_index(drop=True) for m in ORDER}
 col = lambda m, c: per_seed[m][c].to_numpy()
-PAPER = {"mudpt": "best (abstract: 'apparent margin'; numbers not verified)", "mpt": "below MuDPT (not verified)",
+PAPER = {"mudpt": "best ('with an apparent margin', abstract of arXiv v2; table numbers not read)", "mpt": "below MuDPT (not verified)",
          "coop": "below MuDPT (not verified)", "cocoop": "below MuDPT (not verified)"}
 table = [{"method": m, "paper": PAPER.get(m, "—"), **{c: nb.mean_std(col(m, c), "{:.1f}") for c in ("base", "new", "H", "styles")}}
          for m in ORDER]
