@@ -132,7 +132,8 @@ class ImageEncoder(nn.Module):
     """``f(.)``: open_clip ``VisionTransformer.forward`` with optional visual prompts -> ``(B, E)``.
 
     ``prompts`` (n, W) or (B, n, W) are appended after the patch tokens (after ``ln_pre`` by
-    default; ``prompts_before_ln_pre = True`` appends them before it, as the official MaPLe/MuDPT code does); ``deep_prompts[j-1]`` overwrites those last n slots before layer j = 1, 2, ...
+    default; ``prompts_before_ln_pre = True`` appends them before it, as the official MaPLe/MuDPT code
+    does); ``deep_prompts[j-1]`` overwrites those last n slots before layer j = 1, 2, ...
     With no prompts this is exactly ``clip_model.encode_image`` (tested).
     """
 
