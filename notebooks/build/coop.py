@@ -65,11 +65,11 @@ falls below zero-shot CLIP on unseen ("new") classes of the same dataset; CoCoOp
 gap (better new-class accuracy and harmonic mean H) and transfers at least as well to shifted domains.
 We measure all four statements on a micro-CLIP and the shapes world, over 3 seeds.
 
-**Runs in:** smoke ~60 s · cpu ~3-4 min (the learned prompts loaded from `data/coop/`; measured 23 min wall /
-7.2 min CPU for `make reproduce NB=01_coop` on a 2-core machine running ~8 other jobs; 1 min 16 s on a quiet
-machine before the two pair datasets were added; retraining the prompts with `python -m paperlab.coop train`
-took 24 min under the same load, 154 s quiet before) · gpu ~10 min (the micro-CLIP experiment with all test
-images, then ViT-B/32 on EuroSAT).
+**Runs in:** smoke ~60 s · cpu ~2 min (the learned prompts loaded from `data/coop/`; 1 min 38 s measured for
+`make reproduce NB=01_coop` on a quiet 2-core machine, 23 min on the same machine running ~8 other jobs;
+retraining the prompts with `python -m paperlab.coop train` took 24 min under that load; 154 s quiet before the two pair
+datasets were added, not re-measured) ·
+gpu ~10 min (the micro-CLIP experiment with all test images, then ViT-B/32 on EuroSAT).
 """)
 
 md("""
