@@ -53,7 +53,7 @@ zero-shot ("we match the accuracy of the original ResNet-50 on ImageNet zero-sho
 check the same behaviours on a micro-CLIP (under 1 M parameters outside the token table) pretrained
 on a synthetic world of coloured shapes.
 
-**Runs in:** smoke ~40 s · cpu ~5 min (measured 5 min 4 s for the notebook, 5 min 19 s for `make reproduce NB=00_clip`, on a 2-core machine running one other job; the zero-shot + probe cell is 3 min of it; the pretrained checkpoint is loaded from
+**Runs in:** smoke ~40 s · cpu ~2 min (1 min 47 s measured for `make reproduce NB=00_clip` on a quiet 2-core machine; 5 min 19 s with one other notebook running beside it, 14.6 min under load ~8; the pretrained checkpoint is loaded from
 `data/clip/`, retraining it is `make pretrain`) · gpu ~3 min (plus OpenAI's ViT-B/32 zero-shot on the
 same world).
 """)
