@@ -21,3 +21,15 @@ def code(text: str, tags: list[str] | None = None) -> None:
     if tags:
         c.metadata["tags"] = tags
     cells.append(c)
+
+
+def notebook(module: str, paper: str, url: str, claim: str):
+    """The notebook holding ``cells``, with the kernel and the ``paperlab`` metadata the hygiene tests require."""
+    nb = nbf.v4.new_notebook()
+    nb.cells = cells
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+        "paperlab": {"module": module, "paper": paper, "url": url, "claim": claim},
+    }
+    return nb

@@ -4,7 +4,7 @@ from pathlib import Path
 import nbformat as nbf
 
 from paperlab.core import nb as plnb
-from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
+from _common import code, md, notebook  # notebooks/build/_common.py: the cell list and its helpers
 
 ROOT = Path(__file__).resolve().parents[2]
 md(r"""
@@ -549,18 +549,12 @@ et al., *Self-Attention with Relative Position Representations*, NAACL 2018. T. 
 """)
 code('print(f"notebook ran in {time.time() - T0:.0f} s")')
 
-NB = nbf.v4.new_notebook()
-NB.cells = cells
-NB.metadata = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-    "paperlab": {
-        "module": "pat",
-        "paper": "Sardari et al., PAT: Position-Aware Transformer for Dense Multi-Label Action Detection (ICCVW 2023)",
-        "url": "https://arxiv.org/abs/2308.05051",
-        "claim": "A relative positional term in attention plus non-hierarchical multi-scale features improve dense action detection.",
-    },
-}
+NB = notebook(
+    module="pat",
+    paper="Sardari et al., PAT: Position-Aware Transformer for Dense Multi-Label Action Detection (ICCVW 2023)",
+    url="https://arxiv.org/abs/2308.05051",
+    claim="A relative positional term in attention plus non-hierarchical multi-scale features improve dense action detection.",
+)
 TEXT = {}
 text_file = Path(__file__).with_name("pat_text.py")
 if text_file.exists():

@@ -4,7 +4,7 @@ from pathlib import Path
 import nbformat as nbf
 
 from paperlab.core import nb as plnb
-from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
+from _common import code, md, notebook  # notebooks/build/_common.py: the cell list and its helpers
 
 ROOT = Path(__file__).resolve().parents[2]
 md(r"""
@@ -504,18 +504,12 @@ WACV 2020 (STGAN, Sen2_MTC old). Q. Hou et al., *Conv2Former*, 2022. Libraries: 
 """)
 code('print(f"notebook ran in {time.time() - T0:.0f} s")')
 
-NB = nbf.v4.new_notebook()
-NB.cells = cells
-NB.metadata = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-    "paperlab": {
-        "module": "pmaa",
-        "paper": "Zou et al., PMAA: A Progressive Multi-scale Attention Autoencoder Model for High-Performance Cloud Removal from Multi-temporal Satellite Imagery (ECAI 2023)",
-        "url": "https://arxiv.org/abs/2303.16565",
-        "claim": "A small autoencoder with one global multi-scale attention map matches a far larger cloud-removal model at a fraction of its cost.",
-    },
-}
+NB = notebook(
+    module="pmaa",
+    paper="Zou et al., PMAA: A Progressive Multi-scale Attention Autoencoder Model for High-Performance Cloud Removal from Multi-temporal Satellite Imagery (ECAI 2023)",
+    url="https://arxiv.org/abs/2303.16565",
+    claim="A small autoencoder with one global multi-scale attention map matches a far larger cloud-removal model at a fraction of its cost.",
+)
 TEXT = {}
 text_file = Path(__file__).with_name("pmaa_text.py")
 if text_file.exists():

@@ -4,7 +4,7 @@ from pathlib import Path
 import nbformat as nbf
 
 from paperlab.core import nb as plnb
-from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
+from _common import code, md, notebook  # notebooks/build/_common.py: the cell list and its helpers
 
 ROOT = Path(__file__).resolve().parents[2]
 # Prose that depends on the cpu run's numbers (written after reading the stored cpu outputs; the run is
@@ -865,17 +865,11 @@ Correspondences (BYOC)*, ICCV 2021. Z. Wang et al., *LLT*, ECCV 2022 (`514DNA/LL
 """.replace("SUMMARY_LINES", T("SUMMARY_LINES", "(to be written after the cpu run)")))
 code('print(f"notebook ran in {time.time() - T0:.0f} s")')
 
-NB = nbf.v4.new_notebook()
-NB.cells = cells
-NB.metadata = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-    "paperlab": {
-        "module": "pointmbf",
-        "paper": "Yuan et al., PointMBF: A Multi-scale Bidirectional Fusion Network for Unsupervised RGB-D Point Cloud Registration (ICCV 2023)",
-        "url": "https://arxiv.org/abs/2308.04782",
-        "claim": "Fusing RGB and geometry in both directions at every scale gives more distinctive descriptors and more accurate unsupervised RGB-D registration than single-modality or one-way fusion.",
-    },
-}
+NB = notebook(
+    module="pointmbf",
+    paper="Yuan et al., PointMBF: A Multi-scale Bidirectional Fusion Network for Unsupervised RGB-D Point Cloud Registration (ICCV 2023)",
+    url="https://arxiv.org/abs/2308.04782",
+    claim="Fusing RGB and geometry in both directions at every scale gives more distinctive descriptors and more accurate unsupervised RGB-D registration than single-modality or one-way fusion.",
+)
 nbf.write(NB, ROOT / "notebooks" / "08_pointmbf.ipynb")
 print("wrote notebooks/08_pointmbf.ipynb with", len(NB.cells), "cells")
