@@ -498,12 +498,13 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.cmd == "evaluate":
         torch.set_num_threads(args.threads)
+        from paperlab.core.assets import sha256_of
         from paperlab.core.train import load_checkpoint
 
         for path in map(Path, args.checkpoints):
             meta = load_checkpoint(path)["paperlab"]
             model, _ = create_model(path, name=meta["model_name"])
-            ev = {**evaluate(model.eval()), "seed": meta["seed"], "sha256": _sha256(path)}
+            ev = {**evaluate(model.eval()), "seed": meta["seed"], "sha256": sha256_of(path)}
             path.with_suffix(".eval.json").write_text(json.dumps(ev, indent=1))
             print(path, json.dumps(ev))
         return 0
@@ -537,12 +538,6 @@ def main(argv: list[str] | None = None) -> int:
     else:
         out.with_suffix(".eval.json").write_text(json.dumps({**meta["eval"], "seed": args.seed}, indent=1))
     return 0
-
-
-def _sha256(path) -> str:
-    import hashlib
-
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _rewrite_card(extra: list[str], reevaluate: bool = False, eval_from: str | None = None) -> int:
