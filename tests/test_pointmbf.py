@@ -243,3 +243,75 @@ def test_corrupted_checkpoint_is_a_clear_error(tmp_path):
     bad.write_bytes(b"not a torch file")
     with pytest.raises(RuntimeError, match="corrupted"):
         load_checkpoint(bad)
+
+
+# ----------------------------------------------------------------------------- the train command (shared CLI)
+
+TINY = M.TrainConfig(steps=2, batch=2, n_train=6)
+
+
+def _same(a: dict, b: dict) -> bool:
+    return (list(a["models"]) == list(b["models"]) and a["loss"] == b["loss"]
+            and all(torch.equal(a["models"][k][n], b["models"][k][n]) for k in a["models"] for n in a["models"][k]))
+
+
+def test_two_worker_processes_give_the_sequential_weights(tmp_path):
+    names = ["geometry-only", M.ORACLE]
+    cache = str(tmp_path / "pairs.pt")
+    seq = M.train_all(names, (0, 1), TINY, log_every=0, cache=cache)
+    assert list(seq["models"]) == ["geometry-only|0", "geometry-only|1", f"{M.ORACLE}|0", f"{M.ORACLE}|1"]
+    assert seq["loss"]["geometry-only|0"] != seq["loss"]["geometry-only|1"]  # the seeds differ
+    # spawned workers (the pairs sent once per worker, read back from the cache here) change nothing
+    assert _same(seq, M.train_all(names, (0, 1), TINY, log_every=0, cache=cache, workers=2))
+
+    def reversed_order(fn, jobs, common):
+        return [fn(**common, **job) for job in jobs[::-1]][::-1]
+
+    assert _same(seq, M.train_all(names, (0, 1), TINY, log_every=0, cache=cache, mapper=reversed_order))
+    with pytest.raises(ValueError, match="holds 6 pairs"):
+        M.train_all(names, (0,), M.TrainConfig(steps=1, n_train=7), cache=cache)
+
+
+def _no_torchrun(monkeypatch):
+    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PAPERLAB_DIST_BACKEND", "PAPERLAB_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
+
+
+def test_train_command_passes_the_shared_cli_layout(monkeypatch, tmp_path, capsys):
+    from paperlab.core import cli
+
+    _no_torchrun(monkeypatch)
+    calls = []
+
+    def fake(names, seeds, cfg, cache=None, mapper=None):  # records the call; trains nothing
+        calls.append(dict(names=names, seeds=seeds, cfg=cfg, mapper=mapper))
+        return {"models": {}, "loss": {}, "wall_s": 1.0, "job_s": 2.0}
+
+    monkeypatch.setattr(M, "train_all", fake)
+    out = tmp_path / "part.pt"
+    M.main(["train", "--profile", "cpu", "--workers", "2", "--seeds", "2", "--steps", "5",
+            "--variants", "rgb-only", M.ORACLE, "--out", str(out)])
+    (call,) = calls
+    assert call["names"] == ["rgb-only", M.ORACLE] and call["seeds"] == (2,) and call["cfg"].steps == 5
+    run = call["mapper"].__self__  # the shared CLI's Run.map spreads the (variant, seed) runs
+    assert isinstance(run, cli.Run) and (run.workers, run.profile.name, run.device) == (2, "cpu", "cpu")
+    assert out.exists() and f"wrote {out}" in capsys.readouterr().out
+    assert cli.uses_shared_cli("pointmbf")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--workers", "0"], "positive integer"),
+    (["train", "--profile", "smoke"], "one size"),
+    (["train", "--profile", "cpu", "--steps", "0"], "positive integer"),
+    (["train", "--profile", "cpu", "--variants", "rgb only"], "invalid choice"),
+    (["train", "--profile", "cpu", "--device", "cuda:0"], "CUDA"),
+    (["train", "--profile", "cpu", "--parallel", "data"], "invalid choice"),
+    (["merge"], "invalid choice"),
+])
+def test_train_command_bad_options_are_clear_errors(monkeypatch, capsys, argv, message):
+    _no_torchrun(monkeypatch)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    monkeypatch.setattr(M, "train_all", lambda *a, **kw: pytest.fail("must not train"))
+    with pytest.raises(SystemExit) as exc:
+        M.main(argv)
+    assert exc.value.code == 2 and message in capsys.readouterr().err

@@ -32,13 +32,13 @@ Substitutions (named, because the official parts need CUDA libraries or compiled
   points out of view), and both images are box-blurred before the photometric comparison (a stand-in
   for the renderer's 2-px splat radius).
 
-Training: ``python -m paperlab.pointmbf train`` (all variants x seeds 0-2 into data/pointmbf/variants.pt,
-registered), or ``train --variants ... --out part.pt`` in several processes and ``merge --parts ...``.
+Training: ``python -m paperlab.pointmbf train [--workers N]`` (all variants x seeds 0-2 into
+data/pointmbf/variants.pt, registered; the shared ``paperlab.core.cli`` command line, so ``--workers``
+processes or torchrun ranks split the runs with the sequential weights).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from dataclasses import asdict, dataclass, replace
@@ -713,31 +713,51 @@ ALL_NAMES = list(VARIANTS) + [ORACLE]
 TRAIN_COMMAND = "nice -n 10 python -m paperlab.pointmbf train --threads 1"
 
 
+def train_job(name: str, seed: int, train: dict, cfg: TrainConfig, log_every: int = 0) -> dict:
+    """One (variant, seed) run of :func:`train_all`: fp16 weights, per-step losses, seconds (a picklable result)."""
+    t1 = time.time()
+    m, h = train_variant(name, seed, train, cfg, log_every=log_every)
+    losses = [r["loss"] for r in h]
+    print(f"{name} seed {seed}: {time.time() - t1:.0f} s, final loss {np.mean(losses[-20:]):.4f}", flush=True)
+    return {"state": state_half(m), "loss": losses, "seconds": time.time() - t1}
+
+
+def training_pairs(cfg: TrainConfig, cache: str | None = None) -> dict:
+    """The prepared training pairs (``cfg.n_train`` rooms from ``cfg.data_seed``), optionally cached in a file."""
+    if cache and os.path.exists(cache):  # the same pairs, prepared earlier by this function
+        train = torch.load(cache, weights_only=True)
+        if train["rgb"].shape[0] != cfg.n_train:
+            raise ValueError(f"cache {cache} holds {train['rgb'].shape[0]} pairs, not n_train={cfg.n_train}")
+        return train
+    train = prepare(rooms.generate(cfg.n_train, seed=cfg.data_seed))
+    if cache:
+        torch.save(train, cache)
+    return train
+
+
 def train_all(names=None, seeds=(0, 1, 2), cfg: TrainConfig = TrainConfig(), log_every: int = 50,
-              cache: str | None = None) -> dict:
+              cache: str | None = None, workers: int = 1, mapper=None) -> dict:
+    """Every variant x seed (variant-major) -> the checkpoint dict of ``data/pointmbf/variants.pt``.
+
+    Each (variant, seed) is one job (:func:`train_job`, seeded by its own arguments); ``workers`` local
+    processes split them, or ``mapper(fn, jobs, common)`` spreads them (``python -m paperlab.pointmbf
+    train`` passes the shared command line's ``Run.map``: torchrun ranks or ``--workers``). The weights
+    equal the sequential run's whatever the spreading."""
+    from paperlab.core import distributed as D
+
     names = list(names or ALL_NAMES)
     unknown = [n for n in names if n not in ALL_NAMES]
     if unknown:
         raise KeyError(f"unknown variants {unknown}; choose from {ALL_NAMES}")
     t0, c0 = time.time(), time.process_time()
-    if cache and os.path.exists(cache):  # the same pairs, prepared earlier by this function
-        train = torch.load(cache, weights_only=True)
-        if train["rgb"].shape[0] != cfg.n_train:
-            raise ValueError(f"cache {cache} holds {train['rgb'].shape[0]} pairs, not n_train={cfg.n_train}")
-    else:
-        train = prepare(rooms.generate(cfg.n_train, seed=cfg.data_seed))
-        if cache:
-            torch.save(train, cache)
+    train = training_pairs(cfg, cache)
     print(f"training set: {cfg.n_train} pairs prepared in {time.time() - t0:.0f} s", flush=True)
-    models, hists = {}, {}
-    for name in names:
-        for seed in seeds:
-            t1 = time.time()
-            m, h = train_variant(name, seed, train, cfg, log_every=log_every)
-            models[f"{name}|{seed}"] = state_half(m)
-            hists[f"{name}|{seed}"] = [r["loss"] for r in h]
-            print(f"{name} seed {seed}: {time.time() - t1:.0f} s, final loss {np.mean(hists[f'{name}|{seed}'][-20:]):.4f}", flush=True)
-    return {"models": models, "loss": hists, "train_cfg": asdict(cfg), "wall_s": time.time() - t0,
+    jobs = [{"name": n, "seed": s} for n in names for s in seeds]
+    mapper = mapper or (lambda fn, js, common: D.run_many(fn, js, workers=workers, common=common))
+    out = mapper(train_job, jobs, {"train": train, "cfg": cfg, "log_every": log_every})
+    keys = [f"{j['name']}|{j['seed']}" for j in jobs]
+    return {"models": {k: o["state"] for k, o in zip(keys, out)}, "loss": {k: o["loss"] for k, o in zip(keys, out)},
+            "train_cfg": asdict(cfg), "wall_s": time.time() - t0, "job_s": sum(o["seconds"] for o in out),
             "cpu_s": time.process_time() - c0, "seeds": list(seeds)}
 
 
@@ -747,58 +767,52 @@ def load_or_train_all(retrain: bool | None = None) -> dict:
     return T.load_or_train(CKPT, train_all, retrain=retrain, command=TRAIN_COMMAND, seeds=[0, 1, 2])
 
 
-def _main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m paperlab.pointmbf")
-    ap.add_argument("cmd", choices=["train", "merge"], help="train variants; or merge --parts into the registered file")
-    ap.add_argument("--parts", nargs="*", default=[], help="merge: partial checkpoints written by train --out")
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--steps", type=int, default=TrainConfig.steps)
-    ap.add_argument("--n-train", type=int, default=TrainConfig.n_train)
-    ap.add_argument("--variants", nargs="*", default=None)
-    ap.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2])
-    ap.add_argument("--cache", default=None, help="load/save the prepared training pairs here (same pairs either way)")
-    ap.add_argument("--out", default=None, help="write here instead of data/pointmbf/variants.pt (no registry)")
-    a = ap.parse_args(argv)
-    torch.set_num_threads(a.threads)
-    os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
-    from paperlab.core import assets
+def main(argv=None):
+    """``python -m paperlab.pointmbf train [--workers N] [--seeds ...] [--steps N] [--variants ...] [--out F]``.
+
+    On the shared command line (``paperlab.core.cli``): ``--workers`` processes (or torchrun ranks)
+    split the (variant, seed) runs with the sequential weights; rank 0 writes ``data/pointmbf/variants.pt``
+    and registers it (or writes ``--out`` and registers nothing). The runs are small and trained on the
+    CPU: ``--profile gpu`` trains the same plan (noted); ``--profile smoke`` and a CUDA ``--device`` are errors.
+    """
+    from paperlab.core import assets, cli
     from paperlab.core.paths import data_dir
-    from paperlab.core.train import load_checkpoint, save_checkpoint
+    from paperlab.core.train import save_checkpoint
 
-    if a.cmd == "merge":
-        if not a.parts:
-            raise SystemExit("merge needs --parts a.pt b.pt ...")
-        parts = [load_checkpoint(p) for p in a.parts]
-        cfgs = {str(sorted(p["train_cfg"].items())) for p in parts}
-        if len(cfgs) != 1:
-            raise SystemExit("merge: the parts were trained with different TrainConfigs")
-        obj = {"models": {}, "loss": {}, "train_cfg": parts[0]["train_cfg"], "seeds": parts[0]["seeds"],
-               "wall_s": max(p["wall_s"] for p in parts), "cpu_s": sum(p.get("cpu_s", 0.0) for p in parts)}
-        for p in parts:
-            obj["models"].update(p["models"])
-            obj["loss"].update(p["loss"])
-        missing = [f"{n}|{s}" for n in ALL_NAMES for s in obj["seeds"] if f"{n}|{s}" not in obj["models"]]
-        if missing:
-            raise SystemExit(f"merge: missing models {missing}")
+    ap = cli.parser("python -m paperlab.pointmbf", "Train the PointMBF variants (unsupervised) and the supervised oracle.")
+    ap.add_argument("--steps", type=cli._positive_int, default=TrainConfig.steps, help="Adam steps per run")
+    ap.add_argument("--n-train", type=cli._positive_int, default=TrainConfig.n_train, help="training pairs")
+    ap.add_argument("--variants", nargs="+", default=None, choices=ALL_NAMES, metavar="VARIANT",
+                    help=f"variants to train (default all: {', '.join(ALL_NAMES)})")
+    ap.add_argument("--cache", default=None, help="load/save the prepared training pairs here (same pairs either way)")
+    ap.add_argument("--out", default=None, help="write here instead of data/pointmbf/variants.pt (registers nothing)")
+
+    def body(a, run):
+        if run.profile.name == "smoke":
+            ap.error("--profile smoke: pointmbf train has one size, the committed cpu run "
+                     f"({len(ALL_NAMES)} variants x 3 seeds); the smoke notebook loads the committed checkpoint")
+        if a.device not in ("auto", "cpu"):
+            ap.error(f"--device {a.device}: pointmbf trains on the CPU only (one thread per run)")
+        if run.profile.name == "gpu":
+            run.log("note: pointmbf has no gpu training size; training the cpu plan on the CPU")
+        os.environ.setdefault("OMP_NUM_THREADS", str(run.threads))
+        seeds = run.seeds_or((0, 1, 2))
+        cfg = replace(TrainConfig(), steps=a.steps, n_train=a.n_train)
+        obj = train_all(a.variants, seeds, cfg, cache=a.cache, mapper=run.map)
+        if not run.is_main:
+            return
+        if a.out:
+            save_checkpoint(obj, a.out)
+            run.log("wrote", a.out)
+            return
         save_checkpoint(obj, data_dir() / CKPT)
-        assets.register(CKPT, command=f"{TRAIN_COMMAND} --cache ... --variants ... --out part.pt in {len(parts)} processes, "
-                        "then python -m paperlab.pointmbf merge --parts ...", seeds=obj["seeds"],
-                        wall_s=round(obj["wall_s"]), cpu_s=round(obj["cpu_s"]), steps=obj["train_cfg"]["steps"],
-                        n_train=obj["train_cfg"]["n_train"])
-        print("merged", len(obj["models"]), "models into", data_dir() / CKPT)
-        return
-    cfg = replace(TrainConfig(), steps=a.steps, n_train=a.n_train)
-    obj = train_all(a.variants, a.seeds, cfg, cache=a.cache)
+        command = TRAIN_COMMAND + (f" --workers {run.workers}" if run.workers > 1 else "")
+        assets.register(CKPT, command=command, seeds=list(seeds), wall_s=round(obj["wall_s"]),
+                        cpu_s=round(obj["job_s"]), steps=cfg.steps, n_train=cfg.n_train)
+        run.log("wrote and registered", data_dir() / CKPT)
 
-    if a.out:
-        save_checkpoint(obj, a.out)
-        print("wrote", a.out)
-        return
-    save_checkpoint(obj, data_dir() / CKPT)
-    assets.register(CKPT, command=TRAIN_COMMAND, seeds=list(a.seeds), wall_s=round(obj["wall_s"]),
-                    steps=cfg.steps, n_train=cfg.n_train)
-    print("wrote and registered", data_dir() / CKPT)
+    cli.main(ap, body, argv)
 
 
 if __name__ == "__main__":
-    _main()
+    main()
