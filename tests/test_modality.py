@@ -287,3 +287,75 @@ def test_committed_results_are_complete_and_reproducible():
     for key in ("gap", "paired_cos", "zs_shape_color"):
         assert got[key] == pytest.approx(ref["metrics"][key], abs=0.03), key
     assert json.dumps(res)  # plain JSON
+
+
+# ----------------------------------------------------------------------------- the train command (shared CLI)
+
+_TIMING = ("train_s", "wall_s")
+
+
+def _rows(res: dict) -> list[dict]:
+    return [{k: v for k, v in r.items() if k not in _TIMING} for r in res["rows"]]
+
+
+def test_two_worker_processes_give_the_sequential_results():
+    arms = [M.Arm("plain"), M.Arm("+geometric", gc=1.0)]
+    ev = M.make_evalset(n_probe_train=64, n_probe_test=64, n_retrieval=40)
+    kw = dict(arms=arms, seeds=(0, 1), steps=4, batch_size=8, ev=ev, progress=False, reference=False)
+    seq = M.train_all(workers=1, **kw)
+    assert [(r["arm"], r["seed"]) for r in seq["rows"]] == [("plain", 0), ("+geometric", 0), ("plain", 1),
+                                                            ("+geometric", 1)]  # seed-major, plan order
+    assert [f["seed"] for f in seq["random_init"]] == [0, 1]
+    assert seq["rows"][0]["paired_cos"] != seq["rows"][2]["paired_cos"]  # the seeds differ
+    par = M.train_all(workers=2, **kw)  # each seed in its own spawned process, with an empty render cache
+    assert _rows(par) == _rows(seq) and par["random_init"] == seq["random_init"]
+
+    def reversed_order(fn, jobs, common):
+        return [fn(**common, **job) for job in jobs[::-1]][::-1]
+
+    assert _rows(M.train_all(mapper=reversed_order, **kw)) == _rows(seq)
+
+
+def _no_torchrun(monkeypatch):
+    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PAPERLAB_DIST_BACKEND", "PAPERLAB_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
+
+
+def test_train_command_passes_the_shared_cli_layout(monkeypatch, capsys):
+    from paperlab.core import cli
+
+    _no_torchrun(monkeypatch)
+    calls = []
+
+    def fake(retrain=None, **kw):  # records the call; trains nothing
+        calls.append(dict(retrain=retrain, **kw))
+        return {"rows": [{}] * 4, "wall_s": 1.0}
+
+    monkeypatch.setattr(M, "load_results", fake)
+    assert M.main(["train", "--profile", "cpu", "--workers", "2", "--seeds", "1", "2", "--steps", "7"]) == 0
+    (call,) = calls
+    assert call["retrain"] is True and call["seeds"] == (1, 2) and call["steps"] == 7 and call["batch_size"] == 64
+    run = call["mapper"].__self__  # the shared CLI's Run.map spreads the seeds
+    assert isinstance(run, cli.Run) and (run.workers, run.profile.name, run.device) == (2, "cpu", "cpu")
+    assert "4 runs" in capsys.readouterr().out
+    assert cli.uses_shared_cli("modality")
+    M.main(["train", "--profile", "gpu", "--device", "cpu"])  # one size: gpu trains the cpu plan, with a note
+    assert calls[-1]["seeds"] == (0, 1, 2) and "no gpu size" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--workers", "0"], "positive integer"),
+    (["train", "--profile", "smoke"], "one size"),
+    (["train", "--profile", "cpu", "--steps", "0"], "positive integer"),
+    (["train", "--profile", "cpu", "--seeds", "1", "1"], "duplicates"),
+    (["train", "--profile", "cpu", "--device", "cuda:0"], "CUDA"),
+    (["train", "--profile", "cpu", "--parallel", "data"], "invalid choice"),
+    (["evaluate"], "invalid choice"),
+])
+def test_train_command_bad_options_are_clear_errors(monkeypatch, capsys, argv, message):
+    _no_torchrun(monkeypatch)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    monkeypatch.setattr(M, "load_results", lambda **kw: pytest.fail("must not train"))
+    with pytest.raises(SystemExit) as exc:
+        M.main(argv)
+    assert exc.value.code == 2 and message in capsys.readouterr().err

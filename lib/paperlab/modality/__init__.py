@@ -25,7 +25,6 @@ Pieces:
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import math
@@ -389,37 +388,51 @@ def composite(row: dict) -> float:
 # ----------------------------------------------------------------------------- the whole experiment
 
 
-def train_all(arms: list[Arm] | None = None, seeds=(0, 1, 2), steps: int = 300, batch_size: int = 64,
-              lr: float = 2e-3, ev: EvalSet | None = None, progress: bool = True) -> dict:
-    """Every arm x seed, seed-major (rendered batches are shared by the arms of one seed). Returns the results dict."""
+def seed_rows(seed: int, arms: list[Arm], steps: int, batch_size: int, lr: float, ev: EvalSet,
+              progress: bool = False) -> dict:
+    """One seed's share of :func:`train_all`: the untrained floor and every arm, in plan order.
+
+    The arms of one seed run together in one process because they share its rendered batches (the
+    render cache); different seeds are independent jobs (``paperlab.core.cli``'s ``Run.map``)."""
     from tqdm.auto import tqdm
+
+    clear_render_cache()
+    torch.manual_seed(seed)
+    rand, _ = clip.create_model(None, name=clip.SIZES["nano"])
+    floor = {"seed": seed, **evaluate(rand.eval(), ev)}
+    rows = []
+    for arm in tqdm(arms, desc=f"modality seed {seed}", disable=not progress, mininterval=10):
+        t1 = time.time()
+        model, hist = pretrain_arm(arm, seed, steps=steps, batch_size=batch_size, lr=lr)
+        rows.append({"arm": arm.name, **asdict(arm), "seed": seed, **evaluate(model, ev),
+                     "loss_end": hist["loss"][-1], "extra_end": hist["extra"][-1] if hist.get("extra") else 0.0,
+                     "train_s": round(hist["wall_s"], 1), "wall_s": round(time.time() - t1, 1)})
+    clear_render_cache()
+    return {"floor": floor, "rows": rows}
+
+
+def train_all(arms: list[Arm] | None = None, seeds=(0, 1, 2), steps: int = 300, batch_size: int = 64,
+              lr: float = 2e-3, ev: EvalSet | None = None, progress: bool = True, workers: int = 1,
+              mapper=None, reference: bool = True) -> dict:
+    """Every arm x seed -> the results dict (rows seed-major, then plan order).
+
+    Each seed is one job (:func:`seed_rows`); ``workers`` local processes split the seeds, or
+    ``mapper(fn, jobs, common)`` spreads them (``python -m paperlab.modality train`` passes the shared
+    command line's ``Run.map``: torchrun ranks or ``--workers``). Every job seeds itself, so the
+    results equal the sequential run's whatever the spreading (timings aside). ``reference``: add
+    :func:`reference_run` (the reduced run the tests retrain) to the results."""
+    from paperlab.core import distributed as D
 
     arms = arms or plan()
     ev = ev or make_evalset()
     t0 = time.time()
-    rows = []
-    floor = []
-    for seed in seeds:
-        torch.manual_seed(seed)
-        rand, _ = clip.create_model(None, name=clip.SIZES["nano"])
-        floor.append({"seed": seed, **evaluate(rand.eval(), ev)})
-    bar = tqdm(total=len(arms) * len(seeds), desc="modality arms", disable=not progress, mininterval=10)
-    for seed in seeds:
-        clear_render_cache()
-        for arm in arms:
-            t1 = time.time()
-            model, hist = pretrain_arm(arm, seed, steps=steps, batch_size=batch_size, lr=lr)
-            row = {"arm": arm.name, **asdict(arm), "seed": seed, **evaluate(model, ev),
-                   "loss_end": hist["loss"][-1], "extra_end": hist["extra"][-1] if hist.get("extra") else 0.0,
-                   "train_s": round(hist["wall_s"], 1), "wall_s": round(time.time() - t1, 1)}
-            rows.append(row)
-            bar.update(1)
-    bar.close()
-    clear_render_cache()
+    mapper = mapper or (lambda fn, js, common: D.run_many(fn, js, workers=workers, common=common))
+    parts = mapper(seed_rows, [{"seed": s} for s in seeds],
+                   {"arms": arms, "steps": steps, "batch_size": batch_size, "lr": lr, "ev": ev, "progress": progress})
     wall = round(time.time() - t0, 1)
-    return {"rows": rows, "random_init": floor, "seeds": list(seeds), "steps": steps, "batch_size": batch_size,
-            "lr": lr, "size": "nano", "wall_s": wall, "plan": [asdict(a) for a in arms],
-            "reference": reference_run(lr=lr)}
+    return {"rows": [r for part in parts for r in part["rows"]], "random_init": [part["floor"] for part in parts],
+            "seeds": list(seeds), "steps": steps, "batch_size": batch_size, "lr": lr, "size": "nano", "wall_s": wall,
+            "plan": [asdict(a) for a in arms], "reference": reference_run(lr=lr) if reference else None}
 
 
 REFERENCE = {"arm": Arm("reference", lambda_a=3.0), "seed": 0, "steps": 40, "batch_size": 16,
@@ -515,20 +528,39 @@ def check_exercise(n: int, answer) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """CLI: ``python -m paperlab.modality train [--steps N] [--seeds 0 1 2]``."""
-    p = argparse.ArgumentParser(prog="python -m paperlab.modality", description=__doc__.split("\n")[0])
-    p.add_argument("cmd", choices=["train"])
-    p.add_argument("--steps", type=int, default=300)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--threads", type=int, default=1)
-    args = p.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    res = load_results(retrain=True, seeds=tuple(args.seeds), steps=args.steps, batch_size=args.batch_size)
-    print(f"{len(res['rows'])} runs in {res['wall_s']:.0f} s -> data/{RESULTS}")
-    return 0
+    """``python -m paperlab.modality train [--workers N] [--seeds ...] [--steps N]`` -> data/modality/results.json.
+
+    On the shared command line (``paperlab.core.cli``): ``--workers`` processes (or torchrun ranks)
+    split the seeds, with the sequential run's results. The runs are nano-CLIPs on the CPU: ``--profile
+    gpu`` trains the same plan (noted), ``--profile smoke`` and a CUDA ``--device`` are errors.
+    """
+    from paperlab.core import cli
+
+    ap = cli.parser("python -m paperlab.modality", __doc__.split("\n")[0])
+    ap.add_argument("--steps", type=cli._positive_int, default=300, help="pretraining steps per run (default 300)")
+    ap.add_argument("--batch-size", type=cli._positive_int, default=64, help="pretraining batch (default 64)")
+
+    def body(args, run):
+        if run.profile.name == "smoke":
+            ap.error(f"--profile smoke: modality train has one size, the committed cpu run ({len(plan())} arms x 3 seeds); "
+                     "use --profile cpu (the smoke notebook reads the committed results)")
+        if args.device not in ("auto", "cpu"):
+            ap.error(f"--device {args.device}: modality trains nano-CLIPs on the CPU only")
+        if run.profile.name == "gpu":
+            run.log("note: modality has no gpu size; training the cpu plan on the CPU")
+        seeds = run.seeds_or((0, 1, 2))
+        if run.is_main:
+            res = load_results(retrain=True, seeds=seeds, steps=args.steps, batch_size=args.batch_size,
+                               mapper=run.map)
+        else:  # the other ranks take their share of the seeds; rank 0 writes
+            res = train_all(seeds=seeds, steps=args.steps, batch_size=args.batch_size, mapper=run.map, progress=False)
+        run.log(f"{len(res['rows'])} runs in {res['wall_s']:.0f} s -> data/{RESULTS}")
+        return 0
+
+    return cli.main(ap, body, argv)
 
 
 __all__ = ["Arm", "EvalSet", "alignment_loss", "brownian_bridge_loss", "bridge_mean_var", "composite", "evaluate",
            "gap_stats", "geometric_consistency_loss", "load_results", "make_evalset", "non_collapse_loss",
-           "plan", "pretrain_arm", "probe_scores", "retrieval_r1", "separation_loss", "table", "train_all", "main"]
+           "plan", "pretrain_arm", "probe_scores", "retrieval_r1", "seed_rows", "separation_loss", "table", "train_all",
+           "main"]
