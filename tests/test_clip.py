@@ -8,6 +8,7 @@ import pytest
 import torch
 from paperlab import clip
 from paperlab.core import assets
+from paperlab.core.train import load_checkpoint
 from paperlab.worlds import shapes as W
 
 NANO = clip.SIZES["nano"]
@@ -207,41 +208,68 @@ def test_requirements_rule():
     assert not clip.requirements(ev)["zero-shot >= 3x chance on every dataset"]
 
 
-def test_cli_rejects_bad_arguments():
-    with pytest.raises(SystemExit):
-        clip.main(["pretrain", "--size", "giga"])
-    with pytest.raises(SystemExit):
-        clip.main(["finetune"])
+def _no_torchrun(monkeypatch):
+    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PAPERLAB_DIST_BACKEND", "PAPERLAB_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
 
 
-class _Stop(Exception):
-    pass
-
-
-def test_train_is_an_alias_of_pretrain_for_make_train(monkeypatch, capsys):
-    """`make train NB=00_clip` runs `python -m paperlab.core.cli clip train ...`: it must reach pretrain."""
-    from paperlab.core import cli
-
-    calls = []
-
-    def fake_pretrain(policy, **kw):
-        calls.append(kw)
-        raise _Stop  # stop before any training or writing
-
-    monkeypatch.setattr(clip, "pretrain", fake_pretrain)
+@pytest.mark.parametrize("argv, message", [
+    (["pretrain", "--size", "giga"], "invalid choice"),
+    (["finetune"], "invalid choice"),
+    (["train", "--profile", "smoke"], "one pretraining run"),
+    (["train", "--profile", "cpu", "--seed", "1", "--seeds", "2"], "not both"),
+    (["train", "--profile", "cpu", "--seeds", "1", "1"], "duplicates"),
+    (["train", "--profile", "cpu", "--steps", "0"], "positive integer"),
+    (["train", "--profile", "cpu", "--device", "cuda:0"], "CUDA"),
+])
+def test_cli_rejects_bad_arguments(monkeypatch, capsys, argv, message):
+    _no_torchrun(monkeypatch)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    monkeypatch.setattr(clip, "pretrain", lambda *a, **kw: pytest.fail("must not train"))
     threads = torch.get_num_threads()
     try:
-        with pytest.raises(_Stop):
-            clip.main(["train", "--steps", "3", "--size", "nano", "--threads", "1"])
-        assert calls[-1] == dict(size="nano", steps=3, batch_size=128, lr=2e-3, seed=0)
-        with pytest.raises(_Stop):  # the shared dispatcher: clip keeps its own parser, gets only the command
-            cli.dispatch(["clip", "train", "--profile", "cpu", "--workers", "2", "--threads", "1"])
-        assert calls[-1] == dict(size="micro", steps=2000, batch_size=128, lr=2e-3, seed=0)
-        assert "own command line" in capsys.readouterr().out
+        with pytest.raises(SystemExit) as exc:
+            clip.main(argv)
     finally:
         torch.set_num_threads(threads)
-    with pytest.raises(SystemExit):  # the alias takes pretrain's options, with the same checks
-        clip.main(["train", "--size", "giga"])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_train_command_on_the_shared_cli(monkeypatch, tmp_path, capsys):
+    """`make train NB=00_clip` runs `python -m paperlab.core.cli clip train ...`: the shared options reach pretrain;
+    several seeds are separate jobs, each saved (rank 0) beside --out and evaluated, none registered."""
+    from paperlab.core import assets, cli
+
+    _no_torchrun(monkeypatch)
+    calls = []
+
+    def fake_pretrain(policy, **kw):  # a real (untrained) nano model: the save path runs for real
+        calls.append(kw)
+        model, _ = clip.create_model(None, name=clip.SIZES["nano"])
+        return model.eval(), {"loss": [1.0], "wall_s": 0.1}
+
+    monkeypatch.setattr(clip, "pretrain", fake_pretrain)
+    monkeypatch.setattr(clip, "evaluate", lambda model: {"zero_shot_shape": 0.5})
+    monkeypatch.setattr(clip, "requirements", lambda ev: {})
+    monkeypatch.setattr(assets, "register", lambda *a, **kw: pytest.fail("several seeds must not register"))
+    assert cli.uses_shared_cli("clip")
+    threads = torch.get_num_threads()
+    try:
+        out = tmp_path / "m.pt"
+        cli.dispatch(["clip", "train", "--profile", "cpu", "--seeds", "1", "2", "--size", "nano", "--steps", "3",
+                      "--threads", "1", "--out", str(out)])
+        assert [c["seed"] for c in calls] == [1, 2] and all(c["steps"] == 3 and c["size"] == "nano" for c in calls)
+        for s in (1, 2):
+            meta = load_checkpoint(tmp_path / f"m-seed{s}.pt")["paperlab"]
+            assert meta["seed"] == s and meta["threads"] == 1 and meta["eval"] == {"zero_shot_shape": 0.5}
+            assert json.loads((tmp_path / f"m-seed{s}.eval.json").read_text())["seed"] == s
+        assert not out.exists()
+        calls.clear()
+        clip.main(["pretrain", "--profile", "cpu", "--seed", "4", "--size", "nano", "--no-register", "--out", str(out)])
+        assert [c["seed"] for c in calls] == [4] and calls[0]["steps"] == 2000 and out.exists()
+        assert load_checkpoint(out)["paperlab"]["threads"] == 2  # clip's own default (the committed run's)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_committed_checkpoint_if_registered():

@@ -35,7 +35,9 @@ Stable API (other modules build on these names; new names are added, none rename
   frozen image features (CLIP section 3.2).
 * ``modality_gap(model, images, texts) -> float``: distance between the modality centroids.
 * ``pretrain(policy, size="micro", steps, batch_size, seed) -> (model, history)`` and the CLI
-  ``python -m paperlab.clip pretrain --seed S --steps N --out data/clip/microclip.pt``.
+  ``python -m paperlab.clip train --seed S --steps N --out data/clip/microclip.pt`` (``pretrain`` is the
+  same command; on the shared ``paperlab.core.cli`` command line, so ``--seeds 1 2 --workers 2`` trains
+  two extra seeds in two processes).
 """
 
 from __future__ import annotations
@@ -473,20 +475,95 @@ CHANGES = ("Relative to the issue's prototype (ViT 4 layers x width 128 with pat
            "colour stays at the ceiling under blur (blur keeps hue).")
 
 
+def pretrain_job(seed: int, size: str, steps: int, batch_size: int, lr: float, progress: bool = True) -> dict:
+    """One pretraining seed of ``python -m paperlab.clip train``: weights, history and the card's evaluation.
+
+    Returns plain data (a picklable result for ``Run.map``); the caller (rank 0) saves and registers."""
+    model, hist = pretrain(world.DEFAULT_POLICY, size=size, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+                           progress=progress)
+    t0 = time.time()
+    ev = evaluate(model)
+    return {"seed": seed, "state_dict": model.state_dict(), "history": hist, "eval": ev, "eval_wall_s": time.time() - t0}
+
+
+def _train_main(argv: list[str]) -> int:
+    """``python -m paperlab.clip train|pretrain`` on the shared command line (``paperlab.core.cli``)."""
+    from paperlab.core import cli
+
+    ap = cli.parser("python -m paperlab.clip", "Pretrain the micro-CLIP on the shapes world, evaluate it, "
+                    "save it, register it and write its card.", commands=("pretrain", "train"))
+    ap.set_defaults(threads=2)  # the committed checkpoint was trained with 2 threads (CPU results depend on it)
+    ap.add_argument("--seed", type=cli._seed, default=None, help="one seed (the same as --seeds S)")
+    ap.add_argument("--steps", type=cli._positive_int, default=2000)
+    ap.add_argument("--batch-size", type=cli._positive_int, default=128)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--size", choices=list(SIZES), default="micro")
+    ap.add_argument("--out", default=f"data/{CHECKPOINT}",
+                    help="checkpoint path; with several seeds each seed S goes to <stem>-seedS<suffix>")
+    ap.add_argument("--no-register", action="store_true",
+                    help="extra seeds: save and evaluate only (implied by several seeds)")
+
+    def body(args, run):
+        if run.profile.name == "smoke":
+            ap.error("--profile smoke: the micro-CLIP has one pretraining run (cpu, 2000 steps); the smoke notebook "
+                     "loads the committed checkpoint (a quick run: --size nano --steps 20)")
+        if args.device not in ("auto", "cpu"):
+            ap.error(f"--device {args.device}: the micro-CLIP is pretrained on the CPU")
+        if run.profile.name == "gpu":
+            run.log("note: the gpu profile uses OpenAI's pre-trained CLIP (nothing to train); pretraining the "
+                    "micro-CLIP on the CPU")
+        if args.seed is not None and run.seeds is not None:
+            ap.error("give --seed S or --seeds S1 S2 ..., not both")
+        seeds = (args.seed,) if args.seed is not None else run.seeds_or((0,))
+        several = len(seeds) > 1
+        parts = run.map(pretrain_job, [{"seed": s} for s in seeds],
+                        {"size": args.size, "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
+                         "progress": run.workers == 1 and run.world == 1})
+        if not run.is_main:
+            return 0
+        base = Path(args.out)
+        command = "python -m paperlab.clip " + " ".join(argv)
+        for part in parts:
+            out = base.with_name(f"{base.stem}-seed{part['seed']}{base.suffix}") if several else base
+            model, _ = create_model(None, name=SIZES[args.size])
+            model.load_state_dict(part["state_dict"])
+            hist = part["history"]
+            meta = {"model_name": SIZES[args.size], "config": model_config(SIZES[args.size]), "seed": part["seed"],
+                    "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr, "threads": run.threads,
+                    "policy": repr(world.DEFAULT_POLICY), "history": hist, "wall_s": hist["wall_s"],
+                    "command": command, "changes": CHANGES, "eval": part["eval"], "eval_wall_s": part["eval_wall_s"]}
+            save_pretrained(model.eval(), out, meta)
+            print(out, json.dumps(part["eval"]))
+            print(requirements(part["eval"]))
+            if not (args.no_register or several):
+                from paperlab.core import assets
+                from paperlab.core.paths import data_dir
+
+                name = str(out.resolve().relative_to(data_dir().resolve()))
+                assets.register(name, command=command, seeds=[part["seed"]], wall_s=round(hist["wall_s"], 1),
+                                model_name=meta["model_name"], eval=meta["eval"])
+                (data_dir() / CARD).write_text(_card_text(meta))
+            else:
+                out.with_suffix(".eval.json").write_text(json.dumps({**part["eval"], "seed": part["seed"]}, indent=1))
+        return 0
+
+    return cli.main(ap, body, argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """CLI: ``python -m paperlab.clip pretrain --seed S --steps N --out data/clip/microclip.pt``."""
+    """CLI: ``python -m paperlab.clip train|pretrain [--seeds S ...] [--steps N] [--workers N]``, ``card``, ``evaluate``.
+
+    ``train`` (= ``pretrain``, what ``make train NB=00_clip`` runs) is on the shared command line
+    (``paperlab.core.cli``): several ``--seeds`` are independent jobs split over ``--workers`` processes
+    or torchrun ranks; rank 0 saves every checkpoint. ``card`` and ``evaluate`` keep their own options.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("pretrain", "train"):
+        return _train_main(argv)
     p = argparse.ArgumentParser(prog="python -m paperlab.clip", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
-    pp = sub.add_parser("pretrain", aliases=["train"],  # `train`: what `make train NB=00_clip` runs
-                        help="pretrain the micro-CLIP, save, evaluate, register, write the card")
-    pp.add_argument("--seed", type=int, default=0)
-    pp.add_argument("--steps", type=int, default=2000)
-    pp.add_argument("--batch-size", type=int, default=128)
-    pp.add_argument("--lr", type=float, default=2e-3)
-    pp.add_argument("--size", choices=list(SIZES), default="micro")
-    pp.add_argument("--threads", type=int, default=2)
-    pp.add_argument("--out", default=f"data/{CHECKPOINT}")
-    pp.add_argument("--no-register", action="store_true", help="extra seeds: save and evaluate only")
+    sub.add_parser("pretrain", aliases=["train"], add_help=False,
+                   help="pretrain the micro-CLIP, save, evaluate, register, write the card (see `pretrain -h`)")
     pc = sub.add_parser("card", help="rewrite data/clip/CARD.md (and the checkpoint's notes) from its metadata")
     pc.add_argument("--extra", nargs="*", default=[], help="eval JSON files of extra pretraining seeds")
     pc.add_argument("--reevaluate", action="store_true", help="recompute the eval numbers with this library")
@@ -508,36 +585,7 @@ def main(argv: list[str] | None = None) -> int:
             path.with_suffix(".eval.json").write_text(json.dumps(ev, indent=1))
             print(path, json.dumps(ev))
         return 0
-    if args.cmd == "card":
-        return _rewrite_card(args.extra, args.reevaluate, args.eval_from)
-    torch.set_num_threads(args.threads)
-    policy = world.DEFAULT_POLICY
-    model, hist = pretrain(policy, size=args.size, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                           seed=args.seed)
-    command = "python -m paperlab.clip " + " ".join(sys.argv[1:] if argv is None else argv)
-    meta = {"model_name": SIZES[args.size], "config": model_config(SIZES[args.size]), "seed": args.seed,
-            "steps": args.steps, "batch_size": args.batch_size, "lr": args.lr, "threads": args.threads,
-            "policy": repr(policy), "history": hist, "wall_s": hist["wall_s"], "command": command,
-            "changes": CHANGES}
-    out = Path(args.out)
-    save_pretrained(model, out, meta)  # saved before evaluation so a crash there loses no training
-    t0 = time.time()
-    meta["eval"] = evaluate(model)
-    meta["eval_wall_s"] = time.time() - t0
-    save_pretrained(model, out, meta)
-    print(json.dumps(meta["eval"], indent=1))
-    print(requirements(meta["eval"]))
-    if not args.no_register:
-        from paperlab.core import assets
-        from paperlab.core.paths import data_dir
-
-        name = str(out.resolve().relative_to(data_dir().resolve()))
-        assets.register(name, command=command, seeds=[args.seed], wall_s=round(hist["wall_s"], 1),
-                        model_name=meta["model_name"], eval=meta["eval"])
-        (data_dir() / CARD).write_text(_card_text(meta))
-    else:
-        out.with_suffix(".eval.json").write_text(json.dumps({**meta["eval"], "seed": args.seed}, indent=1))
-    return 0
+    return _rewrite_card(args.extra, args.reevaluate, args.eval_from)
 
 
 def _rewrite_card(extra: list[str], reevaluate: bool = False, eval_from: str | None = None) -> int:
