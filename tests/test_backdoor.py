@@ -220,3 +220,85 @@ def test_exercise_reference_answers_are_correct():
     assert checks.check_function("exercise 4", reference, reference, cases) == "correct"
     # exercise 5
     assert checks.check_choice("exercise 5", "a", "a", ["a", "b", "c"]) == "correct"
+
+
+# ----------------------------------------------------------------------------- the train command (shared CLI)
+
+def _tiny_cfg(**over):
+    return {**B.CONFIG["smoke"], "seeds": [0, 1], "train_epochs": 2, "ft_epochs": 2,
+            "mmac": dict(epochs=2, surrogates_per_class=2, surrogate_steps=3, regen_every=100),
+            "premise": dict(per_class=2, steps=3), **over}
+
+
+def test_two_worker_processes_give_the_sequential_results():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        cfg = _tiny_cfg()
+        seq = B.run_experiment(cfg)
+        assert list(seq) == [("patch", 0), ("patch", 1)]
+        assert set(seq[("patch", 0)]["premise"]) == {"backdoored", "clean"}
+        assert B.summary(seq) != {} and B.summary(seq)["patch|0"] != B.summary(seq)["patch|1"]  # the seeds differ
+        assert B.summary(B.run_experiment(cfg, workers=2)) == B.summary(seq)  # spawned processes, same numbers
+
+        def reversed_order(fn, jobs, common):
+            return [fn(**common, **job) for job in jobs[::-1]][::-1]
+
+        assert B.summary(B.run_experiment(cfg, mapper=reversed_order)) == B.summary(seq)
+        with pytest.raises(KeyError, match="unknown attack"):
+            B.run_experiment(_tiny_cfg(settings=["sticker"]))
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _no_torchrun(monkeypatch):
+    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PAPERLAB_DIST_BACKEND", "PAPERLAB_PROFILE"):
+        monkeypatch.delenv(k, raising=False)
+
+
+def test_train_command_passes_the_shared_cli_layout(monkeypatch, tmp_path, capsys):
+    import json
+
+    from paperlab.core import cli
+
+    _no_torchrun(monkeypatch)
+    calls = []
+    fake_metrics = {"acc": 0.9, "asr": 0.1, "pacc": 0.8}
+
+    def fake(cfg, mapper=None):  # records the call; trains nothing
+        calls.append(dict(cfg=cfg, mapper=mapper))
+        return {("patch", s): {d: fake_metrics for d in B.DEFENCES} for s in cfg["seeds"]}
+
+    monkeypatch.setattr(B, "run_experiment", fake)
+    out = tmp_path / "e.json"
+    threads = torch.get_num_threads()
+    try:
+        assert B.main(["train", "--profile", "cpu", "--workers", "2", "--seeds", "4", "--out", str(out)]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    (call,) = calls
+    assert call["cfg"]["seeds"] == [4] and call["cfg"]["mmac"] == B.CONFIG["cpu"]["mmac"]
+    run = call["mapper"].__self__
+    assert isinstance(run, cli.Run) and (run.workers, run.profile.name) == (2, "cpu")
+    saved = json.loads(out.read_text())
+    assert saved["profile"] == "cpu" and saved["results"]["patch|4"]["MMAC"] == fake_metrics
+    assert "wrote" in capsys.readouterr().out and cli.uses_shared_cli("backdoor")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--workers", "0"], "positive integer"),
+    (["train", "--profile", "huge"], "invalid choice"),
+    (["train", "--profile", "cpu", "--device", "cuda:0"], "CUDA"),
+    (["mitigate"], "invalid choice"),
+])
+def test_train_command_bad_options_are_clear_errors(monkeypatch, capsys, argv, message):
+    _no_torchrun(monkeypatch)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    monkeypatch.setattr(B, "run_experiment", lambda *a, **kw: pytest.fail("must not train"))
+    threads = torch.get_num_threads()
+    try:
+        with pytest.raises(SystemExit) as exc:
+            B.main(argv)
+    finally:
+        torch.set_num_threads(threads)
+    assert exc.value.code == 2 and message in capsys.readouterr().err

@@ -67,19 +67,7 @@ for 300 steps) so the whole notebook fits in a few minutes on a laptop.
 """)
 code("""
 P = paperlab.profile()
-cfg = P.pick(
-    smoke=dict(seeds=[0], settings=["patch"], train_epochs=3, ft_epochs=5, clean_per_class=10,
-               mmac=dict(epochs=5, surrogates_per_class=2, surrogate_steps=5, regen_every=100),
-               premise=dict(per_class=3, steps=10), sizes=[5], rates=[0.2], adaptive_seeds=[0], penalty=0.05),
-    cpu=dict(seeds=[0, 1, 2], settings=["patch", "blended", "x2x"], train_epochs=40, ft_epochs=50, clean_per_class=10,
-             mmac=dict(epochs=300, surrogates_per_class=20, surrogate_steps=150, regen_every=100),
-             premise=dict(per_class=20, steps=150), sizes=[2, 5, 20], rates=[0.02, 0.2], adaptive_seeds=[0, 1, 2],
-             penalty=0.05),
-    gpu=dict(seeds=[0, 1, 2], settings=["patch", "blended", "x2x"], train_epochs=40, ft_epochs=50, clean_per_class=10,
-             mmac=dict(epochs=300, surrogates_per_class=50, surrogate_steps=300, regen_every=100),
-             premise=dict(per_class=50, steps=300), sizes=[2, 5, 20], rates=[0.02, 0.2], adaptive_seeds=[0, 1, 2],
-             penalty=0.05),
-)
+cfg = P.pick(**B.CONFIG)  # the sizes per profile, shared with `python -m paperlab.backdoor train`
 mmac_cfg = B.MMACConfig(**cfg["mmac"])
 cfg
 """, tags=["parameters"])
@@ -136,9 +124,7 @@ notebook does not train ResNet-18 in any profile (simplification).
 """)
 code("""
 x_all, y_all = W.load()
-TRIGGERS = {"patch": (W.patch_trigger(2, "bottom_right"), "all_to_one"),
-            "blended": (W.blended_trigger(0.2, seed=0), "all_to_one"),
-            "x2x": (W.patch_trigger(2, "bottom_right"), "x2x")}
+TRIGGERS = B.attacks()  # name -> (trigger, mode)
 data0 = W.split(x_all, y_all, seed=0)
 print({k: tuple(v[0].shape) for k, v in data0.items()})  # NBVAL_CHECK_OUTPUT
 """)
@@ -270,27 +256,22 @@ md("""
 
 For every seed (which fixes the split, the poisoned images, the model initialisation and the clean-set
 draw) and every attack: train the attacked MLP, then apply every defence to that same model.
-`run_setting` returns the metrics of each defence and the MMDF scores.
+`run_setting` returns the metrics of each defence and the MMDF scores; `experiment_job` is one
+(attack, seed) job, which for the patch attack also measures the premise. Every job seeds itself, so
+`run_experiment` gives the same results run one after another here or spread over processes by
+`python -m paperlab.backdoor train --workers 2` (the shared train command line).
 """)
 code("nb.show_source(B.run_setting)")
+code("nb.show_source(B.experiment_job)")
 code("""
-results, premise_ratio, premise_clean = {}, [], []
 t = time.time()
-for seed in cfg["seeds"]:
-    data = W.split(x_all, y_all, seed=seed)
-    for name in cfg["settings"]:
-        trig, mode = TRIGGERS[name]
-        s = B.Setting(trig, mode, rate=0.1, clean_per_class=cfg["clean_per_class"], train_epochs=cfg["train_epochs"])
-        results[(name, seed)] = r = B.run_setting(s, data, seed, mmac_cfg, ft_epochs=cfg["ft_epochs"])
-        print(f"seed {seed} {name:8s} ASR none {r['none']['asr']:.2f} naive {r['naive clip']['asr']:.2f} "
-              f"fine-tune {r['fine-tune']['asr']:.2f} MMAC {r['MMAC']['asr']:.2f} MMDF {r['MMDF']['asr']:.2f} "
-              f"| ACC none {r['none']['acc']:.3f} MMAC {r['MMAC']['acc']:.3f}")
-        if name == "patch":  # the premise: target-class max margin vs the best other class, backdoored vs clean model
-            mm = B.max_margin_per_class(r["model"], seed=seed, **cfg["premise"])
-            cm = B.max_margin_per_class(B.train_classifier(*data["train"], seed=seed, epochs=cfg["train_epochs"]),
-                                        seed=seed, **cfg["premise"])
-            premise_ratio.append(float(mm[0] / mm[1:].max()))
-            premise_clean.append(float(cm[0] / cm[1:].max()))
+results = B.run_experiment(cfg)  # {(attack, seed): result}; `python -m paperlab.backdoor train --workers 2` runs the same
+for (name, seed), r in results.items():
+    print(f"seed {seed} {name:8s} ASR none {r['none']['asr']:.2f} naive {r['naive clip']['asr']:.2f} "
+          f"fine-tune {r['fine-tune']['asr']:.2f} MMAC {r['MMAC']['asr']:.2f} MMDF {r['MMDF']['asr']:.2f} "
+          f"| ACC none {r['none']['acc']:.3f} MMAC {r['MMAC']['acc']:.3f}")
+premise_ratio = [results[("patch", s)]["premise"]["backdoored"] for s in cfg["seeds"]]
+premise_clean = [results[("patch", s)]["premise"]["clean"] for s in cfg["seeds"]]
 print(f"experiment: {time.time() - t:.0f} s")
 """)
 
@@ -301,7 +282,7 @@ One row per attack and defence, mean ± std over seeds. The paper's numbers coul
 session (only its abstract), so the paper column states its qualitative claim.
 """)
 code("""
-DEFENCES = ["none", "naive clip", "fine-tune", "MMAC", "MMDF"]
+DEFENCES = list(B.DEFENCES)
 PAPER = {"none": "ASR high (attack works)", "naive clip": "—", "fine-tune": "—",
          "MMAC": "ASR low, small ACC loss (qualitative)", "MMDF": "detects and corrects (qualitative)"}
 
