@@ -190,6 +190,35 @@ def test_pretrain_extra_loss_hook():
         clip.pretrain(size="nano", steps=1, batch_size=8, progress=False, extra_loss=lambda a, b, s: a.sum(1))
 
 
+def test_pretrain_model_hook_and_batch_fn():
+    calls, init = [], []
+
+    def hook(model):  # a submodule added before the optimiser is built must train
+        model.extra_head = torch.nn.Linear(2, 2)
+        init.append(model.extra_head.weight.detach().clone())
+        calls.append("hook")
+
+    def batch_fn(n, seed, policy, image_size):
+        calls.append(seed)
+        images, caps = W.pretrain_batch(n, seed=seed, policy=policy, image_size=image_size)
+        return images, caps
+
+    head_loss = lambda img_f, txt_f, scale: model_ref[0].extra_head(torch.ones(2)).sum() ** 2  # noqa: E731
+    model_ref = []
+    hook_and_keep = lambda m: (hook(m), model_ref.append(m))  # noqa: E731
+    model, hist = clip.pretrain(size="nano", steps=2, batch_size=8, seed=5, progress=False, log_every=1,
+                                model_hook=hook_and_keep, batch_fn=batch_fn, extra_loss=head_loss)
+    assert calls == ["hook", 5 * 1_000_003, 5 * 1_000_003 + 1]  # the hook once, then one batch per step
+    assert not torch.equal(model.extra_head.weight, init[0])  # in the optimiser: trained by the extra loss
+    _, plain = clip.pretrain(size="nano", steps=2, batch_size=8, seed=5, progress=False, log_every=1)
+    _, same = clip.pretrain(size="nano", steps=2, batch_size=8, seed=5, progress=False, log_every=1,
+                            batch_fn=W.pretrain_batch)
+    assert plain["loss"] == same["loss"]  # batch_fn defaults to the world's batches
+    for bad in ({"model_hook": 1}, {"batch_fn": "x"}):
+        with pytest.raises(TypeError, match="must be callable"):
+            clip.pretrain(size="nano", steps=1, batch_size=8, progress=False, **bad)
+
+
 def test_requirements_rule():
     ev = {}
     for n in W.DATASETS:

@@ -277,14 +277,18 @@ def modality_gap(model, images: torch.Tensor, texts: list[str]) -> float:
 
 def pretrain(policy: world.CaptionPolicy = world.DEFAULT_POLICY, size: str = "micro", steps: int = 1500,
              batch_size: int = 128, lr: float = 1e-3, weight_decay: float = 0.1, seed: int = 0,
-             image_size: int = 32, progress: bool = True, log_every: int = 10, extra_loss=None):
+             image_size: int = 32, progress: bool = True, log_every: int = 10, extra_loss=None, model_hook=None,
+             batch_fn=None):
     """Contrastive pretraining on fresh batches of the shapes world -> (model in eval mode, history dict).
 
     Each step draws ``batch_size`` new (image, caption) pairs (``world.pretrain_batch``) and
     minimises open_clip's symmetric InfoNCE loss ``ClipLoss`` with AdamW and a one-cycle schedule.
     ``extra_loss(image_features, text_features, logit_scale) -> scalar tensor`` (features L2-normalised,
     as open_clip's CLIP returns them) is added to the contrastive loss: the latent-modality regularizers
-    plug in here. Its value is logged in ``history["extra"]``.
+    plug in here. Its value is logged in ``history["extra"]``. ``model_hook(model)`` is called once on the
+    fresh model before the optimiser is built (to add trainable submodules or forward hooks);
+    ``batch_fn(n, seed, policy=..., image_size=...) -> (images, captions)`` replaces
+    ``world.pretrain_batch`` (for example to cache rendered images across runs).
     """
     from tqdm.auto import tqdm
 
@@ -299,6 +303,12 @@ def pretrain(policy: world.CaptionPolicy = world.DEFAULT_POLICY, size: str = "mi
     model, _ = create_model(None, name=name)
     if _image_size(model) != image_size:
         raise ValueError(f"config {name!r} expects image_size {_image_size(model)}, got {image_size}")
+    for what, fn in (("model_hook", model_hook), ("batch_fn", batch_fn)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"{what} must be callable, got {fn!r}")
+    if model_hook is not None:
+        model_hook(model)
+    batch_fn = batch_fn or world.pretrain_batch
     tok, loss_fn = tokenizer(name), open_clip.ClipLoss()
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embedding" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embedding" not in n)]
@@ -313,8 +323,7 @@ def pretrain(policy: world.CaptionPolicy = world.DEFAULT_POLICY, size: str = "mi
     model.train()
     t0 = time.time()
     for step in tqdm(range(steps), desc=f"pretrain {name}", disable=not progress, mininterval=5):
-        images, captions = world.pretrain_batch(batch_size, seed=seed * 1_000_003 + step, policy=policy,
-                                                image_size=image_size)
+        images, captions = batch_fn(batch_size, seed=seed * 1_000_003 + step, policy=policy, image_size=image_size)
         img_f, txt_f, scale = model(normalize(images, model), tok(captions))
         loss = loss_fn(img_f, txt_f, scale)  # Eq. (InfoNCE, both directions), see the 00_clip notebook
         extra = extra_loss(img_f, txt_f, scale) if extra_loss is not None else None

@@ -25,7 +25,6 @@ Pieces:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import time
@@ -182,12 +181,11 @@ class _Context:
     """What the regularizers need beyond the hook's (z_v, z_t, logit_scale): the model, the batch, features.
 
     ``paperlab.clip.pretrain`` creates the model itself and gives ``extra_loss`` only the normalised
-    features. While a run is active we wrap ``clip.create_model`` (to attach the separation heads
-    *before* the optimiser is built, so they train, and to register forward hooks that keep the
-    towers' pre-projection features) and ``shapes.pretrain_batch`` (to keep the current images for
-    the bridge's intermediate view, and to reuse rendered batches across arms: the images of a
-    (batch, seed) pair do not depend on the caption policy, so arms with the same seed see the
-    same pixels).
+    features. Its ``model_hook`` (:func:`_attach`) adds the separation heads *before* the optimiser is
+    built, so they train, and forward hooks that keep the towers' pre-projection features; its
+    ``batch_fn`` (:func:`_cached_pretrain_batch`) keeps the current images for the bridge's
+    intermediate view and reuses rendered batches across arms: the images of a (batch, seed) pair do
+    not depend on the caption policy, so arms with the same seed see the same pixels.
     """
 
     def __init__(self, heads: bool):
@@ -223,7 +221,9 @@ def clear_render_cache() -> None:
 
 
 def _attach(model, ctx: _Context) -> None:
-    """Forward hooks keeping pre-projection features; separation heads as submodules (trained by pretrain's AdamW)."""
+    """``clip.pretrain``'s ``model_hook``: forward hooks keeping pre-projection features; separation heads as
+    submodules (added before the optimiser is built, so pretrain's AdamW trains them)."""
+    ctx.model = model
     dim = model.text_projection.shape[1]
     w_v, w_t = model.visual.transformer.width, model.transformer.width
 
@@ -241,23 +241,6 @@ def _attach(model, ctx: _Context) -> None:
     model.ln_final.register_forward_hook(keep_text)
     if ctx.heads:
         model.sep_heads = nn.ModuleDict({"v": nn.Linear(w_v, dim), "t": nn.Linear(w_t, dim)})
-
-
-@contextlib.contextmanager
-def _training_context(ctx: _Context):
-    orig_create, orig_batch = clip.create_model, shapes.pretrain_batch
-
-    def create(*args, **kw):
-        model, pre = orig_create(*args, **kw)
-        _attach(model, ctx)
-        ctx.model = model
-        return model, pre
-
-    clip.create_model, shapes.pretrain_batch = create, _cached_pretrain_batch(orig_batch, ctx)
-    try:
-        yield ctx
-    finally:
-        clip.create_model, shapes.pretrain_batch = orig_create, orig_batch
 
 
 def make_extra_loss(arm: Arm, ctx: _Context, generator: torch.Generator):
@@ -292,10 +275,10 @@ def pretrain_arm(arm: Arm, seed: int, steps: int = 300, batch_size: int = 64, lr
     """Pretrain a CLIP of ``size`` on the shapes world under ``arm`` -> (model in eval mode, history)."""
     ctx = _Context(heads=arm.sep > 0)
     gen = torch.Generator().manual_seed(10_000 + seed)
-    with _training_context(ctx):
-        extra = make_extra_loss(arm, ctx, gen)
-        model, hist = clip.pretrain(arm.policy(), size=size, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
-                                    progress=progress, log_every=max(1, steps // 20), extra_loss=extra)
+    extra = make_extra_loss(arm, ctx, gen)
+    model, hist = clip.pretrain(arm.policy(), size=size, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
+                                progress=progress, log_every=max(1, steps // 20), extra_loss=extra,
+                                model_hook=lambda m: _attach(m, ctx), batch_fn=_cached_pretrain_batch(shapes.pretrain_batch, ctx))
     model.paperlab_ctx = ctx
     return model, hist
 
