@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat as nbf
 
 from paperlab.core import nb as plnb
-from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
+from _common import code, md, notebook  # notebooks/build/_common.py: the cell list and its helpers
 
 NAME = "05_backdoor.ipynb"
 md(f"""
@@ -589,16 +589,9 @@ code("""
 print(f"notebook wall time: {time.time() - T0:.0f} s (profile {P.name})")
 """)
 
-nbk = nbf.v4.new_notebook(cells=cells)
-nbk.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-nbk.metadata["language_info"] = {"name": "python"}
-nbk.metadata["paperlab"] = {
-    "module": "backdoor",
-    "paper": "Wang, Xiang, Miller, Kesidis — Improved Activation Clipping for Universal Backdoor Mitigation and "
-             "Test-Time Detection (MLSP 2024)",
-    "url": "https://arxiv.org/abs/2308.04617",
-    "claim": "Bounding ReLU activations to limit every class's margin removes backdoors; the margin drop flags triggered inputs.",
-}
+nbk = notebook("backdoor", "Wang, Xiang, Miller, Kesidis — Improved Activation Clipping for Universal Backdoor Mitigation "
+               "and Test-Time Detection (MLSP 2024)", "https://arxiv.org/abs/2308.04617",
+               "Bounding ReLU activations to limit every class's margin removes backdoors; the margin drop flags triggered inputs.")
 out = Path(__file__).resolve().parents[1] / NAME
 nbf.write(nbk, out)
 print("wrote", out)

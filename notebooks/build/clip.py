@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat as nbf
 
 from paperlab.core import nb as plnb
-from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
+from _common import code, md, notebook  # notebooks/build/_common.py: the cell list and its helpers
 
 NAME = "00_clip.ipynb"
 RESULTS = """
@@ -536,16 +536,9 @@ code("""
 print(f"notebook wall time: {time.time() - T_START:.0f} s")
 """)
 
-nbk = nbf.v4.new_notebook()
-nbk.cells = cells
-nbk.metadata.update({
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-    "paperlab": {"module": "clip", "paper": "CLIP (ICML 2021), Radford et al.",
-                 "url": "https://arxiv.org/abs/2103.00020",
-                 "claim": "Contrastive image-caption pretraining gives a zero-shot classifier; labels, domain "
-                          "shift and a modality gap behave as in real CLIP."},
-})
+nbk = notebook("clip", "CLIP (ICML 2021), Radford et al.", "https://arxiv.org/abs/2103.00020",
+               "Contrastive image-caption pretraining gives a zero-shot classifier; labels, domain "
+               "shift and a modality gap behave as in real CLIP.")
 for c in nbk.cells:
     if c.cell_type == "markdown" and "RESULTS_PARAGRAPH" in c.source:
         c.source = c.source.replace("RESULTS_PARAGRAPH", RESULTS.strip())

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat as nbf
 
 from paperlab.core import nb as plnb
-from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
+from _common import code, md, notebook  # notebooks/build/_common.py: the cell list and its helpers
 
 NAME = "01_coop.ipynb"
 # The honest paragraph on the cpu results (written after reading them; the numbers are in the tables above it).
@@ -684,15 +684,8 @@ code("""
 print(f"notebook wall time: {time.time() - T_START:.0f} s")
 """)
 
-nbk = nbf.v4.new_notebook()
-nbk.cells = cells
-nbk.metadata.update({
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-    "paperlab": {"module": "coop", "paper": "CoOp (IJCV 2022) and CoCoOp (CVPR 2022), Zhou et al.",
-                 "url": "https://arxiv.org/abs/2203.05557",
-                 "claim": "Learned prompt context overfits base classes; image-conditioned prompts (CoCoOp) generalise better to new classes."},
-})
+nbk = notebook("coop", "CoOp (IJCV 2022) and CoCoOp (CVPR 2022), Zhou et al.", "https://arxiv.org/abs/2203.05557",
+               "Learned prompt context overfits base classes; image-conditioned prompts (CoCoOp) generalise better to new classes.")
 out = Path(__file__).resolve().parents[1] / NAME
 for c in nbk.cells:
     if c.cell_type == "markdown" and "RESULTS_PARAGRAPH" in c.source:

@@ -6,8 +6,7 @@ Usage: .venv/bin/python notebooks/build/ftgame.py
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_notebook
-from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
+from _common import code, md, notebook  # notebooks/build/_common.py: the cell list and its helpers
 
 from paperlab.core import nb as nbh
 
@@ -843,14 +842,8 @@ md("""
   Libraries: sympy (algebra), scipy.optimize (`minimize_scalar`, `brentq`), numpy, matplotlib, ipywidgets.
 """)
 
-nbk = new_notebook(cells=cells)
-nbk.metadata.update({
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-    "paperlab": {"module": "ftgame", "paper": "Laufer, Kleinberg, Heidari — Fine-Tuning Games (arXiv 2308.04399)",
-                 "url": "https://arxiv.org/abs/2308.04399",
-                 "claim": "Profit-sharing bargains stay Pareto optimal under strongly asymmetric costs"},
-})
+nbk = notebook("ftgame", "Laufer, Kleinberg, Heidari — Fine-Tuning Games (arXiv 2308.04399)", "https://arxiv.org/abs/2308.04399",
+               "Profit-sharing bargains stay Pareto optimal under strongly asymmetric costs")
 out = Path(__file__).resolve().parents[1] / NAME
 nbformat.write(nbk, out)
 print("wrote", out)

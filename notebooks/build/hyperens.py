@@ -6,9 +6,7 @@ import nbformat as nbf
 
 from paperlab.core import nb as plnb
 
-cells = []
-md = lambda s: cells.append(nbf.v4.new_markdown_cell(s.strip()))  # noqa: E731
-code = lambda s, **meta: cells.append(nbf.v4.new_code_cell(s.strip(), metadata=meta))  # noqa: E731
+from _common import code, md, notebook  # notebooks/build/_common.py: the cell list and its helpers
 
 md(f"""
 # Hyperparameter ensembles: hyper-deep and hyper-batch ensembles
@@ -568,15 +566,9 @@ selection from libraries of models* · Wen, Tran, Ba (2020), *BatchEnsemble* · 
 (`log_loss`, `accuracy_score`), torchmetrics (calibration error), scipy (`ndimage.rotate`).
 """)
 
-nbk = nbf.v4.new_notebook()
-nbk.cells = cells
-nbk.metadata = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-    "paperlab": {"module": "hyperens", "paper": "Wenzel et al., Hyperparameter Ensembles for Robustness and "
-                 "Uncertainty Quantification (NeurIPS 2020)", "url": "https://arxiv.org/abs/2006.13570",
-                 "claim": "Ensembles over weights and hyperparameters beat deep and batch ensembles in NLL"},
-}
+nbk = notebook("hyperens", "Wenzel et al., Hyperparameter Ensembles for Robustness and Uncertainty Quantification "
+               "(NeurIPS 2020)", "https://arxiv.org/abs/2006.13570",
+               "Ensembles over weights and hyperparameters beat deep and batch ensembles in NLL")
 out = Path(__file__).resolve().parents[1] / "04_hyperens.ipynb"
 nbf.write(nbk, out)
 print("wrote", out)

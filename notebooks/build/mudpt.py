@@ -9,6 +9,8 @@ import nbformat as nbf
 
 from paperlab.core import nb as plnb
 
+from _common import code, md, notebook  # notebooks/build/_common.py: the cell list and its helpers
+
 NAME = "02_mudpt.ipynb"
 # The honest paragraph on the cpu results (written after reading them; the numbers are in the tables above it).
 RESULTS = """
@@ -45,18 +47,6 @@ paper's 12, so "deep" is shallow here.
 augmentation; the learned tensors are stored in fp16. The ranking of the two-tower arms could change with a
 larger backbone, which the gpu profile's ViT-B-32 run (not recorded) lets you check.
 """
-cells = []
-
-
-def md(text):
-    cells.append(nbf.v4.new_markdown_cell(text.strip("\n")))
-
-
-def code(text, tags=None):
-    c = nbf.v4.new_code_cell(text.strip("\n"))
-    if tags:
-        c.metadata["tags"] = tags
-    cells.append(c)
 
 
 md(f"""
@@ -680,15 +670,9 @@ code("""
 print(f"notebook wall time: {time.time() - T_START:.0f} s")
 """)
 
-nbk = nbf.v4.new_notebook()
-nbk.cells = cells
-nbk.metadata.update({
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python"},
-    "paperlab": {"module": "mudpt", "paper": "MuDPT (ICME 2023), Miao, Li, Tang, Wang",
-                 "url": "https://arxiv.org/abs/2306.11400",
-                 "claim": "Coupling deep text and image prompts in both directions beats independent multi-modal prompting, one-way coupling, CoOp and CoCoOp."},
-})
+nbk = notebook("mudpt", "MuDPT (ICME 2023), Miao, Li, Tang, Wang", "https://arxiv.org/abs/2306.11400",
+               "Coupling deep text and image prompts in both directions beats independent multi-modal prompting, "
+               "one-way coupling, CoOp and CoCoOp.")
 out = Path(__file__).resolve().parents[1] / NAME
 for c in nbk.cells:
     if c.cell_type == "markdown" and "RESULTS_PARAGRAPH" in c.source:

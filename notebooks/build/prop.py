@@ -3,8 +3,7 @@
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_notebook
-from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
+from _common import code, md, notebook  # notebooks/build/_common.py: the cell list and its helpers
 
 from paperlab.core import nb as nbh
 
@@ -585,14 +584,9 @@ models applied to ad hoc information retrieval*, SIGIR 2001; libraries: `transfo
 """)
 code("""print(f"notebook compute: {time.time() - T0:.0f} s")""")
 
-nbk = new_notebook(cells=cells)
-nbk.metadata = {
-    "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-    "language_info": {"name": "python", "version": "3.11.7"},
-    "paperlab": {"module": "prop", "paper": "PROP: Pre-training with Representative Words Prediction for Ad-hoc Retrieval (WSDM 2021)",
-                 "url": "https://arxiv.org/abs/2010.10137",
-                 "claim": "ROP pre-training (predict the likelier of two sampled word sets) makes a better re-ranker than MLM alone"},
-}
+nbk = notebook("prop", "PROP: Pre-training with Representative Words Prediction for Ad-hoc Retrieval (WSDM 2021)",
+               "https://arxiv.org/abs/2010.10137",
+               "ROP pre-training (predict the likelier of two sampled word sets) makes a better re-ranker than MLM alone")
 out = Path(__file__).resolve().parents[1] / NB
 nbformat.write(nbk, out)
 print("wrote", out)

@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat as nbf
 
 from paperlab.core import nb as pnb
-from _common import cells, code, md  # notebooks/build/_common.py: the cell list and its helpers
+from _common import code, md, notebook  # notebooks/build/_common.py: the cell list and its helpers
 
 NB = "10_scicot.ipynb"
 md(f"""
@@ -587,15 +587,9 @@ Language Models* (flan-t5), arXiv:2210.11416 (2022). Libraries: transformers (T5
 PyTorch, scikit-learn (accuracy).
 """)
 
-nbook = nbf.v4.new_notebook()
-nbook.cells = cells
-nbook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-nbook.metadata["paperlab"] = {
-    "module": "scicot",
-    "paper": "Ma, Jiang, Fan — Sci-CoT: LLM knowledge distillation for small-model science QA (arXiv 2308.04679)",
-    "url": "https://arxiv.org/abs/2308.04679",
-    "claim": "Two-stage CoT distillation (rationale generator + answer model) beats single-stage and answer-only students.",
-}
+nbook = notebook("scicot", "Ma, Jiang, Fan — Sci-CoT: LLM knowledge distillation for small-model science QA (arXiv 2308.04679)",
+                 "https://arxiv.org/abs/2308.04679",
+                 "Two-stage CoT distillation (rationale generator + answer model) beats single-stage and answer-only students.")
 out = Path(__file__).resolve().parents[1] / NB
 nbf.write(nbook, out)
 print("wrote", out)
