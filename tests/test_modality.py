@@ -321,7 +321,7 @@ def _no_torchrun(monkeypatch):
         monkeypatch.delenv(k, raising=False)
 
 
-def test_train_command_passes_the_shared_cli_layout(monkeypatch, capsys):
+def test_train_command_passes_the_shared_cli_layout(monkeypatch, tmp_path, capsys):
     from paperlab.core import cli
 
     _no_torchrun(monkeypatch)
@@ -341,6 +341,11 @@ def test_train_command_passes_the_shared_cli_layout(monkeypatch, capsys):
     assert cli.uses_shared_cli("modality")
     M.main(["train", "--profile", "gpu", "--device", "cpu"])  # one size: gpu trains the cpu plan, with a note
     assert calls[-1]["seeds"] == (0, 1, 2) and "no gpu size" in capsys.readouterr().out
+    # --out: train_all's results go to that file, and nothing is registered (load_results is not called)
+    monkeypatch.setattr(M, "train_all", lambda **kw: {"rows": [{"seed": s} for s in kw["seeds"]], "wall_s": 2.0})
+    out = tmp_path / "r.json"
+    M.main(["train", "--profile", "cpu", "--seeds", "5", "--out", str(out)])
+    assert len(calls) == 2 and json.loads(out.read_text())["rows"] == [{"seed": 5}]
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -29,6 +29,7 @@ import json
 import math
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -522,6 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = cli.parser("python -m paperlab.modality", __doc__.split("\n")[0])
     ap.add_argument("--steps", type=cli._positive_int, default=300, help="pretraining steps per run (default 300)")
     ap.add_argument("--batch-size", type=cli._positive_int, default=64, help="pretraining batch (default 64)")
+    ap.add_argument("--out", default=None, help=f"write the results JSON here instead of data/{RESULTS} (registers nothing)")
 
     def body(args, run):
         if run.profile.name == "smoke":
@@ -532,12 +534,15 @@ def main(argv: list[str] | None = None) -> int:
         if run.profile.name == "gpu":
             run.log("note: modality has no gpu size; training the cpu plan on the CPU")
         seeds = run.seeds_or((0, 1, 2))
+        kw = dict(seeds=seeds, steps=args.steps, batch_size=args.batch_size, mapper=run.map)
+        if run.is_main and not args.out:
+            res = load_results(retrain=True, **kw)
+            run.log(f"{len(res['rows'])} runs in {res['wall_s']:.0f} s -> data/{RESULTS} (registered)")
+            return 0
+        res = train_all(progress=run.is_main, **kw)  # the other ranks take their share of the seeds; rank 0 writes
         if run.is_main:
-            res = load_results(retrain=True, seeds=seeds, steps=args.steps, batch_size=args.batch_size,
-                               mapper=run.map)
-        else:  # the other ranks take their share of the seeds; rank 0 writes
-            res = train_all(seeds=seeds, steps=args.steps, batch_size=args.batch_size, mapper=run.map, progress=False)
-        run.log(f"{len(res['rows'])} runs in {res['wall_s']:.0f} s -> data/{RESULTS}")
+            Path(args.out).write_text(json.dumps(res, indent=1))
+            run.log(f"{len(res['rows'])} runs in {res['wall_s']:.0f} s -> {args.out}")
         return 0
 
     return cli.main(ap, body, argv)
