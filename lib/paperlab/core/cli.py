@@ -217,8 +217,8 @@ def uses_shared_cli(module: str) -> bool:
 def dispatch(argv: Sequence[str] | None = None) -> None:
     """``python -m paperlab.core.cli MODULE train [shared options]`` (what ``make train`` runs).
 
-    A module on the shared command line gets every option; a module with its own older parser gets
-    only the command (its own defaults), with a note, so ``make train`` works for every notebook."""
+    Every paper module that trains builds its ``train`` command with :func:`parser` (tested); a module
+    without one (the theory notebook's ``ftgame``) stops with a message saying there is nothing to train."""
     import importlib
     import sys
 
@@ -231,12 +231,9 @@ def dispatch(argv: Sequence[str] | None = None) -> None:
     except ModuleNotFoundError as exc:
         raise SystemExit(f"no module paperlab.{module} ({exc})") from None
     entry = getattr(mod, "main", None) or getattr(mod, "_main", None)
-    if entry is None:
-        raise SystemExit(f"paperlab.{module} has no command line (no main function)")
-    if not uses_shared_cli(module):
-        print(f"note: paperlab.{module} has its own command line (not paperlab.core.cli yet); running "
-              f"`python -m paperlab.{module} {' '.join(rest[:1])}` with its defaults, ignoring {rest[1:]}", flush=True)
-        rest = rest[:1]
+    if entry is None or not uses_shared_cli(module):
+        raise SystemExit(f"paperlab.{module} has no command line (no train command on paperlab.core.cli): "
+                         "nothing to train")
     entry(rest)
 
 
