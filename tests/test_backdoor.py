@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from _helpers import no_torchrun, reversed_order, usage_error
 from paperlab import backdoor as B
 from paperlab.core import checks
 from paperlab.worlds import digits as W
@@ -241,9 +242,6 @@ def test_two_worker_processes_give_the_sequential_results():
         assert B.summary(seq) != {} and B.summary(seq)["patch|0"] != B.summary(seq)["patch|1"]  # the seeds differ
         assert B.summary(B.run_experiment(cfg, workers=2)) == B.summary(seq)  # spawned processes, same numbers
 
-        def reversed_order(fn, jobs, common):
-            return [fn(**common, **job) for job in jobs[::-1]][::-1]
-
         assert B.summary(B.run_experiment(cfg, mapper=reversed_order)) == B.summary(seq)
         with pytest.raises(KeyError, match="unknown attack"):
             B.run_experiment(_tiny_cfg(settings=["sticker"]))
@@ -251,17 +249,12 @@ def test_two_worker_processes_give_the_sequential_results():
         torch.set_num_threads(threads)
 
 
-def _no_torchrun(monkeypatch):
-    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PAPERLAB_DIST_BACKEND", "PAPERLAB_PROFILE"):
-        monkeypatch.delenv(k, raising=False)
-
-
 def test_train_command_passes_the_shared_cli_layout(monkeypatch, tmp_path, capsys):
     import json
 
     from paperlab.core import cli
 
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     calls = []
     fake_metrics = {"acc": 0.9, "asr": 0.1, "pacc": 0.8}
 
@@ -292,13 +285,7 @@ def test_train_command_passes_the_shared_cli_layout(monkeypatch, tmp_path, capsy
     (["mitigate"], "invalid choice"),
 ])
 def test_train_command_bad_options_are_clear_errors(monkeypatch, capsys, argv, message):
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
     monkeypatch.setattr(B, "run_experiment", lambda *a, **kw: pytest.fail("must not train"))
-    threads = torch.get_num_threads()
-    try:
-        with pytest.raises(SystemExit) as exc:
-            B.main(argv)
-    finally:
-        torch.set_num_threads(threads)
-    assert exc.value.code == 2 and message in capsys.readouterr().err
+    assert message in usage_error(B.main, argv, capsys)

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+from _helpers import no_torchrun
 from paperlab.core import cli
 from paperlab.core import distributed as D
 
@@ -10,13 +11,8 @@ def _ap(parallel=("jobs",)):
     return cli.parser("python -m paperlab.demo", "demo", parallel=parallel)
 
 
-def _no_torchrun(monkeypatch):
-    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PAPERLAB_DIST_BACKEND"):
-        monkeypatch.delenv(k, raising=False)
-
-
 def test_defaults_and_options(monkeypatch):
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     monkeypatch.setenv("PAPERLAB_PROFILE", "smoke")
     threads = torch.get_num_threads()
     try:
@@ -43,7 +39,7 @@ def test_defaults_and_options(monkeypatch):
     (["evaluate"], "invalid choice"),
 ])
 def test_bad_options_are_clear_errors(monkeypatch, capsys, argv, message):
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     with pytest.raises(SystemExit) as exc:
         cli.start(_ap(), argv)
     assert exc.value.code == 2
@@ -51,7 +47,7 @@ def test_bad_options_are_clear_errors(monkeypatch, capsys, argv, message):
 
 
 def test_cuda_device_without_a_gpu_is_an_error(monkeypatch, capsys):
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
     with pytest.raises(SystemExit):
         cli.start(_ap(), ["train", "--device", "cuda"])

@@ -6,6 +6,7 @@ from pathlib import Path
 import open_clip
 import pytest
 import torch
+from _helpers import no_torchrun, usage_error
 from paperlab import clip
 from paperlab.core import assets
 from paperlab.core.train import load_checkpoint
@@ -237,11 +238,6 @@ def test_requirements_rule():
     assert not clip.requirements(ev)["zero-shot >= 3x chance on every dataset"]
 
 
-def _no_torchrun(monkeypatch):
-    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PAPERLAB_DIST_BACKEND", "PAPERLAB_PROFILE"):
-        monkeypatch.delenv(k, raising=False)
-
-
 @pytest.mark.parametrize("argv, message", [
     (["pretrain", "--size", "giga"], "invalid choice"),
     (["finetune"], "invalid choice"),
@@ -252,16 +248,10 @@ def _no_torchrun(monkeypatch):
     (["train", "--profile", "cpu", "--device", "cuda:0"], "CUDA"),
 ])
 def test_cli_rejects_bad_arguments(monkeypatch, capsys, argv, message):
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
     monkeypatch.setattr(clip, "pretrain", lambda *a, **kw: pytest.fail("must not train"))
-    threads = torch.get_num_threads()
-    try:
-        with pytest.raises(SystemExit) as exc:
-            clip.main(argv)
-    finally:
-        torch.set_num_threads(threads)
-    assert exc.value.code == 2 and message in capsys.readouterr().err
+    assert message in usage_error(clip.main, argv, capsys)
 
 
 def test_train_command_on_the_shared_cli(monkeypatch, tmp_path, capsys):
@@ -269,7 +259,7 @@ def test_train_command_on_the_shared_cli(monkeypatch, tmp_path, capsys):
     several seeds are separate jobs, each saved (rank 0) beside --out and evaluated, none registered."""
     from paperlab.core import assets, cli
 
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     calls = []
 
     def fake_pretrain(policy, **kw):  # a real (untrained) nano model: the save path runs for real

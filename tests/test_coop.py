@@ -5,6 +5,7 @@ import logging
 import pytest
 import torch
 import torch.nn.functional as F
+from _helpers import no_torchrun, usage_error
 from paperlab import clip as pclip
 from paperlab import coop
 from paperlab.core.train import load_checkpoint, save_checkpoint
@@ -238,18 +239,13 @@ def test_train_all_mapper_gives_the_sequential_prompts():
         torch.set_num_threads(threads)
 
 
-def _no_torchrun(monkeypatch):
-    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PAPERLAB_DIST_BACKEND", "PAPERLAB_PROFILE"):
-        monkeypatch.delenv(k, raising=False)
-
-
 @pytest.fixture()
 def cli_home(tmp_path, monkeypatch):
     """A throwaway repository root (so the registry is never the real one), no torchrun, threads restored."""
     (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")
     (tmp_path / "data").mkdir()
     monkeypatch.setenv("PAPERLAB_HOME", str(tmp_path))
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     threads = torch.get_num_threads()
     yield tmp_path
     torch.set_num_threads(threads)
@@ -322,9 +318,7 @@ def test_train_command_cpu_profile_sequential_by_default_and_mapped_with_workers
 def test_command_line_bad_options_are_clear_errors(cli_home, monkeypatch, capsys, argv, message):
     for fn in ("bench", "train_all", "run_real"):
         monkeypatch.setattr(coop, fn, lambda *a, **kw: pytest.fail("must not run"))
-    with pytest.raises(SystemExit) as exc:
-        coop.main(argv)
-    assert exc.value.code == 2 and message in capsys.readouterr().err
+    assert message in usage_error(coop.main, argv, capsys)
 
 
 def test_cpu_training_on_a_cuda_device_is_an_error(cli_home, monkeypatch, capsys):

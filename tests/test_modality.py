@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import sympy as sp
 import torch
+from _helpers import no_torchrun, reversed_order, usage_error
 from paperlab import modality as M
 from paperlab.modality import theory as T
 from paperlab.worlds import shapes
@@ -310,21 +311,13 @@ def test_two_worker_processes_give_the_sequential_results():
     par = M.train_all(workers=2, **kw)  # each seed in its own spawned process, with an empty render cache
     assert _rows(par) == _rows(seq) and par["random_init"] == seq["random_init"]
 
-    def reversed_order(fn, jobs, common):
-        return [fn(**common, **job) for job in jobs[::-1]][::-1]
-
     assert _rows(M.train_all(mapper=reversed_order, **kw)) == _rows(seq)
-
-
-def _no_torchrun(monkeypatch):
-    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PAPERLAB_DIST_BACKEND", "PAPERLAB_PROFILE"):
-        monkeypatch.delenv(k, raising=False)
 
 
 def test_train_command_passes_the_shared_cli_layout(monkeypatch, tmp_path, capsys):
     from paperlab.core import cli
 
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     calls = []
 
     def fake(retrain=None, **kw):  # records the call; trains nothing
@@ -358,9 +351,7 @@ def test_train_command_passes_the_shared_cli_layout(monkeypatch, tmp_path, capsy
     (["evaluate"], "invalid choice"),
 ])
 def test_train_command_bad_options_are_clear_errors(monkeypatch, capsys, argv, message):
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
     monkeypatch.setattr(M, "load_results", lambda **kw: pytest.fail("must not train"))
-    with pytest.raises(SystemExit) as exc:
-        M.main(argv)
-    assert exc.value.code == 2 and message in capsys.readouterr().err
+    assert message in usage_error(M.main, argv, capsys)

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from _helpers import no_torchrun, reversed_order, usage_error
 from paperlab import pmaa as M
 from paperlab.worlds import clouds as C
 
@@ -187,9 +188,6 @@ def test_two_worker_processes_give_the_sequential_weights():
     # each job regenerates its data and seeds itself: spawned workers and a reversed job order change nothing
     assert _same(seq, M.train_all(plan, TINY, workers=2))
 
-    def reversed_order(fn, jobs, common):
-        return [fn(**common, **job) for job in jobs[::-1]][::-1]
-
     assert _same(seq, M.train_all(plan, TINY, mapper=reversed_order))
     # the job is the old tuple job with keyword arguments
     key, state, losses, _ = M._train_job(("PMAA-small", 1, TINY))
@@ -197,15 +195,10 @@ def test_two_worker_processes_give_the_sequential_weights():
     assert all(torch.equal(state[n], seq["models"][key][n]) for n in state)
 
 
-def _no_torchrun(monkeypatch):
-    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PAPERLAB_DIST_BACKEND", "PAPERLAB_PROFILE"):
-        monkeypatch.delenv(k, raising=False)
-
-
 def test_train_command_passes_the_shared_cli_layout(monkeypatch, capsys):
     from paperlab.core import cli
 
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     calls = []
 
     def fake(retrain=None, workers=2, mapper=None):  # records the call; trains nothing
@@ -233,16 +226,14 @@ def test_train_command_passes_the_shared_cli_layout(monkeypatch, capsys):
     (["evaluate"], "invalid choice"),
 ])
 def test_train_command_bad_options_are_clear_errors(monkeypatch, capsys, argv, message):
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
     monkeypatch.setattr(M, "load_or_train_all", lambda **kw: pytest.fail("must not train"))
-    with pytest.raises(SystemExit) as exc:
-        M.main(argv)
-    assert exc.value.code == 2 and message in capsys.readouterr().err
+    assert message in usage_error(M.main, argv, capsys)
 
 
 def test_explicit_cuda_device_is_rejected_even_with_a_gpu(monkeypatch, capsys):
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     monkeypatch.setattr(M, "load_or_train_all", lambda **kw: pytest.fail("must not train"))
     with pytest.raises(SystemExit):

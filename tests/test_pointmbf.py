@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from _helpers import no_torchrun, reversed_order, usage_error
 from paperlab import pointmbf as M
 from paperlab.worlds import rooms
 from scipy.spatial.transform import Rotation
@@ -264,23 +265,15 @@ def test_two_worker_processes_give_the_sequential_weights(tmp_path):
     # spawned workers (the pairs sent once per worker, read back from the cache here) change nothing
     assert _same(seq, M.train_all(names, (0, 1), TINY, log_every=0, cache=cache, workers=2))
 
-    def reversed_order(fn, jobs, common):
-        return [fn(**common, **job) for job in jobs[::-1]][::-1]
-
     assert _same(seq, M.train_all(names, (0, 1), TINY, log_every=0, cache=cache, mapper=reversed_order))
     with pytest.raises(ValueError, match="holds 6 pairs"):
         M.train_all(names, (0,), M.TrainConfig(steps=1, n_train=7), cache=cache)
 
 
-def _no_torchrun(monkeypatch):
-    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PAPERLAB_DIST_BACKEND", "PAPERLAB_PROFILE"):
-        monkeypatch.delenv(k, raising=False)
-
-
 def test_train_command_passes_the_shared_cli_layout(monkeypatch, tmp_path, capsys):
     from paperlab.core import cli
 
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     calls = []
 
     def fake(names, seeds, cfg, cache=None, mapper=None):  # records the call; trains nothing
@@ -309,9 +302,7 @@ def test_train_command_passes_the_shared_cli_layout(monkeypatch, tmp_path, capsy
     (["merge"], "invalid choice"),
 ])
 def test_train_command_bad_options_are_clear_errors(monkeypatch, capsys, argv, message):
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
     monkeypatch.setattr(M, "train_all", lambda *a, **kw: pytest.fail("must not train"))
-    with pytest.raises(SystemExit) as exc:
-        M.main(argv)
-    assert exc.value.code == 2 and message in capsys.readouterr().err
+    assert message in usage_error(M.main, argv, capsys)

@@ -1,5 +1,6 @@
 import pytest
 import torch
+from _helpers import no_torchrun, usage_error
 from paperlab import scicot as S
 from paperlab.core import assets
 from paperlab.worlds import sciqa as W
@@ -263,11 +264,6 @@ def test_option_scores_with_different_numbers_of_options(setup):
 
 # ----------------------------------------------------------------- the train command (shared CLI)
 
-def _no_torchrun(monkeypatch):
-    for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "PAPERLAB_DIST_BACKEND", "PAPERLAB_PROFILE"):
-        monkeypatch.delenv(k, raising=False)
-
-
 @pytest.fixture()
 def tiny_jobs(tmp_path, monkeypatch):
     """A throwaway repository root and two tiny JOBS entries (16 questions, 1 epoch of 2 steps)."""
@@ -276,7 +272,7 @@ def tiny_jobs(tmp_path, monkeypatch):
     (tmp_path / "pyproject.toml").write_text("[project]\nname='x'\n")
     (tmp_path / "data").mkdir()
     monkeypatch.setenv("PAPERLAB_HOME", str(tmp_path))
-    _no_torchrun(monkeypatch)
+    no_torchrun(monkeypatch)
     variants = ("stage1", "stage2_teacher")  # what quick_eval (the registry's eval) needs
     monkeypatch.setattr(S, "JOBS", [(0, 0.1, variants), (1, 0.3, variants)])
     monkeypatch.setattr(S, "train_variants", functools.partial(S.train_variants, n_train=16, epochs=1, batch_size=8))
@@ -326,9 +322,7 @@ def test_no_register_then_register(tiny_jobs, capsys):
 ])
 def test_train_command_bad_options_are_clear_errors(tiny_jobs, monkeypatch, capsys, argv, message):
     monkeypatch.setattr(S, "train_job", lambda j: pytest.fail("must not train"))
-    with pytest.raises(SystemExit) as exc:
-        S.main(argv)
-    assert exc.value.code == 2 and message in capsys.readouterr().err
+    assert message in usage_error(S.main, argv, capsys)
 
 
 def test_explicit_cuda_device_is_rejected(tiny_jobs, monkeypatch, capsys):
