@@ -92,7 +92,7 @@ ORACLE = "supervised oracle"  # the bidirectional model trained with the ground-
 
 @dataclass(frozen=True)
 class TrainConfig:
-    steps: int = 80
+    steps: int = 800
     batch: int = 4
     lr: float = 1e-3
     weight_decay: float = 1e-6
@@ -808,7 +808,7 @@ def main(argv=None):
         save_checkpoint(obj, data_dir() / CKPT)
         command = TRAIN_COMMAND + (f" --workers {run.workers}" if run.workers > 1 else "")
         assets.register(CKPT, command=command, seeds=list(seeds), wall_s=round(obj["wall_s"]),
-                        cpu_s=round(obj["job_s"]), steps=cfg.steps, n_train=cfg.n_train)
+                        job_wall_s=round(obj["job_s"]), steps=cfg.steps, n_train=cfg.n_train)
         run.log("wrote and registered", data_dir() / CKPT)
 
     cli.main(ap, body, argv)
