@@ -241,7 +241,7 @@ def test_requirements_rule():
 @pytest.mark.parametrize("argv, message", [
     (["pretrain", "--size", "giga"], "invalid choice"),
     (["finetune"], "invalid choice"),
-    (["train", "--profile", "smoke"], "one pretraining run"),
+    (["train", "--profile", "smoke"], "one size"),
     (["train", "--profile", "cpu", "--seed", "1", "--seeds", "2"], "not both"),
     (["train", "--profile", "cpu", "--seeds", "1", "1"], "duplicates"),
     (["train", "--profile", "cpu", "--steps", "0"], "positive integer"),

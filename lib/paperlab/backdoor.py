@@ -536,12 +536,10 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="JSON path (default data/backdoor/experiment-<profile>.json)")
 
     def body(args, run):
-        if args.device not in ("auto", "cpu"):
-            ap.error(f"--device {args.device}: the digits MLPs train on the CPU only")
+        cli.cpu_plan_only(ap, args, run, "backdoor", "", smoke_ok=True,
+                          gpu_note="note: the gpu profile trains the same digits MLPs (larger surrogate sets), on the CPU")
         cfg = {**run.pick(**CONFIG)}
         cfg["seeds"] = list(run.seeds_or(cfg["seeds"]))
-        if run.profile.name == "gpu":
-            run.log("note: the gpu profile trains the same digits MLPs (larger surrogate sets), on the CPU")
         t0 = time.time()
         results = run_experiment(cfg, mapper=run.map)
         if not run.is_main:

@@ -513,14 +513,9 @@ def _train_main(argv: list[str]) -> int:
                     help="extra seeds: save and evaluate only (implied by several seeds)")
 
     def body(args, run):
-        if run.profile.name == "smoke":
-            ap.error("--profile smoke: the micro-CLIP has one pretraining run (cpu, 2000 steps); the smoke notebook "
-                     "loads the committed checkpoint (a quick run: --size nano --steps 20)")
-        if args.device not in ("auto", "cpu"):
-            ap.error(f"--device {args.device}: the micro-CLIP is pretrained on the CPU")
-        if run.profile.name == "gpu":
-            run.log("note: the gpu profile uses OpenAI's pre-trained CLIP (nothing to train); pretraining the "
-                    "micro-CLIP on the CPU")
+        cli.cpu_plan_only(ap, args, run, "clip", "the micro-CLIP, 2000 steps; a quick run: --size nano --steps 20",
+                          gpu_note="note: the gpu profile uses OpenAI's pre-trained CLIP (nothing to train); "
+                                   "pretraining the micro-CLIP on the CPU")
         if args.seed is not None and run.seeds is not None:
             ap.error("give --seed S or --seeds S1 S2 ..., not both")
         seeds = (args.seed,) if args.seed is not None else run.seeds_or((0,))

@@ -627,16 +627,10 @@ def main(argv=None) -> None:
     ap = cli.parser("python -m paperlab.pmaa", "Train PMAA variants (load-or-train).")
 
     def body(args, run):
-        if run.profile.name == "smoke":
-            ap.error("--profile smoke: pmaa train has one size, the committed cpu run (18 models); "
-                     "use --profile cpu (the smoke notebook loads the committed checkpoints)")
+        cli.cpu_plan_only(ap, args, run, "pmaa", f"{sum(map(len, PLAN.values()))} models")
         if run.seeds is not None:
             ap.error(f"--seeds {' '.join(map(str, run.seeds))}: pmaa train writes the committed plan "
                      f"(seeds 0 1 2 of every variant, {CHECKPOINT}); it takes no other seeds")
-        if args.device not in ("auto", "cpu"):
-            ap.error(f"--device {args.device}: pmaa trains on the CPU only (one thread per run)")
-        if run.profile.name == "gpu":
-            run.log("note: pmaa has no gpu size; training the cpu plan on the CPU")
         ckpt = load_or_train_all(retrain=True, workers=run.workers, mapper=run.map)
         run.log(f"trained {len(ckpt['models'])} models in {ckpt['wall_s']:.0f} s")
 

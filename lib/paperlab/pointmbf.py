@@ -788,13 +788,7 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="write here instead of data/pointmbf/variants.pt (registers nothing)")
 
     def body(a, run):
-        if run.profile.name == "smoke":
-            ap.error("--profile smoke: pointmbf train has one size, the committed cpu run "
-                     f"({len(ALL_NAMES)} variants x 3 seeds); the smoke notebook loads the committed checkpoint")
-        if a.device not in ("auto", "cpu"):
-            ap.error(f"--device {a.device}: pointmbf trains on the CPU only (one thread per run)")
-        if run.profile.name == "gpu":
-            run.log("note: pointmbf has no gpu training size; training the cpu plan on the CPU")
+        cli.cpu_plan_only(ap, a, run, "pointmbf", f"{len(ALL_NAMES)} variants x 3 seeds")
         os.environ.setdefault("OMP_NUM_THREADS", str(run.threads))
         seeds = run.seeds_or((0, 1, 2))
         cfg = replace(TrainConfig(), steps=a.steps, n_train=a.n_train)

@@ -513,16 +513,12 @@ def main(argv=None) -> None:
             ap.error(f"--job {' '.join(map(str, bad))}: no such job; JOBS has entries 0-{len(JOBS) - 1}")
         if len(set(args.job)) != len(args.job):
             ap.error(f"--job has duplicates: {args.job}")
-        if run.profile.name == "smoke":
-            ap.error("--profile smoke: scicot train has one size, the committed cpu run; use --profile cpu "
-                     "(the smoke notebook loads the committed checkpoints)")
+        cli.cpu_plan_only(ap, args, run, "scicot", f"{len(JOBS)} jobs of students",
+                          gpu_note="note: scicot train has no gpu size; training the cpu students on the CPU "
+                                   "(the gpu ARC path is run_arc)")
         if run.seeds is not None:
             ap.error(f"--seeds {' '.join(map(str, run.seeds))}: scicot's runs are the JOBS entries; choose them "
                      "with --job (0-2: seeds 0-2 of the main comparison)")
-        if args.device not in ("auto", "cpu"):
-            ap.error(f"--device {args.device}: the students train on the CPU (the gpu ARC path is run_arc)")
-        if run.profile.name == "gpu":
-            run.log("note: scicot train has no gpu size; training the cpu students on the CPU")
         if args.command == "register":
             for j in args.job:
                 seed, noise, variants = JOBS[j]

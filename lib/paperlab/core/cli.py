@@ -205,6 +205,21 @@ def main(ap: argparse.ArgumentParser, body: Callable[[argparse.Namespace, Run], 
         run.finish()
 
 
+def cpu_plan_only(ap: argparse.ArgumentParser, args: argparse.Namespace, run: Run, name: str, plan: str,
+                  *, smoke_ok: bool = False, gpu_note: str | None = None) -> None:
+    """The checks of a ``train`` command with one size, trained on the CPU (clip, modality, backdoor, pmaa,
+    pointmbf, scicot): ``--profile smoke`` is a usage error naming the committed ``plan`` (unless
+    ``smoke_ok``), so is a CUDA ``--device``; ``--profile gpu`` trains the same plan on the CPU with a
+    note (``gpu_note`` replaces the default one)."""
+    if run.profile.name == "smoke" and not smoke_ok:
+        ap.error(f"--profile smoke: {name} train has one size, the committed cpu run ({plan}); use --profile cpu "
+                 "(the smoke notebook loads the committed results)")
+    if args.device not in ("auto", "cpu"):
+        ap.error(f"--device {args.device}: {name} trains on the CPU only (one thread per run)")
+    if run.profile.name == "gpu":
+        run.log(gpu_note or f"note: {name} has no gpu size; training the cpu plan on the CPU")
+
+
 def uses_shared_cli(module: str) -> bool:
     """Whether ``paperlab.<module>`` builds its command line with this file's :func:`parser`."""
     import importlib

@@ -526,13 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help=f"write the results JSON here instead of data/{RESULTS} (registers nothing)")
 
     def body(args, run):
-        if run.profile.name == "smoke":
-            ap.error(f"--profile smoke: modality train has one size, the committed cpu run ({len(plan())} arms x 3 seeds); "
-                     "use --profile cpu (the smoke notebook reads the committed results)")
-        if args.device not in ("auto", "cpu"):
-            ap.error(f"--device {args.device}: modality trains nano-CLIPs on the CPU only")
-        if run.profile.name == "gpu":
-            run.log("note: modality has no gpu size; training the cpu plan on the CPU")
+        cli.cpu_plan_only(ap, args, run, "modality", f"{len(plan())} arms x 3 seeds of nano-CLIPs")
         seeds = run.seeds_or((0, 1, 2))
         kw = dict(seeds=seeds, steps=args.steps, batch_size=args.batch_size, mapper=run.map)
         if run.is_main and not args.out:
