@@ -6,13 +6,14 @@ WHY_1 = ("Partly by the rule (the parameter count alone), not on quality. PMAA-s
          "alone costs 20% of the U-Net's MACs, while the U-Net halves the resolution after its first block. A more "
          "paper-faithful small model (ASPP hidden width 4x the feature width, 6 bottlenecks) would cost more (77% of "
          "the U-Net), so we did not change widths. On quality, after 500 training steps PMAA-small is 3.0-3.5 dB PSNR "
-         "and 0.17-0.30 SSIM below the U-Net on every seed (27.3 vs 30.6 dB). In the earlier 100-step run stalled "
-         "seeds of both models had put PMAA-small ahead on the mean (21.2 vs 19.0 dB).")
+         "and 0.17-0.30 SSIM below the U-Net on every seed (27.3 vs 30.6 dB). In the earlier 100-step run the U-Net "
+         "had not converged on any seed (15.9-22.9 dB) while PMAA-small reached 24.6-24.8 dB on two (seed 1 stalled "
+         "at 14.1), so the mean favoured PMAA-small (21.2 vs 19.0 dB).")
 WHY_2 = ("Held by a wide margin: the trivial baselines copy clouds (10.2-10.7 dB overall, 5.5-6.4 dB on pixels "
          "cloudy on all dates); every trained PMAA-small and U-Net seed is above 26 dB overall and above 25.8 dB on "
          "all-cloudy pixels.")
-WHY_3 = ("Not held: removing the global path is slightly better on every seed (PMAA-small minus the no-global-path "
-         "model: -0.05, -0.94 and -0.17 dB). A plausible reason (not measured): the Conv2Former's layer scales start "
+WHY_3 = ("Not held: removing the global path is better on every seed (PMAA-small minus the no-global-path "
+         "model: -0.05, -0.94 and -0.17 dB, mean -0.39). A plausible reason (not measured): the Conv2Former's layer scales start "
          "at 1e-6, so even after 500 steps G stays close to the pooled sum G0.")
 WHY_4 = ("Partly by the rule, not in substance: PMAA-small minus the 1-autoencoder model is +11.26, -1.98 and -1.57 dB "
          "per seed. The 1-autoencoder run of seed 0 stalled at 16.8 dB; on the two seeds where it trained, one "
@@ -34,9 +35,9 @@ paper's proportions (ASPP hidden width 4x the feature width, 6 bottlenecks) woul
 about 77 % of the U-Net's. And PMAA-small does not match the U-Net's quality: after 500 training
 steps the U-Net reaches 30.6 ± 0.5 dB / SSIM 0.79 and PMAA-small 27.3 ± 0.7 dB / 0.58, 3.0-3.5 dB
 behind on every seed (the rule allows 0.3 dB). The earlier committed run of 100 steps (in the git
-history) showed the opposite order on the mean (21.2 vs 19.0 dB), but only because seeds of both
-models had stalled at a blurry solution (PMAA-small seed 1 at 14.1 dB, U-Net seeds at 15.9-22.9 dB);
-five passes over the data remove those stalls, and the 12x larger U-Net wins. The paper's own gap
+history) showed the opposite order on the mean (21.2 vs 19.0 dB), but only because the U-Net had not
+converged on any seed (15.9-22.9 dB) while PMAA-small reached 24.6-24.8 dB on two seeds (its seed 1
+stalled at 14.1 dB); with five passes over the data the ~13x larger U-Net wins on every seed. The paper's own gap
 over CTGAN on Sen2_MTC new is +0.06 dB, at full scale and against a different model, which this
 reduced experiment cannot test.
 """
@@ -46,8 +47,8 @@ ABLATION_PARAGRAPH = r"""
 but two ablation runs still stall (the plain decoder's seed 1 at 14.3 dB, the one-autoencoder model's
 seed 0 at 16.8 dB), and the rule reads each of those as a large win for PMAA-small:
 
-- **MAM's global path**: removing $G$ is slightly *better* on every seed (by 0.05, 0.94 and 0.17 dB):
-  not held. A plausible reason (a hypothesis we did not measure): the Conv2Former's outputs are
+- **MAM's global path**: removing $G$ is *better* on every seed (by 0.05, 0.94 and 0.17 dB, mean
+  0.39 dB): not held. A plausible reason (a hypothesis we did not measure): the Conv2Former's outputs are
   multiplied by layer scales initialised at $10^{-6}$, so even after 500 steps $G$ is still close to
   the pooled sum $G_0$.
 - **LIM vs plain upsample-and-add**: LIM is better by +0.62 and +0.63 dB on the two seeds where both
@@ -74,9 +75,9 @@ SUMMARY_LINES = r"""
 - Measured on a synthetic cloud world (500 training steps, 3 seeds): far above trivial baselines (held);
   7.9 % of the heavy model's parameters but 38.6 % of its MACs (half of them in the per-date
   extractor), and 3.0-3.5 dB below the heavy U-Net on every seed (claim 1 partly, by the parameter
-  count alone). At 100 steps stalled seeds had hidden this gap.
+  count alone). At 100 steps the U-Net had not converged, which hid this gap.
 - Ablations, 3 seeds each: LIM beats plain upsample-and-add by ~0.6 dB on the two seeds where both
   trained (held by the rule); one autoencoder is better than three stacked where it trained (partly by
-  the rule, from its stalled seed); removing MAM's global path is slightly better (not held); the
+  the rule, from its stalled seed); removing MAM's global path is better on every seed (0.05-0.94 dB; not held); the
   official decoder indexing changes nothing measurable.
 """
