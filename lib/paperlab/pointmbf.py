@@ -742,14 +742,15 @@ def train_all(names=None, seeds=(0, 1, 2), cfg: TrainConfig = TrainConfig(), log
     Each (variant, seed) is one job (:func:`train_job`, seeded by its own arguments); ``workers`` local
     processes split them, or ``mapper(fn, jobs, common)`` spreads them (``python -m paperlab.pointmbf
     train`` passes the shared command line's ``Run.map``: torchrun ranks or ``--workers``). The weights
-    equal the sequential run's whatever the spreading."""
+    equal the sequential run's whatever the spreading. ``wall_s``: the whole call; ``job_s``: the jobs' wall
+    seconds summed (with several processes, more than ``wall_s``)."""
     from paperlab.core import distributed as D
 
     names = list(names or ALL_NAMES)
     unknown = [n for n in names if n not in ALL_NAMES]
     if unknown:
         raise KeyError(f"unknown variants {unknown}; choose from {ALL_NAMES}")
-    t0, c0 = time.time(), time.process_time()
+    t0 = time.time()
     train = training_pairs(cfg, cache)
     print(f"training set: {cfg.n_train} pairs prepared in {time.time() - t0:.0f} s", flush=True)
     jobs = [{"name": n, "seed": s} for n in names for s in seeds]
@@ -758,7 +759,7 @@ def train_all(names=None, seeds=(0, 1, 2), cfg: TrainConfig = TrainConfig(), log
     keys = [f"{j['name']}|{j['seed']}" for j in jobs]
     return {"models": {k: o["state"] for k, o in zip(keys, out)}, "loss": {k: o["loss"] for k, o in zip(keys, out)},
             "train_cfg": asdict(cfg), "wall_s": time.time() - t0, "job_s": sum(o["seconds"] for o in out),
-            "cpu_s": time.process_time() - c0, "seeds": list(seeds)}
+            "seeds": list(seeds)}
 
 
 def load_or_train_all(retrain: bool | None = None) -> dict:
