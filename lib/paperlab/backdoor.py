@@ -536,7 +536,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="JSON path (default data/backdoor/experiment-<profile>.json)")
 
     def body(args, run):
-        cli.cpu_plan_only(ap, args, run, "backdoor", "", smoke_ok=True,
+        cli.cpu_plan_only(ap, args, run, "backdoor", smoke_ok=True,
                           gpu_note="note: the gpu profile trains the same digits MLPs (larger surrogate sets), on the CPU")
         cfg = {**run.pick(**CONFIG)}
         cfg["seeds"] = list(run.seeds_or(cfg["seeds"]))

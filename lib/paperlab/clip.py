@@ -502,9 +502,9 @@ def _train_main(argv: list[str]) -> int:
     ap = cli.parser("python -m paperlab.clip", "Pretrain the micro-CLIP on the shapes world, evaluate it, "
                     "save it, register it and write its card.", commands=("pretrain", "train"))
     ap.set_defaults(threads=2)  # the committed checkpoint was trained with 2 threads (CPU results depend on it)
-    ap.add_argument("--seed", type=cli._seed, default=None, help="one seed (the same as --seeds S)")
-    ap.add_argument("--steps", type=cli._positive_int, default=2000)
-    ap.add_argument("--batch-size", type=cli._positive_int, default=128)
+    ap.add_argument("--seed", type=cli.seed_int, default=None, help="one seed (the same as --seeds S)")
+    ap.add_argument("--steps", type=cli.positive_int, default=2000)
+    ap.add_argument("--batch-size", type=cli.positive_int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--size", choices=list(SIZES), default="micro")
     ap.add_argument("--out", default=f"data/{CHECKPOINT}",

@@ -634,7 +634,6 @@ def main(argv=None) -> int:
     return cli.main(ap, body, argv)
 
 
-_main = main  # the old name
 
 
 def summarize(rows: list[dict]):

@@ -733,7 +733,7 @@ def run_real(name: str, root: str, backbone: str = "ViT-B-32", cfg: dict = REAL_
     return rows
 
 
-def _main(argv=None) -> None:
+def main(argv=None) -> None:
     """``python -m paperlab.mudpt train [--part base2new|shots|depth|init|all] [--workers N] [--seeds ..]``.
 
     cpu profile: the notebook's learned prompts (``data/mudpt/*.pt``, registered); smoke: a seconds-long
@@ -778,7 +778,5 @@ def _main(argv=None) -> None:
     cli.main(ap, body, argv)
 
 
-main = _main
-
 if __name__ == "__main__":
-    _main()
+    main()

@@ -781,8 +781,8 @@ def main(argv=None):
     from paperlab.core.train import save_checkpoint
 
     ap = cli.parser("python -m paperlab.pointmbf", "Train the PointMBF variants (unsupervised) and the supervised oracle.")
-    ap.add_argument("--steps", type=cli._positive_int, default=TrainConfig.steps, help="Adam steps per run")
-    ap.add_argument("--n-train", type=cli._positive_int, default=TrainConfig.n_train, help="training pairs")
+    ap.add_argument("--steps", type=cli.positive_int, default=TrainConfig.steps, help="Adam steps per run")
+    ap.add_argument("--n-train", type=cli.positive_int, default=TrainConfig.n_train, help="training pairs")
     ap.add_argument("--variants", nargs="+", default=None, choices=ALL_NAMES, metavar="VARIANT",
                     help=f"variants to train (default all: {', '.join(ALL_NAMES)})")
     ap.add_argument("--cache", default=None, help="load/save the prepared training pairs here (same pairs either way)")

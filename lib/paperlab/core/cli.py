@@ -33,24 +33,21 @@ from paperlab.core.profiles import PROFILES, Profile, profile
 PARALLEL = ("jobs", "data")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
-    return v
+def int_at_least(low: int, expected: str) -> Callable[[str], int]:
+    """An argparse ``type``: an integer >= ``low``, else a usage error "<expected>, got <text>"."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{expected}, got {text!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"{expected}, got {v}")
+        return v
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a seed must be a non-negative integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"a seed must be a non-negative integer, got {v}")
-    return v
+positive_int = int_at_least(1, "expected a positive integer")  # --workers, --threads, modules' --steps ...
+seed_int = int_at_least(0, "a seed must be a non-negative integer")  # --seeds, clip's --seed
 
 
 def parser(prog: str, description: str, *, commands: Sequence[str] = ("train",),
@@ -68,12 +65,12 @@ def parser(prog: str, description: str, *, commands: Sequence[str] = ("train",),
     ap.add_argument("--profile", choices=PROFILES, default=None,
                     help="sizes: smoke (seconds), cpu (the committed run), gpu (paper scale); "
                          "default $PAPERLAB_PROFILE, else gpu if CUDA else cpu")
-    ap.add_argument("--workers", type=_positive_int, default=1,
+    ap.add_argument("--workers", type=positive_int, default=1,
                     help="local processes that split the independent runs (default 1: sequential); "
                          "under torchrun the ranks split them instead")
-    ap.add_argument("--seeds", type=_seed, nargs="+", default=None,
+    ap.add_argument("--seeds", type=seed_int, nargs="+", default=None,
                     help="seeds to run (default: the profile's seeds)")
-    ap.add_argument("--threads", type=_positive_int, default=1,
+    ap.add_argument("--threads", type=positive_int, default=1,
                     help="torch threads per process (1 is fastest on a shared machine)")
     ap.add_argument("--device", default="auto",
                     help="auto (cuda for the gpu profile when present), cpu, or cuda; under torchrun with "
@@ -205,7 +202,7 @@ def main(ap: argparse.ArgumentParser, body: Callable[[argparse.Namespace, Run], 
         run.finish()
 
 
-def cpu_plan_only(ap: argparse.ArgumentParser, args: argparse.Namespace, run: Run, name: str, plan: str,
+def cpu_plan_only(ap: argparse.ArgumentParser, args: argparse.Namespace, run: Run, name: str, plan: str = "",
                   *, smoke_ok: bool = False, gpu_note: str | None = None) -> None:
     """The checks of a ``train`` command with one size, trained on the CPU (clip, modality, backdoor, pmaa,
     pointmbf, scicot): ``--profile smoke`` is a usage error naming the committed ``plan`` (unless
@@ -245,7 +242,7 @@ def dispatch(argv: Sequence[str] | None = None) -> None:
         mod = importlib.import_module(f"paperlab.{module}")
     except ModuleNotFoundError as exc:
         raise SystemExit(f"no module paperlab.{module} ({exc})") from None
-    entry = getattr(mod, "main", None) or getattr(mod, "_main", None)
+    entry = getattr(mod, "main", None)
     if entry is None or not uses_shared_cli(module):
         raise SystemExit(f"paperlab.{module} has no command line (no train command on paperlab.core.cli): "
                          "nothing to train")

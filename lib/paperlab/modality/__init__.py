@@ -521,8 +521,8 @@ def main(argv: list[str] | None = None) -> int:
     from paperlab.core import cli
 
     ap = cli.parser("python -m paperlab.modality", __doc__.split("\n")[0])
-    ap.add_argument("--steps", type=cli._positive_int, default=300, help="pretraining steps per run (default 300)")
-    ap.add_argument("--batch-size", type=cli._positive_int, default=64, help="pretraining batch (default 64)")
+    ap.add_argument("--steps", type=cli.positive_int, default=300, help="pretraining steps per run (default 300)")
+    ap.add_argument("--batch-size", type=cli.positive_int, default=64, help="pretraining batch (default 64)")
     ap.add_argument("--out", default=None, help=f"write the results JSON here instead of data/{RESULTS} (registers nothing)")
 
     def body(args, run):
