@@ -505,7 +505,7 @@ def run_experiment(cfg: dict, workers: int = 1, mapper=None) -> dict:
     from paperlab.core import distributed as D
 
     jobs = [{"name": n, "seed": s} for s in cfg["seeds"] for n in cfg["settings"]]
-    mapper = mapper or (lambda fn, js, common: D.run_many(fn, js, workers=workers, common=common))
+    mapper = mapper or D.mapper_for(workers)
     out = mapper(experiment_job, jobs, {"cfg": cfg})
     return {(j["name"], j["seed"]): r for j, r in zip(jobs, out)}
 

@@ -302,7 +302,7 @@ def hyper_deep_ensemble(arch: str, space: SearchSpace, data: dict, eval_sets: di
     yv = data["val"][1]
     pool, rs = Pool(), np.random.default_rng(seed)
     new_seed = lambda: int(rs.integers(0, 2**31 - 1))  # noqa: E731
-    mapper = mapper or (lambda fn, jobs, common: D.run_many(fn, jobs, workers=workers, common=common))
+    mapper = mapper or D.mapper_for(workers)
     common = {"arch": arch, "data": data, "eval_sets": eval_sets, **train_kw}
     bar = tqdm(total=n_pool + 2 * K * (K - 1), desc=f"{arch} seed {seed}", disable=not progress or not D.is_main_process(),
                leave=False)
@@ -729,7 +729,7 @@ def run_experiment(profile: str = "cpu", seeds=None, archs=None, workers: int = 
     unknown = [a for a in archs if a not in ARCHS and a != "wrn"]
     if unknown:
         raise ValueError(f"unknown archs {unknown}; choose from {sorted(ARCHS) + ['wrn']}")
-    mapper = mapper or (lambda fn, jobs, common: D.run_many(fn, jobs, workers=workers, common=common))
+    mapper = mapper or D.mapper_for(workers)
     data, eval_sets = experiment_data(cfg, cifar_root, download)
     out = {"profile": profile, "config": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
            "seeds": list(seeds), "archs": list(archs), "runs": {}, "batch": {}}

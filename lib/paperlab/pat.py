@@ -448,7 +448,7 @@ def train_all(variants=None, seeds=(0, 1, 2), tcfg: TrainConfig | None = None, b
     out = {"train": asdict(tcfg), "base": asdict(base), "variants": {}, "seeds": list(seeds)}
     jobs = [{"name": name, "seed": seed} for name in variants for seed in seeds]
     common = {"data": data, "tcfg": tcfg, "base": base, "sharded": sharded, "device": device}
-    mapper = mapper or (lambda fn, js, common: D.run_many(fn, js, workers=workers, common=common))
+    mapper = mapper or D.mapper_for(workers)
     t0 = time.time()
     states = mapper(train_variant, jobs, common)
     for job, state in zip(jobs, states):

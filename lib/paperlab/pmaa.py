@@ -482,7 +482,7 @@ def train_all(plan: dict | None = None, tcfg: TrainConfig | None = None, workers
     plan, tcfg = plan or PLAN, tcfg or TrainConfig()
     jobs = [{"name": name, "seed": seed} for name, seeds in plan.items() for seed in seeds]
     out = {"train": asdict(tcfg), "base": asdict(PMAAConfig()), "models": {}, "losses": {}, "wall": {}}
-    mapper = mapper or (lambda fn, js, common: D.run_many(fn, js, workers=workers, common=common))
+    mapper = mapper or D.mapper_for(workers)
     t0 = time.time()
     results = mapper(_train_kw, jobs, {"tcfg": tcfg})
     for key, state, losses, wall in results:

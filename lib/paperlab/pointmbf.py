@@ -754,7 +754,7 @@ def train_all(names=None, seeds=(0, 1, 2), cfg: TrainConfig = TrainConfig(), log
     train = training_pairs(cfg, cache)
     print(f"training set: {cfg.n_train} pairs prepared in {time.time() - t0:.0f} s", flush=True)
     jobs = [{"name": n, "seed": s} for n in names for s in seeds]
-    mapper = mapper or (lambda fn, js, common: D.run_many(fn, js, workers=workers, common=common))
+    mapper = mapper or D.mapper_for(workers)
     out = mapper(train_job, jobs, {"train": train, "cfg": cfg, "log_every": log_every})
     keys = [f"{j['name']}|{j['seed']}" for j in jobs]
     return {"models": {k: o["state"] for k, o in zip(keys, out)}, "loss": {k: o["loss"] for k, o in zip(keys, out)},

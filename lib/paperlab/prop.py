@@ -565,7 +565,7 @@ def run_from_matrix(scores: torch.Tensor, test_cands: dict[str, dict[str, float]
 def _mapper(workers: int = 1, mapper=None):
     from paperlab.core import distributed as D
 
-    return mapper or (lambda fn, jobs, common: D.run_many(fn, jobs, workers=workers, common=common))
+    return mapper or D.mapper_for(workers)
 
 
 def pretrain_job(variant: str, seed: int, stats, docs: dict[str, str], tok, cfg: TrainConfig) -> dict:

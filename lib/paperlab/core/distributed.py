@@ -228,6 +228,14 @@ def _pool_call(fn, job: dict):
     return fn(**_COMMON, **job)
 
 
+def mapper_for(workers: int | None = None):
+    """``mapper(fn, jobs, common)`` = :func:`run_many` over ``workers`` local processes: the default
+    spreading of every module's ``train_all`` (the shared command line passes ``Run.map`` instead)."""
+    def mapper(fn, jobs: list[dict], common: dict | None = None) -> list:
+        return run_many(fn, jobs, workers=workers, common=common)
+    return mapper
+
+
 def run_many(fn, jobs: list[dict], workers: int | None = None, common: dict | None = None) -> list:
     """Run independent jobs ``fn(**common, **job)`` (seeds, random-search trials) and return results in job order.
 

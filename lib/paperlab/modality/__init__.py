@@ -410,7 +410,7 @@ def train_all(arms: list[Arm] | None = None, seeds=(0, 1, 2), steps: int = 300, 
     arms = arms or plan()
     ev = ev or make_evalset()
     t0 = time.time()
-    mapper = mapper or (lambda fn, js, common: D.run_many(fn, js, workers=workers, common=common))
+    mapper = mapper or D.mapper_for(workers)
     parts = mapper(seed_rows, [{"seed": s} for s in seeds],
                    {"arms": arms, "steps": steps, "batch_size": batch_size, "lr": lr, "ev": ev, "progress": progress})
     wall = round(time.time() - t0, 1)
