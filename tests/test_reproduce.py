@@ -49,8 +49,11 @@ def test_reports_written(tmp_repo):
     (tmp_repo / "reports" / "claims").mkdir(parents=True)
     (tmp_repo / "reports" / "claims" / "demo.json").write_text(json.dumps([
         {"claim": "X beats Y", "paper_value": "+2", "ours": {"metric": "acc", "mean": 0.5, "std": 0.1, "per_seed": [0.5]},
-         "seeds": [0], "verdict": "partly", "rule": "r", "why": "w", "profile": "cpu"}]))
+         "seeds": [0], "kind": "threshold", "verdict": "inconclusive", "rule": "r", "estimate": 0.5,
+         "interval": [0.3, 0.7], "level": 0.95, "interval_method": "given", "min_effect": 0.4, "min_effect_why": "m",
+         "range": [0.4, None], "instrument": {"check": "c", "value": 1.0, "threshold": ">= 0.5", "passed": True},
+         "why": "w", "profile": "cpu"}]))
     reproduce.write_reports()
     readme = (tmp_repo / "README.md").read_text()
-    assert "old" not in readme and "03_demo" in readme and "1 partly" in readme and readme.endswith("rest\n")
+    assert "old" not in readme and "03_demo" in readme and "1 inconclusive" in readme and "1 claims:" in readme and readme.endswith("rest\n")
     assert "X beats Y" in (tmp_repo / "reports" / "CLAIMS.md").read_text()
