@@ -149,3 +149,47 @@ def mean_std(values, fmt: str = "{:.3f}") -> str:
         raise ValueError("mean_std() of no values")
     s = arr.std(ddof=1) if arr.size > 1 else 0.0
     return f"{fmt.format(arr.mean())} ± {fmt.format(s)}"
+
+
+def say(text: str) -> None:
+    """Render a markdown paragraph whose numbers come from the run (so a re-run cannot make it false).
+
+    Build ``text`` with an f-string of measured values in the notebook, e.g.
+    ``nb.say(f"MMAC cuts ASR to {asr:.2f} (interval {lo:.2f}-{hi:.2f}).")``. Prints the text outside Jupyter.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("say() needs a non-empty markdown string")
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+
+        if get_ipython() is not None:
+            display(Markdown(text))
+            return
+    except ImportError:  # pragma: no cover
+        pass
+    print(text)
+
+
+def claims_table(records: list[dict]):
+    """The recorded claims as a compact table: claim, effect [interval], minimum effect, instrument, verdict.
+
+    ``records`` are the objects ``claims.record(...)`` returned.
+    """
+    import pandas as pd
+
+    from paperlab.core.claims import format_interval
+
+    if not records:
+        raise ValueError("claims_table() got no records")
+    rows = []
+    for r in records:
+        inst = r.get("instrument")
+        rows.append({
+            "claim": r["claim"],
+            "effect [95% interval]": format_interval(r),
+            "min effect": "—" if r.get("min_effect") is None else f"{r['min_effect']:g}",
+            "instrument": "—" if not inst else f"{'✓' if inst['passed'] else '✗'} {inst['check']} = {inst['value']:.3g} ({inst['threshold']})",
+            "verdict": r["verdict"] + (f" ({r['secondary_tally']})" if r.get("secondary_tally") else ""),
+        })
+    return pd.DataFrame(rows)
