@@ -45,3 +45,42 @@ def test_committed_registry_entries_verify():
     """Every file the repository registers is present and matches its hash."""
     for name in assets.load_registry():
         assets.path(name)
+
+
+def test_malformed_registry_names_the_file(tmp_repo):
+    (tmp_repo / "data" / "REGISTRY.toml").write_text("[assets\nbroken = ")
+    with pytest.raises(assets.AssetError, match="REGISTRY.toml.*git checkout"):
+        assets.load_registry()
+
+
+def test_sha_mismatch_suggests_git_checkout_first(tmp_repo):
+    (tmp_repo / "data" / "f.bin").write_bytes(b"a")
+    assets.register("f.bin", command="make train NB=x")
+    (tmp_repo / "data" / "f.bin").write_bytes(b"b")
+    with pytest.raises(assets.AssetError, match="git checkout -- data/f.bin"):
+        assets.path("f.bin")
+
+
+def _register_many(home, k):
+    import os
+
+    os.environ["PAPERLAB_HOME"] = home
+    from paperlab.core import assets as a
+
+    for i in range(15):
+        name = f"w{k}-{i}.bin"
+        (a.data_dir() / name).write_bytes(bytes([k, i]))
+        a.register(name, command="test")
+
+
+def test_concurrent_registers_lose_no_entry(tmp_repo):
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_register_many, args=(str(tmp_repo), k)) for k in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert all(p.exitcode == 0 for p in procs)
+    assert len(assets.load_registry()) == 30

@@ -57,3 +57,16 @@ def test_reports_written(tmp_repo):
     readme = (tmp_repo / "README.md").read_text()
     assert "old" not in readme and "03_demo" in readme and "1 inconclusive" in readme and "1 claims:" in readme and readme.endswith("rest\n")
     assert "X beats Y" in (tmp_repo / "reports" / "CLAIMS.md").read_text()
+
+
+def test_failed_or_timed_out_run_keeps_notebook_and_claims(tmp_repo, capsys):
+    _write_nb(tmp_repo / "notebooks" / "01_slow.ipynb", ["import time; time.sleep(30)"])
+    before = (tmp_repo / "notebooks" / "01_slow.ipynb").read_text()
+    claims_file = tmp_repo / "reports" / "claims" / "slow.json"
+    claims_file.parent.mkdir(parents=True)
+    claims_file.write_text("[]\n")
+    rc = reproduce.main(["--timeout", "2"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "01_slow.ipynb" in err and "Timeout" in err
+    assert (tmp_repo / "notebooks" / "01_slow.ipynb").read_text() == before  # left unchanged
+    assert claims_file.read_text() == "[]\n"  # the committed claims survive a failed run

@@ -69,3 +69,35 @@ def test_corrupted_checkpoint_errors(tmp_repo):
         train.load_checkpoint(p)
     with pytest.raises(FileNotFoundError):
         train.load_checkpoint(tmp_repo / "data" / "none.pt")
+
+
+def test_load_or_train_never_retrains_silently(tmp_repo, capsys):
+    calls = []
+
+    def make():
+        calls.append(1)
+        return {"w": torch.ones(2)}
+
+    train.load_or_train("m/ckpt.pt", make, command="make train NB=x")
+    assert "nothing committed yet" in capsys.readouterr().out
+    # registry entry lost (an interrupted or damaged registry): an error naming the fix, no retrain
+    (tmp_repo / "data" / "REGISTRY.toml").unlink()
+    with pytest.raises(assets.AssetError, match="git checkout -- data/REGISTRY.toml"):
+        train.load_or_train("m/ckpt.pt", make)
+    assert len(calls) == 1
+    # entry present but file missing: an error naming git checkout and the train command
+    train.load_or_train("m/ckpt.pt", make, retrain=True)
+    assert "retraining m/ckpt.pt" in capsys.readouterr().out
+    (tmp_repo / "data" / "m" / "ckpt.pt").unlink()
+    with pytest.raises(assets.AssetError, match="git checkout -- data/m/ckpt.pt"):
+        train.load_or_train("m/ckpt.pt", make)
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("raw", ["False", "off", "NO", "0"])
+def test_retrain_flag_false_values_do_not_retrain(tmp_repo, monkeypatch, raw):
+    monkeypatch.setenv("PAPERLAB_RETRAIN", raw)
+    assert train.retrain_requested() is False
+    monkeypatch.setenv("PAPERLAB_RETRAIN", "sometimes")
+    with pytest.raises(ValueError, match="PAPERLAB_RETRAIN"):
+        train.retrain_requested()

@@ -58,11 +58,18 @@ class CellError(RuntimeError):
 
 
 def run_notebook(path: Path, profile: str = "cpu", timeout: int = 1800, progress: bool = True) -> float:
-    """Execute ``path`` in place with nbclient; returns the wall time in seconds."""
+    """Execute ``path`` (a copy in memory) and write it back only if every cell ran; returns the wall time.
+
+    A cell error, a cell timeout or a dead kernel raises :class:`CellError`; the committed notebook is
+    left untouched and the failed run is saved to a temporary file named in the message.
+    """
+    import tempfile
+
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
     from tqdm.auto import tqdm
+
+    from paperlab.core.io import atomic_write_text
 
     nb = nbformat.read(path, as_version=4)
     n_code = sum(c.cell_type == "code" for c in nb.cells)
@@ -81,15 +88,18 @@ def run_notebook(path: Path, profile: str = "cpu", timeout: int = 1800, progress
     t0 = time.perf_counter()
     try:
         client.execute()
-    except CellExecutionError as exc:
-        nbformat.write(nb, path)
-        msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise CellError(path.name, state["index"], msg) from exc
+    except Exception as exc:  # CellExecutionError, CellTimeoutError, DeadKernelError, ...
+        fd, failed = tempfile.mkstemp(prefix=f"{path.stem}-failed-", suffix=".ipynb")
+        os.close(fd)
+        nbformat.write(nb, failed)
+        text = str(exc).strip()
+        msg = f"{type(exc).__name__}: {text.splitlines()[-1] if text else ''}".strip()
+        raise CellError(path.name, state["index"], f"{msg} (notebook left unchanged; the failed run is in {failed})") from exc
     finally:
         bar.close()
     wall = time.perf_counter() - t0
     nb.metadata.setdefault("paperlab", {})[f"runtime_{profile}_s"] = round(wall, 1)
-    nbformat.write(nb, path)
+    atomic_write_text(path, nbformat.writes(nb) + "\n")
     return wall
 
 
@@ -98,11 +108,13 @@ def _runtimes_path() -> Path:
 
 
 def save_runtime(nb: str, profile: str, wall: float) -> None:
+    from paperlab.core.io import atomic_write_text, locked
+
     p = _runtimes_path()
-    data = json.loads(p.read_text()) if p.exists() else {}
-    data.setdefault(nb, {})[profile] = round(wall, 1)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    with locked(p):
+        data = json.loads(p.read_text()) if p.exists() else {}
+        data.setdefault(nb, {})[profile] = round(wall, 1)
+        atomic_write_text(p, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def _nb_meta(path: Path) -> dict:
@@ -229,15 +241,17 @@ def claims_markdown() -> str:
 
 
 def write_reports() -> None:
+    from paperlab.core.io import atomic_write_text
+
     (reports_dir()).mkdir(exist_ok=True)
-    (reports_dir() / "CLAIMS.md").write_text(claims_markdown())
+    atomic_write_text(reports_dir() / "CLAIMS.md", claims_markdown())
     readme = repo_root() / "README.md"
     text = readme.read_text()
     if MAP_START not in text or MAP_END not in text:
         raise RuntimeError(f"README.md lacks the course-map markers {MAP_START} ... {MAP_END}")
     head, rest = text.split(MAP_START, 1)
     _, tail = rest.split(MAP_END, 1)
-    readme.write_text(f"{head}{MAP_START}\n{course_map()}\n{MAP_END}{tail}")
+    atomic_write_text(readme, f"{head}{MAP_START}\n{course_map()}\n{MAP_END}{tail}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,14 +277,20 @@ def main(argv: list[str] | None = None) -> int:
         from tqdm.auto import tqdm
 
         for path in tqdm(nbs, desc="notebooks"):
-            if args.profile == "cpu" and path.stem[:2].isdigit():
-                stale = reports_dir() / "claims" / f"{module_of(path)}.json"
-                stale.unlink(missing_ok=True)  # every claim is re-measured, none carried over
+            # every claim is re-measured, none carried over; but a failed run restores the committed ones
+            stale = reports_dir() / "claims" / f"{module_of(path)}.json"
+            backup = stale.read_bytes() if args.profile == "cpu" and stale.exists() else None
+            if backup is not None:
+                stale.unlink()
             try:
                 wall = run_notebook(path, profile=args.profile, timeout=args.timeout)
                 save_runtime(path.stem, args.profile, wall)
                 print(f"  {path.name}: {wall:.1f} s", flush=True)
             except CellError as exc:
+                if backup is not None:
+                    from paperlab.core.io import atomic_write_bytes
+
+                    atomic_write_bytes(stale, backup)
                 failures.append(str(exc))
                 print(f"  FAILED {exc}", file=sys.stderr, flush=True)
     if args.profile == "cpu":

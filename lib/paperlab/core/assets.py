@@ -48,7 +48,11 @@ def load_registry(path: Path | None = None) -> dict[str, dict[str, Any]]:
     path = path or registry_path()
     if not path.exists():
         return {}
-    return tomllib.loads(path.read_text()).get("assets", {})
+    try:
+        return tomllib.loads(path.read_text()).get("assets", {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise AssetError(f"{path} is not a valid registry ({exc}); restore the committed one with "
+                         f"`git checkout -- data/REGISTRY.toml`") from exc
 
 
 def entry(name: str) -> dict[str, Any]:
@@ -69,7 +73,8 @@ def path(name: str, verify: bool = True) -> Path:
         if actual != meta["sha256"]:
             raise AssetError(
                 f"sha256 mismatch for {p}: expected {meta['sha256']}, got {actual}. "
-                f"The file is corrupted or was changed without re-registering; regenerate it with: "
+                f"The file is corrupted or was changed without re-registering. Restore the committed file with "
+                f"`git checkout -- data/{name}` (one second); only if you changed it on purpose, regenerate it with: "
                 f"{meta.get('command', '?')}"
             )
     return p
@@ -86,10 +91,13 @@ def register(name: str, command: str, **extra: Any) -> dict[str, Any]:
         return {}
     if not p.exists():
         raise AssetError(f"cannot register {p}: no such file")
-    reg = load_registry()
+    from paperlab.core.io import atomic_write_text, locked
+
     meta = {"sha256": sha256_of(p), "size": p.stat().st_size, "command": command}
     meta.update({k: v for k, v in extra.items() if v is not None})
-    reg[name] = meta
     header = "# Every committed data file: sha256, size, the command that made it. Written by paperlab.core.assets.register.\n"
-    registry_path().write_text(header + tomli_w.dumps({"assets": dict(sorted(reg.items()))}))
+    with locked(registry_path()):  # read-modify-write under a lock; the write itself is atomic
+        reg = load_registry()
+        reg[name] = meta
+        atomic_write_text(registry_path(), header + tomli_w.dumps({"assets": dict(sorted(reg.items()))}))
     return meta

@@ -81,8 +81,10 @@ def setup(seed: int = 0, quiet: bool = True) -> Profile:
         import torch
 
         if P.name != "gpu":
-            torch.set_num_threads(max(1, min(os.cpu_count() or 1, int(os.environ.get("PAPERLAB_THREADS", "2")))))
-    except Exception:  # pragma: no cover
+            from paperlab.core.env import env_int
+
+            torch.set_num_threads(min(os.cpu_count() or 1, env_int("PAPERLAB_THREADS", 2, minimum=1)))
+    except ImportError:  # pragma: no cover
         pass
     from paperlab.core import plots
 

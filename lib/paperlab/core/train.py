@@ -112,9 +112,13 @@ def save_checkpoint(obj: dict, path: str | Path) -> Path:
     path = Path(path)
     if not D.is_main_process():
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(obj, path)
-    return path
+    import io
+
+    from paperlab.core.io import atomic_write_bytes
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    return atomic_write_bytes(path, buf.getvalue())  # a killed save leaves the old file, never a truncated one
 
 
 def load_checkpoint(path: str | Path, map_location: str = "cpu") -> dict:
@@ -129,7 +133,10 @@ def load_checkpoint(path: str | Path, map_location: str = "cpu") -> dict:
 
 
 def retrain_requested() -> bool:
-    return os.environ.get("PAPERLAB_RETRAIN", "0").strip() not in ("", "0", "false", "no")
+    """``PAPERLAB_RETRAIN`` as a yes/no flag (1/0, true/false, yes/no, on/off, any case); anything else is an error."""
+    from paperlab.core.env import env_flag
+
+    return env_flag("PAPERLAB_RETRAIN", False)
 
 
 def load_or_train(name: str, train_fn: Callable[[], dict], *, retrain: bool | None = None,
@@ -144,9 +151,24 @@ def load_or_train(name: str, train_fn: Callable[[], dict], *, retrain: bool | No
 
     retrain = retrain_requested() if retrain is None else retrain
     target = data_dir() / name
-    if not retrain and name in assets.load_registry():
-        return load_checkpoint(assets.path(name))
+    registered = name in assets.load_registry()
+    how = command or f"PAPERLAB_RETRAIN=1 (via load_or_train {name!r})"
+    if not retrain:
+        if registered and target.exists():
+            return load_checkpoint(assets.path(name))
+        if registered:
+            raise assets.AssetError(
+                f"{target} is registered in {assets.registry_path()} but missing. Restore the committed file with "
+                f"`git checkout -- {target.relative_to(data_dir().parent)}`, or retrain it on purpose with: {how}")
+        if target.exists():
+            raise assets.AssetError(
+                f"{target} exists but has no entry in {assets.registry_path()} (was the registry damaged?). Restore it with "
+                f"`git checkout -- {assets.registry_path().relative_to(data_dir().parent)}`, or retrain on purpose with: {how}")
+        print(f"{name}: nothing committed yet, training it now ({how})", flush=True)
+    else:
+        print(f"retraining {name} (asked for); it will {'overwrite ' + str(target) if target.exists() else 'create ' + str(target)}",
+              flush=True)
     obj = train_fn()
     save_checkpoint(obj, target)
-    assets.register(name, command=command or f"PAPERLAB_RETRAIN=1 (via load_or_train {name!r})", **register_extra)
+    assets.register(name, command=how, **register_extra)
     return obj
