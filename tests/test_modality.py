@@ -28,20 +28,49 @@ def zero(expr) -> bool:
 # ----------------------------------------------------------------------------- theory
 
 
-def test_step1_optimal_predictor_is_the_true_conditional():
-    p, q, argmin, min_value, gap = T.step1_optimal_predictor()
-    assert argmin == [p]
-    assert zero(min_value - T.entropy([p, 1 - p]))
-    # the excess CE is KL(p || q): zero at q = p, positive elsewhere
-    assert zero(gap.subs(q, p))
-    assert float(gap.subs({p: sp.Rational(1, 3), q: sp.Rational(1, 2)})) > 0
-    kl = p * sp.log(p / q) + (1 - p) * sp.log((1 - p) / (1 - q))
-    assert zero(sp.expand_log(gap - kl, force=True))
+@pytest.fixture(scope="module")
+def proof():
+    """Every step of the derivation once (sympy takes a few seconds)."""
+    return {"log": T.lemma_log_inequality(), "gibbs": T.lemma_gibbs(), "step1": T.step1_best_predictor(),
+            "step2": T.step2_identity(), "merge": T.lemma_merge(), "theorem": T.theorem()}
 
 
-@pytest.mark.parametrize("nz,ny", [(2, 2), (3, 2)])
-def test_step2_conditional_entropy_identity(nz, ny):
-    assert T.step2_identity(nz, ny) == 0
+def test_lemma1_log_inequality(proof):
+    L = proof["log"]
+    t = L["t"]
+    assert L["critical"] == [1] and L["convex"] and L["f_at_1"] == 0 and L["minimum"] == 0
+    assert zero(L["f2"] - 1 / t**2)
+    assert all(float(L["f"].subs(t, x)) > 0 for x in (1e-3, 0.5, 2.0, 50.0))
+
+
+def test_lemma2_gibbs_general_alphabet(proof):
+    G = proof["gibbs"]
+    assert G["summand_residual"] == 0 and G["sum_residual"] == 0
+    rng = np.random.default_rng(1)
+    for n in (2, 3, 7):
+        p, q = rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(n))
+        assert (p * np.log(p / q)).sum() >= 0
+        assert (p * np.log(p / q)).sum() == pytest.approx((p * (q / p - 1 - np.log(q / p))).sum() + 1 - q.sum(), abs=1e-12)
+    assert T.zero_cell_limit() == 0
+
+
+def test_step1_best_predictor_is_the_true_conditional(proof):
+    S = proof["step1"]
+    assert S["cell_residual"] == 0 and S["sum_residual"] == 0
+    # numerically: any other predictor h has a higher expected CE, by exactly the weighted KL
+    rng = np.random.default_rng(2)
+    J = rng.dirichlet(np.ones(12)).reshape(3, 4)
+    h = rng.dirichlet(np.ones(4), size=3)
+    ce_h = -(J * np.log(h)).sum()
+    cond = J / J.sum(1, keepdims=True)
+    kl = (J.sum(1) * (cond * np.log(cond / h)).sum(1)).sum()
+    assert ce_h == pytest.approx(T.conditional_entropy_np(J) + kl, abs=1e-12) and kl > 0
+
+
+def test_step2_conditional_entropy_identity_general(proof):
+    S = proof["step2"]
+    assert S["marginalisation_residual"] == 0 and S["cell_residual"] == 0 and S["sum_residual"] == 0
+    assert T.step2_table_identity(2, 2) == 0 and T.step2_table_identity(3, 2) == 0
 
 
 def test_step2_matches_enumeration():
@@ -54,24 +83,69 @@ def test_step2_matches_enumeration():
     assert float(T.mutual_information(P)) == pytest.approx(T.mutual_information_np(J), abs=1e-12)
 
 
-def test_step3_chain_rule_and_data_processing():
-    diff, cond = T.step3_chain_rule()
-    assert diff == 0
-    # numerically: the conditional MI is >= 0 for random joint tables, so I(Z;Y) <= I(X_t;Y)
-    rng = np.random.default_rng(0)
-    P, cells = T.joint_symbols(3, 2)
-    for _ in range(5):
-        J = rng.dirichlet(np.ones(6)).reshape(3, 2)
-        assert float(cond.subs(dict(zip(cells, J.ravel()[:5])))) >= -1e-12
-        Jz = np.stack([J[0], J[1] + J[2]])
-        assert T.mutual_information_np(Jz) <= T.mutual_information_np(J) + 1e-12
+def test_lemma3_merge_loss_is_the_weighted_kl(proof):
+    Mg = proof["merge"]
+    assert Mg["column_residual"] == 0 and Mg["sum_residual"] == 0
+    rng = np.random.default_rng(3)
+    for nx, ny in ((3, 2), (5, 4), (4, 6)):
+        J = rng.dirichlet(np.ones(nx * ny)).reshape(nx, ny)
+        a, b = 1, nx - 1
+        Jm = T.merge_rows(J, a, b)
+        pa, pb = J[a].sum(), J[b].sum()
+        pc = (J[a] + J[b]) / (pa + pb)
+        kl = pa * (J[a] / pa * np.log(J[a] / pa / pc)).sum() + pb * (J[b] / pb * np.log(J[b] / pb / pc)).sum()
+        loss = T.mutual_information_np(J) - T.mutual_information_np(Jm)
+        assert loss == pytest.approx(kl, abs=1e-12) and loss >= 0
 
 
-def test_step4_bound_slack_is_the_data_processing_slack():
-    ce_gap, delta_p, slack = T.step4_bound()
-    s = sp.Symbol("s", nonnegative=True)
-    assert zero(slack - s)
-    assert zero(ce_gap - delta_p - s)
+def test_lemma4_any_encoder_is_a_sequence_of_merges():
+    rng = np.random.default_rng(4)
+    for _ in range(20):
+        nx, ny = rng.integers(2, 8), rng.integers(2, 5)
+        J = rng.dirichlet(np.ones(nx * ny)).reshape(nx, ny)
+        g = rng.integers(0, 4, size=nx)
+        cur, mi = J, [T.mutual_information_np(J)]
+        for a, b in T.merge_sequence(g):
+            cur = T.merge_rows(cur, a, b)
+            mi.append(T.mutual_information_np(cur))
+        assert len(cur) == len(set(g.tolist()))
+        assert all(x >= y - 1e-12 for x, y in zip(mi, mi[1:]))  # each merge never increases I
+        # the merged table is g's table up to the order of rows (a relabelling: I unchanged)
+        direct = T.encode_joint(J, g)
+        assert sorted(map(tuple, np.round(cur, 12))) == sorted(map(tuple, np.round(direct, 12)))
+        assert mi[-1] == pytest.approx(T.mutual_information_np(direct), abs=1e-12)
+
+
+def test_merge_helpers_reject_bad_input():
+    J = np.full((2, 2), 0.25)
+    with pytest.raises(ValueError, match="two different rows"):
+        T.merge_rows(J, 0, 0)
+    with pytest.raises(ValueError, match="code each"):
+        T.encode_joint(J, [0])
+    with pytest.raises(ValueError, match="at least one"):
+        T.merge_sequence([])
+
+
+def test_theorem_slacks_are_computed_not_defined(proof):
+    th = proof["theorem"]
+    HY, Iv, It, Iz = th["symbols"]
+    assert zero(th["gap_A"] - (Iv - Iz))
+    assert zero(th["slack_A"] - (It - Iz))  # >= 0 by Lemma 4 since Z = g_t(X_t)
+    assert th["slack_B_check"] == 0  # (B)'s slack is min(I_v, I_t) - I_z
+    assert zero(th["slack_B"] - (sp.Min(Iv, It) - Iz))
+
+
+def test_abs_value_fails_in_A_and_holds_in_B():
+    c = T.abs_counterexample()
+    assert c["gap_A"] == 0 and zero(c["abs_delta"] - sp.log(2))
+    assert float(c["gap_A"]) < float(c["abs_delta"])  # (A) with |.| would be false here
+    assert float(c["gap_B"]) >= float(c["abs_delta"])
+
+
+def test_theorem_by_brute_force_on_random_aligned_worlds():
+    v = T.aligned_world_violations(n_worlds=150, seed=5)
+    assert v["violation_A"].max() <= 1e-12 and v["violation_B"].max() <= 1e-12
+    assert v["gap_A"].max() > 0.05  # the worlds are not trivial: alignment costs something
 
 
 @pytest.mark.parametrize("q", [0, 0.25, 0.5, 1])
@@ -339,6 +413,23 @@ def test_train_command_passes_the_shared_cli_layout(monkeypatch, tmp_path, capsy
     out = tmp_path / "r.json"
     M.main(["train", "--profile", "cpu", "--seeds", "5", "--out", str(out)])
     assert len(calls) == 2 and json.loads(out.read_text())["rows"] == [{"seed": 5}]
+    assert M.main(["train", "--profile", "cpu", "--plan", "alignment", "--seeds", "0"]) == 0
+    assert calls[-1]["plan_name"] == "alignment" and "modality/alignment.json" in capsys.readouterr().out
+
+
+def test_plans_and_lambda_ramp():
+    assert [a.name for a in M.plan("alignment")] == [M.arm_name(0.5, 0.0)] + [M.ramp_name(q) for q in M.RAMP_QS]
+    assert len(M.plan("grid")) == 12 and M.results_name("grid") == M.RESULTS
+    with pytest.raises(ValueError, match="unknown plan"):
+        M.plan("nope")
+    arm = M.Arm("r", lambda_a=3.0, ramp=0.5)
+    lams = [M.lambda_schedule(arm, s, 10) for s in range(10)]
+    assert lams[0] == pytest.approx(0.6) and lams[4:] == [3.0] * 6 and lams == sorted(lams)
+    assert M.lambda_schedule(M.Arm("c", lambda_a=3.0), 0, 10) == 3.0  # no ramp: constant
+    with pytest.raises(ValueError, match="step"):
+        M.lambda_schedule(arm, 10, 10)
+    with pytest.raises(ValueError, match="ramp"):
+        M.Arm("bad", ramp=1.5)
 
 
 @pytest.mark.parametrize("argv, message", [

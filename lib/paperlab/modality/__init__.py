@@ -144,6 +144,7 @@ class Arm:
     sep: float = 0.0  # deep feature separation weight (+ the non-collapse term at the same weight)
     bb: float = 0.0  # Brownian bridge weight
     gc: float = 0.0  # geometric consistency weight
+    ramp: float = 0.0  # lambda_a rises linearly from 0 over this fraction of the steps (0: constant lambda_a)
     bridge_noise: float = 0.1  # pixel-noise std of the bridge's intermediate view
     s_range: tuple[float, float] = (0.1, 0.9)  # bridge times are drawn uniformly here
 
@@ -153,6 +154,8 @@ class Arm:
         for k in ("lambda_a", "sep", "bb", "gc"):
             if getattr(self, k) < 0:
                 raise ValueError(f"Arm.{k} must be >= 0, got {getattr(self, k)!r}")
+        if not 0.0 <= self.ramp <= 1.0:
+            raise ValueError(f"Arm.ramp must be a fraction of the training steps in [0, 1], got {self.ramp!r}")
         lo, hi = self.s_range
         if not 0 < lo <= hi < 1:
             raise ValueError(f"Arm.s_range must lie inside (0, 1), got {self.s_range}")
@@ -165,14 +168,40 @@ class Arm:
 LAMBDAS = (0.0, 0.3, 1.0, 3.0)
 QS = (0.25, 1.0)
 REG_WEIGHT = 1.0
+RAMP_QS = (0.25, 0.5, 1.0)  # the alignment plan's information gaps: Delta_p = (1 - q) log 4
+RAMP_LAMBDA, RAMP_FRACTION = 3.0, 0.5
+PLANS = ("grid", "alignment")
 
 
-def plan() -> list[Arm]:
-    """Every arm of ``python -m paperlab.modality train``: a q x lambda_a grid, then the regularizers at q=0.25."""
-    arms = [Arm(f"align q={q:g} lam={lam:g}", q=q, lambda_a=lam) for q in QS for lam in LAMBDAS]
-    w = REG_WEIGHT
-    arms += [Arm("+sep", sep=w), Arm("+bridge", bb=w), Arm("+geometric", gc=w), Arm("+all three", sep=w, bb=w, gc=w)]
-    return arms
+def ramp_name(q: float) -> str:
+    """Name of the alignment plan's ramped forced-alignment arm at caption probability ``q``."""
+    return f"ramp q={q:g} lam={RAMP_LAMBDA:g}"
+
+
+def plan(name: str = "grid") -> list[Arm]:
+    """The arms of ``python -m paperlab.modality train --plan NAME``.
+
+    ``grid`` (``data/modality/results.json``): q in QS x a constant lambda_a in LAMBDAS, then the four
+    regularizer arms at q = 0.25. ``alignment`` (``data/modality/alignment.json``): the theorem's test,
+    forced alignment with lambda_a ramped from 0 to RAMP_LAMBDA over the first half of training at
+    every q in RAMP_QS, plus plain InfoNCE at q = 0.5 (the grid has plain at 0.25 and 1).
+    """
+    if name == "grid":
+        arms = [Arm(arm_name(q, lam), q=q, lambda_a=lam) for q in QS for lam in LAMBDAS]
+        w = REG_WEIGHT
+        return arms + [Arm("+sep", sep=w), Arm("+bridge", bb=w), Arm("+geometric", gc=w),
+                       Arm("+all three", sep=w, bb=w, gc=w)]
+    if name == "alignment":
+        return [Arm(arm_name(0.5, 0.0), q=0.5)] + [Arm(ramp_name(q), q=q, lambda_a=RAMP_LAMBDA, ramp=RAMP_FRACTION)
+                                                  for q in RAMP_QS]
+    raise ValueError(f"unknown plan {name!r}; plans: {PLANS}")
+
+
+def results_name(plan_name: str = "grid") -> str:
+    """Registry name (under data/) of a plan's committed results."""
+    if plan_name not in PLANS:
+        raise ValueError(f"unknown plan {plan_name!r}; plans: {PLANS}")
+    return RESULTS if plan_name == "grid" else f"modality/{plan_name}.json"
 
 
 # ----------------------------------------------------------------------------- training
@@ -244,15 +273,30 @@ def _attach(model, ctx: _Context) -> None:
         model.sep_heads = nn.ModuleDict({"v": nn.Linear(w_v, dim), "t": nn.Linear(w_t, dim)})
 
 
-def make_extra_loss(arm: Arm, ctx: _Context, generator: torch.Generator):
-    """The arm's ``extra_loss(z_v, z_t, logit_scale)`` for ``clip.pretrain``; None for plain InfoNCE."""
+def lambda_schedule(arm: Arm, step: int, steps: int) -> float:
+    """lambda_a at ``step`` of ``steps``: linear from 0 to ``arm.lambda_a`` over the first ``arm.ramp`` of training.
+
+    The ramp lets the contrastive structure form before the alignment pull; a constant weight from
+    step 0 can collapse a small model onto a few shared directions (the committed constant-lambda runs).
+    """
+    if steps < 1 or not 0 <= step < steps:
+        raise ValueError(f"need 0 <= step < steps, got step={step}, steps={steps}")
+    n_ramp = arm.ramp * steps
+    return arm.lambda_a if n_ramp < 1 else arm.lambda_a * min(1.0, (step + 1) / n_ramp)
+
+
+def make_extra_loss(arm: Arm, ctx: _Context, generator: torch.Generator, steps: int = 1):
+    """The arm's ``extra_loss(z_v, z_t, logit_scale)`` for ``clip.pretrain`` (called once per step of
+    ``steps``); None for plain InfoNCE."""
     if not any((arm.lambda_a, arm.sep, arm.bb, arm.gc)):
         return None
+    calls = [0]
 
     def extra(z_v, z_t, _scale):
         total = z_v.new_zeros(())
+        step, calls[0] = min(calls[0], steps - 1), calls[0] + 1
         if arm.lambda_a:
-            total = total + arm.lambda_a * alignment_loss(z_v, z_t)
+            total = total + lambda_schedule(arm, step, steps) * alignment_loss(z_v, z_t)
         if arm.sep:
             for m, z in (("v", z_v), ("t", z_t)):
                 u = F.normalize(ctx.model.sep_heads[m](ctx.feats[f"h_{m}"]), dim=-1)
@@ -276,7 +320,7 @@ def pretrain_arm(arm: Arm, seed: int, steps: int = 300, batch_size: int = 64, lr
     """Pretrain a CLIP of ``size`` on the shapes world under ``arm`` -> (model in eval mode, history)."""
     ctx = _Context(heads=arm.sep > 0)
     gen = torch.Generator().manual_seed(10_000 + seed)
-    extra = make_extra_loss(arm, ctx, gen)
+    extra = make_extra_loss(arm, ctx, gen, steps=steps)
     model, hist = clip.pretrain(arm.policy(), size=size, steps=steps, batch_size=batch_size, lr=lr, seed=seed,
                                 progress=progress, log_every=max(1, steps // 20), extra_loss=extra,
                                 model_hook=lambda m: _attach(m, ctx), batch_fn=_cached_pretrain_batch(shapes.pretrain_batch, ctx))
@@ -397,7 +441,7 @@ def seed_rows(seed: int, arms: list[Arm], steps: int, batch_size: int, lr: float
 
 def train_all(arms: list[Arm] | None = None, seeds=(0, 1, 2), steps: int = 300, batch_size: int = 64,
               lr: float = 2e-3, ev: EvalSet | None = None, progress: bool = True, workers: int = 1,
-              mapper=None, reference: bool = True) -> dict:
+              mapper=None, reference: bool = True, plan_name: str = "grid") -> dict:
     """Every arm x seed -> the results dict (rows seed-major, then plan order).
 
     Each seed is one job (:func:`seed_rows`); ``workers`` local processes split the seeds, or
@@ -407,7 +451,7 @@ def train_all(arms: list[Arm] | None = None, seeds=(0, 1, 2), steps: int = 300, 
     :func:`reference_run` (the reduced run the tests retrain) to the results."""
     from paperlab.core import distributed as D
 
-    arms = arms or plan()
+    arms = arms or plan(plan_name)
     ev = ev or make_evalset()
     t0 = time.time()
     mapper = mapper or D.mapper_for(workers)
@@ -416,7 +460,8 @@ def train_all(arms: list[Arm] | None = None, seeds=(0, 1, 2), steps: int = 300, 
     wall = round(time.time() - t0, 1)
     return {"rows": [r for part in parts for r in part["rows"]], "random_init": [part["floor"] for part in parts],
             "seeds": list(seeds), "steps": steps, "batch_size": batch_size, "lr": lr, "size": "nano", "wall_s": wall,
-            "plan": [asdict(a) for a in arms], "reference": reference_run(lr=lr) if reference else None}
+            "plan": [asdict(a) for a in arms], "plan_name": plan_name,
+            "reference": reference_run(lr=lr) if reference else None}
 
 
 REFERENCE = {"arm": Arm("reference", lambda_a=3.0), "seed": 0, "steps": 40, "batch_size": 16,
@@ -431,23 +476,26 @@ def reference_run(lr: float = 2e-3) -> dict:
     return {**ref, "arm": asdict(ref["arm"]), "metrics": evaluate(model, make_evalset(**ref["evalset"]))}
 
 
-def load_results(retrain: bool | None = None, **train_kw) -> dict:
-    """The committed ``data/modality/results.json`` (sha256-verified), or train everything and register it."""
+def load_results(retrain: bool | None = None, plan_name: str = "grid", **train_kw) -> dict:
+    """A plan's committed results (``data/modality/results.json`` for ``grid``, ``alignment.json`` for
+    ``alignment``; sha256-verified), or train the plan and register its results."""
     from paperlab.core import assets
     from paperlab.core.paths import data_dir
     from paperlab.core.train import retrain_requested
 
+    name = results_name(plan_name)
+    command = COMMAND + ("" if plan_name == "grid" else f" --plan {plan_name}")
     retrain = retrain_requested() if retrain is None else retrain
-    if not retrain and RESULTS in assets.load_registry():
+    if not retrain and name in assets.load_registry():
         try:
-            return json.loads(assets.path(RESULTS).read_text())
+            return json.loads(assets.path(name).read_text())
         except json.JSONDecodeError as exc:
-            raise assets.AssetError(f"{RESULTS} is not valid JSON ({exc}); regenerate it with: {COMMAND}") from exc
-    res = train_all(**train_kw)
-    path = data_dir() / RESULTS
+            raise assets.AssetError(f"{name} is not valid JSON ({exc}); regenerate it with: {command}") from exc
+    res = train_all(plan_name=plan_name, **train_kw)
+    path = data_dir() / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(res, indent=1))
-    assets.register(RESULTS, command=COMMAND, seeds=res["seeds"], wall_s=res["wall_s"], steps=res["steps"],
+    assets.register(name, command=command, seeds=res["seeds"], wall_s=res["wall_s"], steps=res["steps"],
                     batch_size=res["batch_size"], threads=torch.get_num_threads())
     return res
 
@@ -523,17 +571,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = cli.parser("python -m paperlab.modality", __doc__.split("\n")[0])
     ap.add_argument("--steps", type=cli.positive_int, default=300, help="pretraining steps per run (default 300)")
     ap.add_argument("--batch-size", type=cli.positive_int, default=64, help="pretraining batch (default 64)")
-    ap.add_argument("--out", default=None, help=f"write the results JSON here instead of data/{RESULTS} (registers nothing)")
+    ap.add_argument("--plan", choices=PLANS, default="grid",
+                    help="grid: constant lambda_a grid + regularizers (data/modality/results.json); alignment: the "
+                         "theorem's test, ramped forced alignment across q (data/modality/alignment.json)")
+    ap.add_argument("--out", default=None, help="write the results JSON here instead of data/modality/ (registers nothing)")
 
     def body(args, run):
-        cli.cpu_plan_only(ap, args, run, "modality", f"{len(plan())} arms x 3 seeds of nano-CLIPs")
+        cli.cpu_plan_only(ap, args, run, "modality", f"{len(plan(args.plan))} arms x 3 seeds of nano-CLIPs")
         seeds = run.seeds_or((0, 1, 2))
         kw = dict(seeds=seeds, steps=args.steps, batch_size=args.batch_size, mapper=run.map)
         if run.is_main and not args.out:
-            res = load_results(retrain=True, **kw)
-            run.log(f"{len(res['rows'])} runs in {res['wall_s']:.0f} s -> data/{RESULTS} (registered)")
+            res = load_results(retrain=True, plan_name=args.plan, **kw)
+            run.log(f"{len(res['rows'])} runs in {res['wall_s']:.0f} s -> data/{results_name(args.plan)} (registered)")
             return 0
-        res = train_all(progress=run.is_main, **kw)  # the other ranks take their share of the seeds; rank 0 writes
+        res = train_all(progress=run.is_main, plan_name=args.plan, **kw)  # the other ranks take their share of the seeds; rank 0 writes
         if run.is_main:
             Path(args.out).write_text(json.dumps(res, indent=1))
             run.log(f"{len(res['rows'])} runs in {res['wall_s']:.0f} s -> {args.out}")
@@ -542,7 +593,7 @@ def main(argv: list[str] | None = None) -> int:
     return cli.main(ap, body, argv)
 
 
-__all__ = ["Arm", "EvalSet", "alignment_loss", "brownian_bridge_loss", "bridge_mean_var", "composite", "evaluate",
+__all__ = ["Arm", "EvalSet", "PLANS", "alignment_loss", "lambda_schedule", "ramp_name", "results_name", "brownian_bridge_loss", "bridge_mean_var", "composite", "evaluate",
            "gap_stats", "geometric_consistency_loss", "load_results", "make_evalset", "non_collapse_loss",
            "plan", "pretrain_arm", "probe_scores", "retrieval_r1", "seed_rows", "separation_loss", "table", "train_all",
            "main"]
