@@ -56,16 +56,38 @@ def colab_badge(notebook: str) -> str:
 
 
 def colab_install_source() -> str:
-    """The setup cell's source: on Colab, clone and install the repository; elsewhere nothing."""
+    """The setup cell's source: on Colab, clone and install the repository, checking each step; elsewhere nothing.
+
+    Plain Python (no ``!`` magics) so that each step's failure stops the notebook with a message saying
+    what failed and what to do; a failed install is retried on the next run (the guard is "paperlab
+    imports", not "the folder exists").
+    """
     url = repo_url()
     return (
-        "# On Colab: fetch the course and install it (does nothing anywhere else).\n"
-        "import os, sys\n"
-        "if 'google.colab' in sys.modules and not os.path.exists('/content/paperlab'):\n"
-        f"    !git clone --depth 1 {url}.git /content/paperlab\n"
-        "    %pip install -q -e /content/paperlab\n"
-        "    os.environ['PAPERLAB_HOME'] = '/content/paperlab'\n"
-        "    sys.path.insert(0, '/content/paperlab/lib')"
+        "# On Colab: fetch the course and install it, checking each step (does nothing anywhere else).\n"
+        "import os, shutil, subprocess, sys\n"
+        "if 'google.colab' in sys.modules:\n"
+        f"    REPO, DEST = '{url}.git', '/content/paperlab'\n"
+        "    def _step(what, cmd, fix):\n"
+        "        r = subprocess.run(cmd, capture_output=True, text=True)\n"
+        "        if r.returncode != 0:\n"
+        "            tail = (r.stderr or r.stdout).strip()[-1500:]\n"
+        "            raise SystemExit(f'paperlab setup failed: could not {what}.\\n{tail}\\nWhat to do: {fix}')\n"
+        "    if not os.path.exists(os.path.join(DEST, 'pyproject.toml')):\n"
+        "        shutil.rmtree(DEST, ignore_errors=True)  # a half-finished clone from an earlier try\n"
+        "        _step('download the course (git clone ' + REPO + ')', ['git', 'clone', '--depth', '1', REPO, DEST],\n"
+        "              'this cell needs internet: check your connection (Colab: Runtime > Disconnect and delete runtime, '\n"
+        "              'then run again), or upload a copy of the repository to ' + DEST + '.')\n"
+        "    try:\n"
+        "        import paperlab\n"
+        "    except ImportError:\n"
+        "        _step('install the course (pip install -e .[colab])',\n"
+        "              [sys.executable, '-m', 'pip', 'install', '-q', '-e', DEST + '[colab]'],\n"
+        "              'read the pip error above; re-run this cell to retry the install.')\n"
+        "        sys.path.insert(0, os.path.join(DEST, 'lib'))\n"
+        "        import paperlab\n"
+        "    os.environ['PAPERLAB_HOME'] = DEST\n"
+        "    print('paperlab installed from', DEST)"
     )
 
 
@@ -77,6 +99,10 @@ def setup(seed: int = 0, quiet: bool = True) -> Profile:
     """First cell of every notebook: seeds, plot style, quiet loggers. Returns the profile."""
     P = profile()
     seed_everything(seed)
+    if P.name == "gpu" and P.device != "cuda":
+        print("note: the gpu profile was asked for but no CUDA GPU is visible: the paper-scale sizes will run on "
+              "the CPU (slowly). On Colab choose Runtime > Change runtime type > GPU; elsewhere use "
+              "PAPERLAB_PROFILE=cpu for the reduced experiment.")
     try:
         import torch
 
