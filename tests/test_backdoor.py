@@ -223,10 +223,81 @@ def test_exercise_reference_answers_are_correct():
     assert checks.check_choice("exercise 5", "a", "a", ["a", "b", "c"]) == "correct"
 
 
+# ----------------------------------------------------------------------------- oracle, target variant, premise
+
+def test_oracle_surrogates_are_the_clean_set_with_the_real_trigger():
+    t = W.patch_trigger(3)
+    x, y = torch.rand(6, 1, 8, 8) * 0.5, torch.tensor([0, 1, 2, 0, 3, 9])
+    xs, ks = B.oracle_surrogates(x, y, t, "all_to_one", target=0)
+    assert ks.tolist() == [0, 0, 0, 0] and torch.equal(xs, W.apply_trigger(x[y != 0], t))
+    xs, ks = B.oracle_surrogates(x, y, t, "x2x")
+    assert ks.tolist() == [1, 2, 3, 1, 4, 0] and len(xs) == 6
+    with pytest.raises(ValueError, match="no image the attack acts on"):
+        B.oracle_surrogates(x[:1], y[:1], t)
+
+
+def test_mmac_takes_given_surrogates_and_restricted_classes(small):
+    model, x, y = small
+    calls = []
+
+    def sur(epoch):
+        calls.append(epoch)
+        return x[:4], torch.zeros(4, dtype=torch.long)
+
+    cfg = B.MMACConfig(epochs=5, surrogates_per_class=2, surrogate_steps=2, regen_every=2)
+    B.mmac(B.BoundedNet(model, x), x, y, cfg, progress=False, surrogates=sur)
+    assert calls == [0, 2, 4]  # regenerated every regen_every epochs
+    xs, ks = B.max_margin_inputs(model, 10, 3, (1, 8, 8), steps=1, classes=[4])
+    assert ks.tolist() == [4, 4, 4] and xs.shape == (3, 1, 8, 8)
+    B.mmac(B.BoundedNet(model, x), x, y, B.MMACConfig(epochs=2, surrogates_per_class=2, surrogate_steps=2, classes=(0,)),
+           progress=False)
+    with pytest.raises(ValueError, match="cfg.classes"):
+        B.mmac(B.BoundedNet(model, x), x, y, B.MMACConfig(epochs=1, classes=(12,)), progress=False)
+
+
+def test_default_mmac_unchanged_by_the_classes_option(small):
+    model, x, y = small
+    cfg = dict(epochs=3, surrogates_per_class=2, surrogate_steps=2)
+    a, b = B.BoundedNet(model, x), B.BoundedNet(model, x)
+    B.mmac(a, x, y, B.MMACConfig(**cfg), progress=False)
+    B.mmac(b, x, y, B.MMACConfig(**cfg, classes=tuple(range(10))), progress=False)
+    assert all(torch.equal(u, v) for u, v in zip(a.bounds, b.bounds))
+
+
+def test_premise_margins_and_margins_under(small):
+    model, x, y = small
+    t = W.patch_trigger(2)
+    p = B.premise_margins(model, x, y, t, per_class=3, steps=2)
+    assert p["surrogate"].shape == (10, 3) and len(p["clean"]) == 30 and len(p["triggered"]) == 27
+    assert p["ratio"] == pytest.approx(float(p["triggered"].median() / p["surrogate"][0].median()))
+    net = B.BoundedNet(model, x, init=float("inf"))
+    after = B.margins_under(net, p, x, y, t)
+    for k in ("clean", "triggered", "surrogate"):
+        torch.testing.assert_close(after[k], p[k])
+
+
+def test_official_lr_schedule():
+    assert [B.official_lr(e, 100) for e in (0, 60, 61, 81, 91)] == pytest.approx([1e-3, 1e-3, 1e-4, 1e-5, 1e-6])
+    x, y = torch.rand(40, 1, 8, 8), torch.arange(40) % 10
+    m1 = B.train_classifier(x, y, seed=0, epochs=2, hidden=(8, 8), schedule=True, batch=32)
+    assert m1(x).shape == (40, 10)
+
+
+def test_setting_for_and_attacks():
+    cfg = B.CONFIG["cpu"]
+    s = B.setting_for("adaptive", cfg)
+    assert s.act_penalty == cfg["penalty"] and s.mode == "all_to_one" and s.trigger.mask.sum() == 9
+    s = B.setting_for("patch", cfg, size=2, train_epochs=40, schedule=False, batch=64)
+    assert s.trigger.mask.sum() == 4 and (s.train_epochs, s.schedule, s.batch) == (40, False, 64)
+    assert B.setting_for("x2x", cfg).mode == "x2x" and B.sweep_key({"rate": 0.3}) == "rate=0.3"
+    with pytest.raises(KeyError, match="unknown attack"):
+        B.setting_for("sticker", cfg)
+
+
 # ----------------------------------------------------------------------------- the train command (shared CLI)
 
 def _tiny_cfg(**over):
-    return {**B.CONFIG["smoke"], "seeds": [0, 1], "train_epochs": 2, "ft_epochs": 2,
+    return {**B.CONFIG["smoke"], "seeds": [0, 1], "train_epochs": 2, "ft_epochs": 2, "sweep": [], "sweep_seeds": [0],
             "mmac": dict(epochs=2, surrogates_per_class=2, surrogate_steps=3, regen_every=100),
             "premise": dict(per_class=2, steps=3), **over}
 
@@ -237,12 +308,15 @@ def test_two_worker_processes_give_the_sequential_results():
     try:
         cfg = _tiny_cfg()
         seq = B.run_experiment(cfg)
-        assert list(seq) == [("patch", 0), ("patch", 1)]
-        assert set(seq[("patch", 0)]["premise"]) == {"backdoored", "clean"}
-        assert B.summary(seq) != {} and B.summary(seq)["patch|0"] != B.summary(seq)["patch|1"]  # the seeds differ
-        assert B.summary(B.run_experiment(cfg, workers=2)) == B.summary(seq)  # spawned processes, same numbers
-
-        assert B.summary(B.run_experiment(cfg, mapper=reversed_order)) == B.summary(seq)
+        assert list(seq) == [("patch", "", 0), ("patch", "", 1)]
+        assert set(seq[("patch", "", 0)]["mmbd"]) == {"backdoored", "clean"}
+        summ = B.summary(seq)
+        assert summ["patch||0"] != summ["patch||1"]  # the seeds differ
+        assert set(summ["patch||0"]) >= set(B.DEFENCES) | {"premise", "after", "mmbd", "detected target"}
+        assert B.summary(B.run_experiment(cfg, workers=2)) == summ  # spawned processes, same numbers
+        assert B.summary(B.run_experiment(cfg, mapper=reversed_order)) == summ
+        sw = B.run_experiment(_tiny_cfg(seeds=[0], sweep=[{"size": 2}]))
+        assert list(sw) == [("patch", "", 0), ("patch", "size=2", 0)] and "mmbd" not in sw[("patch", "size=2", 0)]
         with pytest.raises(KeyError, match="unknown attack"):
             B.run_experiment(_tiny_cfg(settings=["sticker"]))
     finally:
@@ -256,11 +330,13 @@ def test_train_command_passes_the_shared_cli_layout(monkeypatch, tmp_path, capsy
 
     no_torchrun(monkeypatch)
     calls = []
-    fake_metrics = {"acc": 0.9, "asr": 0.1, "pacc": 0.8}
+    m = {"acc": 0.9, "asr": 0.1, "pacc": 0.8}
+    margins = {"clean": torch.ones(3), "triggered": torch.ones(2), "surrogate": torch.ones(10, 2)}
 
     def fake(cfg, mapper=None):  # records the call; trains nothing
         calls.append(dict(cfg=cfg, mapper=mapper))
-        return {("patch", s): {d: fake_metrics for d in B.DEFENCES} for s in cfg["seeds"]}
+        return {("patch", "", s): {**{d: m for d in B.DEFENCES}, "detected": 0, "premise": {**margins, "ratio": 0.5},
+                                   "after": {"MMAC": margins}} for s in cfg["seeds"]}
 
     monkeypatch.setattr(B, "run_experiment", fake)
     out = tmp_path / "e.json"
@@ -274,7 +350,8 @@ def test_train_command_passes_the_shared_cli_layout(monkeypatch, tmp_path, capsy
     run = call["mapper"].__self__
     assert isinstance(run, cli.Run) and (run.workers, run.profile.name) == (2, "cpu")
     saved = json.loads(out.read_text())
-    assert saved["profile"] == "cpu" and saved["results"]["patch|4"]["MMAC"] == fake_metrics
+    assert saved["profile"] == "cpu" and saved["results"]["patch||4"]["MMAC"] == m
+    assert saved["results"]["patch||4"]["premise"]["ratio"] == 0.5
     assert "wrote" in capsys.readouterr().out and cli.uses_shared_cli("backdoor")
 
 

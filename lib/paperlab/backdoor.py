@@ -181,15 +181,17 @@ def margins(logits: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
 
 
 def max_margin_inputs(model: nn.Module, n_classes: int, per_class: int, input_shape, steps: int = 300,
-                      lr: float = 1e-2, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+                      lr: float = 1e-2, seed: int = 0, classes=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Surrogate inputs ``X*_k``: per class, ``per_class`` uniform-random images in [0, 1] pushed by
     gradient ascent on ``m_k(clamp(x); f)`` of the original model.
 
     As in ``mmac.py``: lr 1e-2, 300 steps, the loss summed over images, the model sees clamp(x, 0, 1).
     (The code builds a new SGD(momentum=0.2) every step, so no momentum carries over: plain SGD here.)
-    Returns images ``(K * per_class, *input_shape)`` and their classes."""
+    ``classes`` restricts the search to those classes (default: all ``n_classes``).
+    Returns images ``(len(classes) * per_class, *input_shape)`` and their classes."""
     g = torch.Generator().manual_seed(seed)
-    ks = torch.arange(n_classes).repeat_interleave(per_class)
+    classes = torch.arange(n_classes) if classes is None else torch.as_tensor(classes, dtype=torch.long)
+    ks = classes.repeat_interleave(per_class)
     x = torch.rand((len(ks), *input_shape), generator=g).requires_grad_(True)
     model = model.eval()
     for _ in range(steps):
@@ -219,6 +221,7 @@ class MMACConfig:
     use_mse: bool = True
     use_margin: bool = True
     adaptive: bool = True
+    classes: tuple | None = None    # margin term on these classes only (None: every class, as the code)
 
 
 @dataclass
@@ -252,20 +255,31 @@ def adapt_c(c: float, epoch: int, acc: float, cfg: MMACConfig) -> float:
 
 
 def mmac(net: BoundedNet, x_clean: torch.Tensor, y_clean: torch.Tensor, cfg: MMACConfig | None = None,
-         seed: int = 0, progress: bool = True) -> MMACHistory:
-    """Optimise ``net.bounds`` in place (Adam); the weights stay frozen. Returns the per-epoch history."""
+         seed: int = 0, progress: bool = True, surrogates=None) -> MMACHistory:
+    """Optimise ``net.bounds`` in place (Adam); the weights stay frozen. Returns the per-epoch history.
+
+    ``surrogates(epoch) -> (x*, k*)`` replaces the max-margin search (the oracle arm passes the clean set
+    with the real trigger); by default the search of :func:`max_margin_inputs` runs on the original model
+    for every class (or for ``cfg.classes`` only)."""
     cfg = cfg or MMACConfig()
     check_clean_set(x_clean, y_clean)
     n_classes = net.original(x_clean[:1]).shape[1]
+    classes = torch.arange(n_classes) if cfg.classes is None else torch.as_tensor(list(cfg.classes), dtype=torch.long)
+    if len(classes) == 0 or int(classes.min()) < 0 or int(classes.max()) >= n_classes:
+        raise ValueError(f"cfg.classes must name classes in [0, {n_classes - 1}], got {cfg.classes!r}")
     opt = torch.optim.Adam(net.bounds, lr=cfg.lr)
     g, c, hist = torch.Generator().manual_seed(seed), cfg.c0, MMACHistory()
     for epoch in tqdm(range(cfg.epochs), desc="MMAC", disable=not progress, leave=False):
         if epoch % cfg.regen_every == 0:  # surrogates come from the original model, new random starts
-            xs, ks = max_margin_inputs(net.original, n_classes, cfg.surrogates_per_class, x_clean.shape[1:],
-                                       cfg.surrogate_steps, seed=seed * 1000 + epoch)
+            if surrogates is not None:
+                xs, ks = surrogates(epoch)
+            else:
+                xs, ks = max_margin_inputs(net.original, n_classes, cfg.surrogates_per_class, x_clean.shape[1:],
+                                           cfg.surrogate_steps, seed=seed * 1000 + epoch, classes=classes)
         sperm, correct = torch.randperm(len(ks), generator=g), 0  # the code reshuffles X* every epoch
+        nb = min(cfg.batch, len(ks))  # a surrogate batch as the code's loader gives it (all of X* if smaller)
         for i, b in enumerate(torch.randperm(len(y_clean), generator=g).split(cfg.batch)):
-            s = sperm[(torch.arange(cfg.batch) + i * cfg.batch) % len(sperm)]
+            s = sperm[(torch.arange(nb) + i * nb) % len(sperm)]
             loss, mse, msum, out = mmac_loss(net, x_clean[b], xs[s], ks[s], c, cfg)
             opt.zero_grad()
             loss.backward()
@@ -346,11 +360,19 @@ def mmdf_predict(net: BoundedNet, x: torch.Tensor, threshold: float) -> tuple[to
 
 
 # ----------------------------------------------------------------------------- attacks and evaluation
+def official_lr(epoch: int, epochs: int, lr: float = 1e-3) -> float:
+    """The official attack-training schedule (``train_models_contam.py``: Adam 1e-3, x0.1 after epoch 60,
+    x0.01 after 80, x0.001 after 90 of 100), as fractions of ``epochs``."""
+    f = epoch / epochs
+    return lr * (1e-3 if f > 0.9 else 1e-2 if f > 0.8 else 1e-1 if f > 0.6 else 1.0)
+
+
 def train_classifier(x: torch.Tensor, y: torch.Tensor, seed: int, epochs: int = 40, hidden=(256, 256),
-                     lr: float = 1e-3, batch: int = 64, act_penalty: float = 0.0, arch: str = "mlp") -> nn.Module:
+                     lr: float = 1e-3, batch: int = 64, act_penalty: float = 0.0, arch: str = "mlp",
+                     schedule: bool = False) -> nn.Module:
     """Train an MLP on (possibly poisoned) data with Adam. ``act_penalty`` > 0 is the adaptive attack:
     ``+ lambda * sum_l mean(h_l^2)`` keeps every hidden activation small, so a backdoor cannot rely on
-    abnormally large activations."""
+    abnormally large activations. ``schedule=True`` decays the learning rate as :func:`official_lr`."""
     check_range(x)
     torch.manual_seed(seed)
     if arch not in ("cnn", "mlp"):
@@ -361,7 +383,10 @@ def train_classifier(x: torch.Tensor, y: torch.Tensor, seed: int, epochs: int = 
     hooks = [m.register_forward_hook(lambda mod, i, o: acts.append(o)) for m in relu_modules(model)]
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     g = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
+    for epoch in range(epochs):
+        if schedule:
+            for group in opt.param_groups:
+                group["lr"] = official_lr(epoch, epochs, lr)
         for b in torch.randperm(len(y), generator=g).split(batch):
             acts.clear()
             loss = F.cross_entropy(model(x[b]), y[b])
@@ -373,6 +398,53 @@ def train_classifier(x: torch.Tensor, y: torch.Tensor, seed: int, epochs: int = 
     for h in hooks:
         h.remove()
     return model.eval().requires_grad_(False)
+
+
+def oracle_surrogates(x_clean: torch.Tensor, y_clean: torch.Tensor, trigger: Trigger, mode: str = "all_to_one",
+                      target: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The oracle's ``X*``: the defender's clean images that the attack acts on, stamped with the *real*
+    trigger and labelled with the attack label. Not available to a real defender: the ceiling of what
+    bounds can do on this network (the max-margin search only approximates these inputs)."""
+    keep = attacked_mask(y_clean, mode, target)
+    if not bool(keep.any()):
+        raise ValueError("the clean set holds no image the attack acts on (only target-class images)")
+    return apply_trigger(x_clean[keep], trigger), attack_labels(y_clean[keep], mode, target)
+
+
+def detect_target(model: nn.Module, n_classes: int = 10, per_class: int = 20, steps: int = 300,
+                  input_shape=(1, 8, 8), seed: int = 0) -> int:
+    """MM-BD's first step: the class with the largest max-margin statistic (no null-distribution test)."""
+    return int(max_margin_per_class(model, n_classes, per_class, steps, input_shape, seed).argmax())
+
+
+def premise_margins(model: nn.Module, x: torch.Tensor, y: torch.Tensor, trigger: Trigger, mode: str = "all_to_one",
+                    target: int = 0, per_class: int = 20, steps: int = 300, seed: int = 0) -> dict:
+    """What MMAC needs: do triggered inputs reach the margins the max-margin surrogates stand for?
+
+    Returns margins (logit units): ``clean`` (each clean image, own class), ``triggered`` (attacked images +
+    trigger, attack label), ``surrogate`` (``(K, per_class)``, each class's max-margin inputs), and
+    ``ratio`` = median triggered margin / median surrogate margin of the attack's target classes."""
+    xs, ks = max_margin_inputs(model, int(y.max()) + 1, per_class, x.shape[1:], steps, seed=seed)
+    keep = attacked_mask(y, mode, target)
+    with torch.no_grad():
+        m_clean = margins(model(x), y)
+        m_trig = margins(model(apply_trigger(x[keep], trigger)), attack_labels(y[keep], mode, target))
+        m_surr = margins(model(xs), ks).view(-1, per_class)
+    targets = m_surr[target] if mode == "all_to_one" else m_surr.flatten()
+    return {"clean": m_clean, "triggered": m_trig, "surrogate": m_surr,
+            "ratio": float(m_trig.median() / targets.median()), "x_surrogate": xs, "k_surrogate": ks}
+
+
+@torch.no_grad()
+def margins_under(net: nn.Module, premise: dict, x: torch.Tensor, y: torch.Tensor, trigger: Trigger,
+                  mode: str = "all_to_one", target: int = 0) -> dict:
+    """The premise's margins recomputed under a (bounded) network ``net``: do the bounds bite where the
+    triggered inputs live? Same keys as :func:`premise_margins` (without the inputs)."""
+    keep = attacked_mask(y, mode, target)
+    per_class = premise["surrogate"].shape[1]
+    return {"clean": margins(net(x), y),
+            "triggered": margins(net(apply_trigger(x[keep], trigger)), attack_labels(y[keep], mode, target)),
+            "surrogate": margins(net(premise["x_surrogate"]), premise["k_surrogate"]).view(-1, per_class)}
 
 
 @torch.no_grad()
@@ -403,9 +475,11 @@ class Setting:
     target: int = 0
     rate: float = 0.1
     clean_per_class: int = 10
-    train_epochs: int = 40
+    train_epochs: int = 100
     act_penalty: float = 0.0
     arch: str = "mlp"
+    schedule: bool = True           # the official attack training: Adam 1e-3 with step decay ...
+    batch: int = 32                 # ... and batch 32 (train_models_contam.py)
 
 
 def max_margin_per_class(model: nn.Module, n_classes: int = 10, per_class: int = 20, steps: int = 300,
@@ -416,124 +490,192 @@ def max_margin_per_class(model: nn.Module, n_classes: int = 10, per_class: int =
         return margins(model(xs), ks).view(n_classes, per_class).amax(1)
 
 
+def mmdf_eval(net: BoundedNet, x_clean: torch.Tensor, x: torch.Tensor, y: torch.Tensor, trigger: Trigger,
+              mode: str = "all_to_one", target: int = 0, z: float = Z_DETECT) -> dict[str, float]:
+    """MMDF with ``net``'s bounds: threshold from the defender's clean set ``x_clean`` only; on test ``(x, y)``
+    clean ACC, FPR, and on triggered attackable images ASR, PACC (after correction), TPR; AUROC of the score."""
+    threshold = fit_threshold(mmdf_scores(net, x_clean), z)
+    keep = attacked_mask(y, mode, target)
+    xt = apply_trigger(x[keep], trigger)
+    pred_t, flag_t = mmdf_predict(net, xt, threshold)
+    pred_c, flag_c = mmdf_predict(net, x, threshold)
+    s_clean, s_trig = mmdf_scores(net, x), mmdf_scores(net, xt)
+    labels = torch.cat([torch.zeros(len(s_clean)), torch.ones(len(s_trig))])
+    return {"acc": metrics.accuracy(pred_c, y), "asr": metrics.accuracy(pred_t, attack_labels(y[keep], mode, target)),
+            "pacc": metrics.accuracy(pred_t, y[keep]), "tpr": float(flag_t.float().mean()),
+            "fpr": float(flag_c.float().mean()), "auroc": metrics.auroc(torch.cat([s_clean, s_trig]), labels),
+            "threshold": threshold}
+
+
 def run_setting(s: Setting, data: dict, seed: int, mmac_cfg: MMACConfig, ft_epochs: int = 50,
-                z: float = Z_DETECT) -> dict:
+                premise: dict | None = None, z: float = Z_DETECT) -> dict:
     """Attack (seed), train (seed), draw the clean set (seed), then every defence on the same model.
 
-    ``data`` is ``worlds.digits.split(...)``. Returns metrics per defence plus the MMDF scores."""
+    Arms: no defence, naive clipping, fine-tuning, MMAC (the official method), MMAC-target (the margin term
+    on the class MM-BD's statistic detects only), MMAC-oracle (surrogates = clean set + the real trigger:
+    the ceiling of bounds on this network); MMDF on each MMAC arm. ``premise`` (``per_class``, ``steps``)
+    adds :func:`premise_margins`. ``data`` is ``worlds.digits.split(...)``."""
     (xtr, ytr), (xva, yva), (xte, yte) = data["train"], data["val"], data["test"]
     xp, yp, _ = poison(xtr, ytr, s.trigger, s.rate, s.mode, s.target, seed=seed)
-    model = train_classifier(xp, yp, seed=seed, epochs=s.train_epochs, act_penalty=s.act_penalty, arch=s.arch)
+    model = train_classifier(xp, yp, seed=seed, epochs=s.train_epochs, act_penalty=s.act_penalty, arch=s.arch,
+                             schedule=s.schedule, batch=s.batch)
     xc, yc = draw_per_class(xva, yva, s.clean_per_class, seed=seed)
     xc, yc = correctly_classified(model, xc, yc)
     ev = lambda predict: evaluate(predict, xte, yte, s.trigger, s.mode, s.target)  # noqa: E731
-    out = {"model": model, "none": ev(argmax_of(model))}
+    out = {"model": model, "none": ev(argmax_of(model)), "clean_set": (xc, yc)}
     out["naive clip"] = ev(argmax_of(naive_clip(BoundedNet(model, xc), xc)))
     out["fine-tune"] = ev(argmax_of(fine_tune(model, xc, yc, epochs=ft_epochs, seed=seed)))
-    net = BoundedNet(model, xc)
-    out["history"] = mmac(net, xc, yc, mmac_cfg, seed=seed, progress=False)
-    out["MMAC"], out["net"] = ev(argmax_of(net)), net
-    threshold = fit_threshold(mmdf_scores(net, xc), z)        # clean data only
-    keep = attacked_mask(yte, s.mode, s.target)
-    xt = apply_trigger(xte[keep], s.trigger)
-    pred_t, flag_t = mmdf_predict(net, xt, threshold)
-    pred_c, flag_c = mmdf_predict(net, xte, threshold)
-    s_clean, s_trig = mmdf_scores(net, xte), mmdf_scores(net, xt)
-    out["MMDF"] = {"acc": metrics.accuracy(pred_c, yte), "asr": metrics.accuracy(pred_t, attack_labels(yte[keep], s.mode, s.target)),
-                   "pacc": metrics.accuracy(pred_t, yte[keep]), "tpr": float(flag_t.float().mean()),
-                   "fpr": float(flag_c.float().mean()),
-                   "auroc": metrics.auroc(torch.cat([s_clean, s_trig]), torch.cat([torch.zeros(len(s_clean)), torch.ones(len(s_trig))]))}
-    out["scores"] = (s_clean, s_trig, threshold)
+    target = detect_target(model, int(yc.max()) + 1, mmac_cfg.surrogates_per_class, mmac_cfg.surrogate_steps,
+                           tuple(xc.shape[1:]), seed=seed)
+    oracle = oracle_surrogates(xc, yc, s.trigger, s.mode, s.target)
+    arms = {"MMAC": (mmac_cfg, None),
+            "MMAC-target": (MMACConfig(**{**mmac_cfg.__dict__, "classes": (target,)}), None),
+            "MMAC-oracle": (mmac_cfg, lambda epoch: oracle)}
+    out["nets"], out["history"], out["detected"] = {}, {}, target
+    for name, (cfg, sur) in arms.items():
+        net = BoundedNet(model, xc)
+        out["history"][name] = mmac(net, xc, yc, cfg, seed=seed, progress=False, surrogates=sur)
+        out[name], out["nets"][name] = ev(argmax_of(net)), net
+        out[f"MMDF ({name})"] = mmdf_eval(net, xc, xte, yte, s.trigger, s.mode, s.target, z)
+    out["net"], out["MMDF"] = out["nets"]["MMAC"], out["MMDF (MMAC)"]
+    if premise is not None:
+        out["premise"] = p = premise_margins(model, xte, yte, s.trigger, s.mode, s.target, seed=seed, **premise)
+        out["after"] = {name: margins_under(out["nets"][name], p, xte, yte, s.trigger, s.mode, s.target) for name in arms}
     return out
 
 
 # ----------------------------------------------------------------------------- the whole experiment
 # The sizes per profile (the notebook's parameters cell picks one; `python -m paperlab.backdoor train` too).
+# cpu: 6 seeds (a job costs ~12 s of CPU, 1-2 min of wall time on the shared 2-core machine); the sweep varies the attack (trigger size, poison rate, training length).
+_SWEEP = [dict(size=2), dict(size=4), dict(rate=0.02), dict(rate=0.3), dict(train_epochs=40, schedule=False, batch=64)]
 CONFIG = dict(
-    smoke=dict(seeds=[0], settings=["patch"], train_epochs=3, ft_epochs=5, clean_per_class=10,
-               mmac=dict(epochs=5, surrogates_per_class=2, surrogate_steps=5, regen_every=100),
-               premise=dict(per_class=3, steps=10), sizes=[5], rates=[0.2], adaptive_seeds=[0], penalty=0.05),
-    cpu=dict(seeds=[0, 1, 2], settings=["patch", "blended", "x2x"], train_epochs=40, ft_epochs=50, clean_per_class=10,
+    smoke=dict(seeds=[0, 1], settings=["patch"], train_epochs=3, ft_epochs=5, clean_per_class=10, trigger_size=3,
+               rate=0.1, penalty=0.05, mmac=dict(epochs=5, surrogates_per_class=2, surrogate_steps=5, regen_every=100),
+               premise=dict(per_class=3, steps=10), sizes=[5], sweep=[dict(size=2)], sweep_seeds=[0]),
+    cpu=dict(seeds=list(range(6)), settings=["patch", "blended", "x2x", "adaptive"], train_epochs=100, ft_epochs=50,
+             clean_per_class=10, trigger_size=3, rate=0.1, penalty=0.05,
              mmac=dict(epochs=300, surrogates_per_class=20, surrogate_steps=150, regen_every=100),
-             premise=dict(per_class=20, steps=150), sizes=[2, 5, 20], rates=[0.02, 0.2], adaptive_seeds=[0, 1, 2],
-             penalty=0.05),
-    gpu=dict(seeds=[0, 1, 2], settings=["patch", "blended", "x2x"], train_epochs=40, ft_epochs=50, clean_per_class=10,
+             premise=dict(per_class=20, steps=150), sizes=[2, 5, 20], sweep=_SWEEP, sweep_seeds=[0, 1]),
+    gpu=dict(seeds=list(range(10)), settings=["patch", "blended", "x2x", "adaptive"], train_epochs=100, ft_epochs=50,
+             clean_per_class=10, trigger_size=3, rate=0.1, penalty=0.05,
              mmac=dict(epochs=300, surrogates_per_class=50, surrogate_steps=300, regen_every=100),
-             premise=dict(per_class=50, steps=300), sizes=[2, 5, 20], rates=[0.02, 0.2], adaptive_seeds=[0, 1, 2],
-             penalty=0.05),
+             premise=dict(per_class=50, steps=300), sizes=[2, 5, 20], sweep=_SWEEP, sweep_seeds=[0, 1, 2]),
 )
-DEFENCES = ("none", "naive clip", "fine-tune", "MMAC", "MMDF")
+ARMS = ("none", "naive clip", "fine-tune", "MMAC", "MMAC-target", "MMAC-oracle")
+MMDF_ARMS = ("MMDF (MMAC)", "MMDF (MMAC-target)", "MMDF (MMAC-oracle)")
+DEFENCES = ARMS + MMDF_ARMS
 
 
-def attacks() -> dict[str, tuple[Trigger, str]]:
-    """The three attacks: patch (all-to-one), blended (all-to-one), X2X (the patch, label k -> k+1)."""
+def attacks(trigger_size: int = 3) -> dict[str, tuple[Trigger, str, float]]:
+    """The four attacks: ``name -> (trigger, mode, activation penalty factor)``. patch (all-to-one, target 0),
+    blended (all-to-one), X2X (the patch, label k -> k+1) and adaptive (the patch, trained with the
+    activation penalty of :func:`train_classifier`; its factor is ``CONFIG[...]["penalty"]``)."""
     from paperlab.worlds import digits as W
 
-    return {"patch": (W.patch_trigger(2, "bottom_right"), "all_to_one"),
-            "blended": (W.blended_trigger(0.2, seed=0), "all_to_one"),
-            "x2x": (W.patch_trigger(2, "bottom_right"), "x2x")}
+    patch = W.patch_trigger(trigger_size, "bottom_right")
+    return {"patch": (patch, "all_to_one", 0.0), "blended": (W.blended_trigger(0.2, seed=0), "all_to_one", 0.0),
+            "x2x": (patch, "x2x", 0.0), "adaptive": (patch, "all_to_one", 1.0)}
 
 
-def experiment_job(name: str, seed: int, cfg: dict) -> dict:
-    """One (attack, seed) of the main experiment: :func:`run_setting` on the seed's split; for the patch
-    attack also the premise (target-class max margin over the best other class, backdoored and clean model).
+def setting_for(name: str, cfg: dict, **over) -> Setting:
+    """The :class:`Setting` of attack ``name`` under ``cfg`` (``over``: size / rate / train_epochs / schedule / batch)."""
+    known = attacks(over.pop("size", cfg["trigger_size"]))
+    if name not in known:
+        raise KeyError(f"unknown attack {name!r}; choose from {list(known)}")
+    trig, mode, pen = known[name]
+    return Setting(trig, mode, rate=over.pop("rate", cfg["rate"]), clean_per_class=cfg["clean_per_class"],
+                   train_epochs=over.pop("train_epochs", cfg["train_epochs"]), act_penalty=pen * cfg["penalty"], **over)
+
+
+def experiment_job(name: str, seed: int, cfg: dict, sweep: dict | None = None) -> dict:
+    """One (attack, seed) of the experiment: :func:`run_setting` on the seed's split with the premise margins;
+    for the patch attack also MM-BD's statistic (target max margin / best other class's) on the backdoored
+    model and on a clean model trained the same way. ``sweep`` overrides the attack (a sweep point).
 
     Self-seeded (split, poison, training, clean set all from ``seed``), so any spreading gives the same result."""
     from paperlab.worlds import digits as W
 
-    known = attacks()
-    if name not in known:
-        raise KeyError(f"unknown attack {name!r}; choose from {list(known)}")
+    s = setting_for(name, cfg, **(sweep or {}))
     x_all, y_all = W.load()
     data = W.split(x_all, y_all, seed=seed)
-    trig, mode = known[name]
-    s = Setting(trig, mode, rate=0.1, clean_per_class=cfg["clean_per_class"], train_epochs=cfg["train_epochs"])
-    r = run_setting(s, data, seed, MMACConfig(**cfg["mmac"]), ft_epochs=cfg["ft_epochs"])
-    if name == "patch":
+    r = run_setting(s, data, seed, MMACConfig(**cfg["mmac"]), ft_epochs=cfg["ft_epochs"], premise=cfg["premise"])
+    if name == "patch" and sweep is None:
         mm = max_margin_per_class(r["model"], seed=seed, **cfg["premise"])
-        clean = train_classifier(*data["train"], seed=seed, epochs=cfg["train_epochs"])
+        clean = train_classifier(*data["train"], seed=seed, epochs=s.train_epochs, schedule=s.schedule, batch=s.batch)
         cm = max_margin_per_class(clean, seed=seed, **cfg["premise"])
-        r["premise"] = {"backdoored": float(mm[0] / mm[1:].max()), "clean": float(cm[0] / cm[1:].max())}
+        r["mmbd"] = {"backdoored": float(mm[0] / mm[1:].max()), "clean": float(cm[0] / cm[1:].max())}
     return r
 
 
+def _jobs(cfg: dict) -> list[dict]:
+    main = [{"name": n, "seed": s} for s in cfg["seeds"] for n in cfg["settings"]]
+    sweep = [{"name": "patch", "seed": s, "sweep": sw} for sw in cfg["sweep"] for s in cfg["sweep_seeds"]]
+    return main + sweep
+
+
+def sweep_key(sw: dict | None) -> str:
+    """'size=2' / 'rate=0.3' / 'train_epochs=40,schedule=False,batch=64' (empty for the main setting)."""
+    return ",".join(f"{k}={v}" for k, v in (sw or {}).items())
+
+
 def run_experiment(cfg: dict, workers: int = 1, mapper=None) -> dict:
-    """Every (attack, seed) of ``cfg`` -> ``{(attack, seed): run_setting result}`` (seed-major order).
+    """Every (attack, seed) of ``cfg`` and every sweep point -> ``{(attack, sweep key, seed): run_setting result}``.
 
     ``workers`` local processes split the jobs, or ``mapper(fn, jobs, common)`` spreads them
     (``python -m paperlab.backdoor train`` passes the shared command line's ``Run.map``)."""
     from paperlab.core import distributed as D
 
-    jobs = [{"name": n, "seed": s} for s in cfg["seeds"] for n in cfg["settings"]]
+    jobs = _jobs(cfg)
     mapper = mapper or D.mapper_for(workers)
     out = mapper(experiment_job, jobs, {"cfg": cfg})
-    return {(j["name"], j["seed"]): r for j, r in zip(jobs, out)}
+    return {(j["name"], sweep_key(j.get("sweep")), j["seed"]): r for j, r in zip(jobs, out)}
+
+
+def job_summary(r: dict) -> dict:
+    """The JSON-able numbers of one :func:`experiment_job` result (metrics per arm, premise medians)."""
+    out = {d: {k: float(v) for k, v in r[d].items()} for d in DEFENCES}
+    out["detected target"] = int(r["detected"])
+    if "premise" in r:
+        p = r["premise"]
+        out["premise"] = {"ratio": p["ratio"], "clean median": float(p["clean"].median()),
+                          "triggered median": float(p["triggered"].median()),
+                          "surrogate median per class": [float(v) for v in p["surrogate"].median(1).values]}
+        out["after"] = {arm: {"clean median": float(a["clean"].median()), "triggered median": float(a["triggered"].median()),
+                              "surrogate median per class": [float(v) for v in a["surrogate"].median(1).values]}
+                        for arm, a in r["after"].items()}
+    if "mmbd" in r:
+        out["mmbd"] = r["mmbd"]
+    return out
 
 
 def summary(results: dict) -> dict:
-    """The JSON-able part of :func:`run_experiment`'s results: each defence's metrics and the premise ratios."""
-    return {f"{name}|{seed}": {**{d: r[d] for d in DEFENCES}, **({"premise": r["premise"]} if "premise" in r else {})}
-            for (name, seed), r in results.items()}
+    """``{"attack|sweep|seed": job_summary}`` for :func:`run_experiment`'s results."""
+    return {f"{name}|{sw}|{seed}": job_summary(r) for (name, sw, seed), r in results.items()}
+
+
+RESULTS = "backdoor/results.json"   # the committed cpu run (data/backdoor/results.json, registered)
 
 
 def main(argv=None) -> int:
     """``python -m paperlab.backdoor train [--profile P] [--workers N] [--seeds ...]`` -> a JSON summary.
 
-    The notebook's main experiment (every attack x seed, every defence) on the shared command line
-    (``paperlab.core.cli``): ``--workers`` processes or torchrun ranks split the (attack, seed) runs,
-    with the sequential results. Nothing is committed or registered: the notebook runs the same
-    :func:`run_experiment` live; this writes ``data/backdoor/experiment-<profile>.json`` (or ``--out``).
-    All profiles use the digits MLP; the paper's ResNet-18 on CIFAR-10 is not implemented (loader only).
+    Every attack x seed with every arm, plus the attack sweep (``cfg["sweep"]`` x ``sweep_seeds``), on the
+    shared command line (``paperlab.core.cli``): ``--workers`` processes or torchrun ranks split the jobs,
+    with the sequential results. The cpu profile writes and registers ``data/backdoor/results.json``,
+    which the notebook loads (``PAPERLAB_RETRAIN=1`` makes the notebook rerun it); other profiles, or
+    ``--out``, write elsewhere and register nothing. All profiles use the digits MLP; the paper's ResNet-18
+    on CIFAR-10 is not implemented (loader only).
     """
     import json
     import time
     from pathlib import Path
 
-    from paperlab.core import cli
+    from paperlab.core import assets, cli
     from paperlab.core.paths import data_dir
 
-    ap = cli.parser("python -m paperlab.backdoor", "Run the MMAC / MMDF experiment (every attack x seed).")
-    ap.add_argument("--out", default=None, help="JSON path (default data/backdoor/experiment-<profile>.json)")
+    ap = cli.parser("python -m paperlab.backdoor", "Run the MMAC / MMDF experiment (every attack x seed, and the sweep).")
+    ap.add_argument("--out", default=None, help="JSON path (default data/backdoor/results.json for cpu, "
+                                                "data/backdoor/experiment-<profile>.json otherwise)")
 
     def body(args, run):
         cli.cpu_plan_only(ap, args, run, "backdoor", smoke_ok=True,
@@ -544,17 +686,37 @@ def main(argv=None) -> int:
         results = run_experiment(cfg, mapper=run.map)
         if not run.is_main:
             return 0
-        out = Path(args.out) if args.out else data_dir() / "backdoor" / f"experiment-{run.profile.name}.json"
+        committed = args.out is None and run.profile.name == "cpu" and cfg["seeds"] == CONFIG["cpu"]["seeds"]
+        out = Path(args.out) if args.out else data_dir() / (RESULTS if committed else f"backdoor/experiment-{run.profile.name}.json")
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"profile": run.profile.name, "config": cfg, "wall_s": round(time.time() - t0, 1),
-                                   "results": summary(results)}, indent=1))
-        for (name, seed), r in results.items():
-            run.log(f"seed {seed} {name:8s} ASR none {r['none']['asr']:.2f} MMAC {r['MMAC']['asr']:.2f} "
-                    f"MMDF {r['MMDF']['asr']:.2f} | ACC none {r['none']['acc']:.3f} MMAC {r['MMAC']['acc']:.3f}")
-        run.log(f"wrote {out}")
+        wall = round(time.time() - t0, 1)
+        out.write_text(json.dumps({"profile": run.profile.name, "config": cfg, "wall_s": wall,
+                                   "results": summary(results)}, indent=1) + "\n")
+        if committed:
+            assets.register(RESULTS, command=f"OMP_NUM_THREADS=1 python -m paperlab.backdoor train --workers {run.workers}",
+                            seeds=cfg["seeds"], wall_s=wall, workers=run.workers)
+        for (name, sw, seed), r in results.items():
+            run.log(f"seed {seed} {name:8s} {sw:20s} ASR none {r['none']['asr']:.2f} MMAC {r['MMAC']['asr']:.2f} "
+                    f"target {r['MMAC-target']['asr']:.2f} oracle {r['MMAC-oracle']['asr']:.2f} | ACC none "
+                    f"{r['none']['acc']:.3f} MMAC {r['MMAC']['acc']:.3f} | premise {r['premise']['ratio']:.2f}")
+        run.log(f"wrote {out} ({wall:.0f} s)")
         return 0
 
     return cli.main(ap, body, argv)
+
+
+def load_results(cfg: dict) -> dict | None:
+    """The committed cpu results (verified against the registry) if they were made with ``cfg``, else None."""
+    import json
+
+    from paperlab.core import assets
+
+    if RESULTS not in assets.load_registry():
+        return None
+    saved = json.loads(assets.path(RESULTS).read_text())
+    if json.loads(json.dumps(cfg)) != saved["config"]:
+        return None
+    return saved
 
 
 if __name__ == "__main__":

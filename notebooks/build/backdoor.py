@@ -29,9 +29,14 @@ inputs at test time (MMDF).
 **What the paper claims** (abstract; the paper's tables could not be read here, so no number is
 quoted): bounds chosen to limit margins mitigate backdoors better than peer post-training methods on
 CIFAR-10, are robust to adaptive and X2X attacks, and the detect-and-fix extension catches and
-corrects triggered inputs. We measure each of these on a small MLP trained on poisoned 8x8 digits.
+corrects triggered inputs. We measure each of these on a small MLP trained on poisoned 8x8 digits, and
+first check whether our reduced attack has the property the method relies on (triggered inputs reach
+the extreme margins that MMAC's surrogate inputs stand for), with the *oracle* beside it: MMAC given the
+real trigger instead of surrogates, the ceiling of what bounds can do on this network.
 
-**Runs in:** smoke ~40 s · cpu ~1.5 min (measured: 1 min 33 s for `make reproduce NB=05_backdoor` on 2 cores at low load; 4.6-5.9 min when shared with other jobs) · gpu ~4 min (the same digits experiment; the
+**Runs in:** smoke ~40 s · cpu ~2 min (it loads the committed run of `python -m paperlab.backdoor train`,
+6 seeds x 4 attacks plus an attack sweep, and reruns one seed live; `PAPERLAB_RETRAIN=1` reruns everything,
+about 10 CPU-minutes) · gpu: the same digits experiment with 10 seeds and the code's surrogate budget (the
 CIFAR-10 / ResNet-18 setting of the paper is not run here, see the Data section).
 """)
 
@@ -52,6 +57,7 @@ import torch
 import paperlab
 from paperlab import backdoor as B
 from paperlab.core import checks, claims, metrics, nb, plots
+from paperlab.core.train import retrain_requested
 from paperlab.worlds import digits as W
 
 warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
@@ -63,12 +69,14 @@ md("""
 The **parameters** cell is the only cell that reads the profile. `mmac` holds the bound optimiser's
 settings; the cpu profile keeps the official code's 300 epochs, learning rate, initial bound and
 adaptive coefficient, but uses 20 surrogate inputs per class optimised for 150 steps (the code: 50
-for 300 steps) so the whole notebook fits in a few minutes on a laptop.
+for 300 steps; unchanged from this notebook's earlier versions, not re-chosen for this run). `sweep`
+lists the attack variants of the premise sweep (each changes one thing of the main attack).
 """)
 code("""
 P = paperlab.profile()
 cfg = P.pick(**B.CONFIG)  # the sizes per profile, shared with `python -m paperlab.backdoor train`
 mmac_cfg = B.MMACConfig(**cfg["mmac"])
+RETRAIN = P.name != "cpu" or retrain_requested()  # cpu loads the committed run
 cfg
 """, tags=["parameters"])
 
@@ -110,13 +118,32 @@ md("""
 ## Data
 
 sklearn's 1797 digits (8x8 grey images scaled to [0, 1]) stand in for CIFAR-10: they train in
-seconds on a CPU. Split 60/20/20 (stratified, per seed); the defender's clean set $D$ is drawn from the
-validation split, the test split is for evaluation. Three attacks, each poisoning 10% of the attackable
-training images (a poisoned copy replaces its original, as in the official attack code):
+seconds on a CPU. Split 60/20/20 (stratified, per seed); the defender's clean set $D$ (10 images per class)
+is drawn from the validation split, the test split is for evaluation. Four attacks, each poisoning 10% of
+the attackable training images (a poisoned copy replaces its original, and 10% is the official code's 500
+of 5000 images per class):
 
-* **patch**, all-to-one: a 2x2 white square in the bottom-right corner, target class 0;
+* **patch**, all-to-one: a 3x3 white square in the bottom-right corner, target class 0;
 * **blended**, all-to-one: a fixed uniform-noise image mixed in with weight 0.2, target class 0;
-* **X2X** (all-to-next, as the official attack code crafts it): the patch, label $k \\to k+1 \\bmod 10$.
+* **X2X** (all-to-next, as the official attack code crafts it): the patch, label $k \\to k+1 \\bmod 10$;
+* **adaptive**: the patch attack trained with $\\lambda \\sum_l \\mathrm{mean}(h_l^2)$ added to the loss
+  ($\\lambda$ = 0.05, chosen once in the earlier version, not tuned), which keeps every hidden activation
+  small, so the backdoor cannot rely on abnormally large activations (the paper's adaptive attack was not
+  read; this one attacks the same assumption).
+
+The attacked MLP (64-256-256-10) is trained as the official `train_models_contam.py` trains its ResNet:
+Adam at 1e-3 for 100 epochs, divided by 10 after 60%, 80% and 90% of them, batch 32.
+
+**What changed from this notebook's earlier version, and why.** The earlier run (2x2 patch, 40 epochs at a
+constant learning rate, 3 seeds) failed in a way that did not test the paper: MMAC left the patch ASR at
+1.00 while MMAC with the *real* trigger as surrogates brought it near zero. An audit traced it to the
+attack: triggered images reached only about a quarter of the margin of the surrogate inputs MMAC shrinks,
+so the bounds never acted where the trigger lives. We therefore (1) took the official code's trigger size
+(3x3) and its training schedule (longer training, which lets a backdoor over-fit, the paper's premise),
+(2) measure the premise directly (below) and use it as an instrument check, (3) run 6 seeds, and (4) sweep
+the other levers (trigger size 2 and 4, poison rate 2% and 30%, the old 40-epoch training) to see whether
+any of them gives the attack the property MMAC needs. The design was fixed before the main run and is not
+tuned on its outcome; the sweep shows every alternative we ran.
 
 The official code runs ResNet-18 on CIFAR-10; `W.load_cifar10` (torchvision) is the loader for that
 setting and is tested on a tiny sample in CIFAR's pickle format under `data/samples/cifar10/`, but this
@@ -124,7 +151,7 @@ notebook does not train ResNet-18 in any profile (simplification).
 """)
 code("""
 x_all, y_all = W.load()
-TRIGGERS = B.attacks()  # name -> (trigger, mode)
+TRIGGERS = B.attacks(cfg["trigger_size"])  # name -> (trigger, mode, activation-penalty factor)
 data0 = W.split(x_all, y_all, seed=0)
 print({k: tuple(v[0].shape) for k, v in data0.items()})  # NBVAL_CHECK_OUTPUT
 """)
@@ -135,53 +162,20 @@ title of each triggered image is the label the attacker wants.
 code("""
 xs8, ys8 = x_all[:6], y_all[:6]
 rows = [xs8] + [W.apply_trigger(xs8, TRIGGERS[k][0]) for k in ("patch", "blended")]
-titles = ([f"clean {int(v)}" for v in ys8] + [f"patch -> 0" for _ in ys8] + [f"blend -> 0" for _ in ys8])
+titles = ([f"clean {int(v)}" for v in ys8] + ["patch -> 0" for _ in ys8] + ["blend -> 0" for _ in ys8])
 plots.image_grid([im for r in rows for im in r], titles=titles, ncols=6, size=1.0,
                  suptitle="Clean digits (top), patch trigger (middle), blended trigger (bottom)")
 plt.show()
 """)
 
 md("""
-### The premise, measured
+### Two views of the premise
 
-Train a clean and a patch-backdoored MLP (64-256-256-10, Adam, same seed) and compare (a) the largest
-margin each class can reach on surrogate inputs and (b) the largest hidden activation per test image,
-clean vs triggered. If the premise holds, the backdoored model's target class (0) stands out in (a)
-and triggered images sit to the right in (b).
-""")
-code("""
-(xtr, ytr), (xva, yva), (xte, yte) = data0["train"], data0["val"], data0["test"]
-patch = TRIGGERS["patch"][0]
-clean_model = B.train_classifier(xtr, ytr, seed=0, epochs=cfg["train_epochs"])
-xp, yp, is_p = W.poison(xtr, ytr, patch, rate=0.1, seed=0)
-bd_model = B.train_classifier(xp, yp, seed=0, epochs=cfg["train_epochs"])
-print(f"poisoned training images: {int(is_p.sum())} of {len(ytr)}")
-mm_clean = B.max_margin_per_class(clean_model, **cfg["premise"])
-mm_bd = B.max_margin_per_class(bd_model, **cfg["premise"])
-keep = yte != 0
-net_view = B.BoundedNet(bd_model, xte)
-act_clean = torch.cat(B.channel_max_activations(net_view, xte[keep]), 1).amax(1)
-act_trig = torch.cat(B.channel_max_activations(net_view, W.apply_trigger(xte[keep], patch)), 1).amax(1)
-""")
-md("""
-Look for: one tall bar at class 0 on the right (backdoored) panel only, and the orange histogram
-shifted right of the blue one.
-""")
-code("""
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-k = np.arange(10)
-axes[0].bar(k - 0.2, mm_clean.numpy(), 0.4, label="clean model")
-axes[0].bar(k + 0.2, mm_bd.numpy(), 0.4, label="backdoored (target 0)")
-axes[0].set(xlabel="class k", ylabel="max margin m_k (logit units)", title="Largest reachable margin per class")
-axes[0].set_xticks(k); axes[0].legend(fontsize=8)
-bins = np.linspace(0, float(max(act_clean.max(), act_trig.max())), 30)
-axes[1].hist(act_clean.numpy(), bins, alpha=0.6, label="clean test images")
-axes[1].hist(act_trig.numpy(), bins, alpha=0.6, label="same images + trigger")
-axes[1].set(xlabel="largest hidden activation (a.u.)", ylabel="images", title="Backdoored MLP: max activation")
-axes[1].legend(fontsize=8)
-fig.tight_layout(); plt.show()
-print(f"target-class max margin / largest other: {float(mm_bd[0] / mm_bd[1:].max()):.2f} (backdoored), "
-      f"{float(mm_clean[0] / mm_clean[1:].max()):.2f} (clean)")
+The paper's premise has two parts. (a) *MM-BD's statistic*: the backdoored model's target class can reach
+a far larger margin than any other class (measured on surrogate inputs). (b) *What MMAC needs*: the
+triggered inputs themselves sit at those extreme margins, so that bounds which shrink the surrogates'
+margins also shrink the triggered inputs'. Both are measured on every seed in the experiment below; (b) is
+the instrument check of every mitigation and detection claim.
 """)
 
 md("""
@@ -200,6 +194,8 @@ random bounds it must equal the library.
 """)
 code("""
 torch.manual_seed(0)
+bd_model = B.MLP()  # any MLP of this shape will do: the check is about the forward pass
+(xtr, ytr), (xva, yva), (xte, yte) = data0["train"], data0["val"], data0["test"]
 net = B.BoundedNet(bd_model, xte)
 net.set_bounds([torch.rand_like(z) * 3 for z in net.bounds])
 lin1, lin2, lin3 = bd_model.net[1], bd_model.net[3], bd_model.net[5]
@@ -247,212 +243,372 @@ surrogate batch and the MSE a *mean* over images and logits, which fixes the sca
 uses the MMAC-repaired network as $\\bar f$ and fits its threshold on the first 50 test images per class
 without filtering them for correctness; we reuse MMAC's clean set, already filtered to correctly
 classified images. (4) The official attack is a random-colour 3x3 patch at a random location with 500
-poisons per class for X2X on 32x32 images; ours is a fixed 2x2 white corner patch at a 10% rate on 8x8
-digits.
+poisons per class for X2X on 32x32 images; ours is a fixed 3x3 white corner patch at a 10% rate on 8x8
+digits (a random interior location would overwrite the strokes of an 8x8 digit).
 """)
+
+md("""
+**Two more arms, and the instrument.** Beside the official method we run two named variants of it on the
+same model and clean set. *MMAC-target*: the margin term only on the class that MM-BD's statistic
+detects (the class with the largest max-margin; MM-BD's first step, without its null-distribution test),
+so the bounds are not spent on shrinking the margins of clean classes. *MMAC-oracle*: the surrogates
+replaced by the defender's clean images stamped with the **real** trigger and labelled with the attack
+label. No defender has these; the oracle is the ceiling of what per-neuron bounds, chosen by the same
+objective and optimiser, can do against this trigger on this network. `premise_margins` measures
+what MMAC needs: the margin of triggered inputs against the margin of the surrogates MMAC shrinks.
+""")
+code("nb.show_source(B.oracle_surrogates)\nnb.show_source(B.detect_target)\nnb.show_source(B.premise_margins)")
 
 md("""
 ## Experiment
 
 For every seed (which fixes the split, the poisoned images, the model initialisation and the clean-set
 draw) and every attack: train the attacked MLP, then apply every defence to that same model.
-`run_setting` returns the metrics of each defence and the MMDF scores; `experiment_job` is one
-(attack, seed) job, which for the patch attack also measures the premise. Every job seeds itself, so
-`run_experiment` gives the same results run one after another here or spread over processes by
-`python -m paperlab.backdoor train --workers 2` (the shared train command line).
+`run_setting` returns the metrics of each arm, MMDF on each MMAC arm, and the premise margins;
+`experiment_job` is one (attack, seed) job, which for the patch attack also measures MM-BD's statistic on
+the backdoored model and on a clean model trained the same way. Every job seeds itself, so the results
+are the same run one after another or spread over processes.
 """)
 code("nb.show_source(B.run_setting)")
 code("nb.show_source(B.experiment_job)")
+md("""
+In the cpu profile the whole experiment (6 seeds x 4 attacks, plus the sweep) comes from the committed
+run of `python -m paperlab.backdoor train` (`data/backdoor/results.json`, verified against its sha256
+in `data/REGISTRY.toml`); smoke and gpu, or `PAPERLAB_RETRAIN=1`, run it here. Either way the first seed
+of the patch attack is rerun live below, and must give the committed numbers.
+""")
 code("""
 t = time.time()
-results = B.run_experiment(cfg)  # {(attack, seed): result}; `python -m paperlab.backdoor train --workers 2` runs the same
-for (name, seed), r in results.items():
-    print(f"seed {seed} {name:8s} ASR none {r['none']['asr']:.2f} naive {r['naive clip']['asr']:.2f} "
-          f"fine-tune {r['fine-tune']['asr']:.2f} MMAC {r['MMAC']['asr']:.2f} MMDF {r['MMDF']['asr']:.2f} "
-          f"| ACC none {r['none']['acc']:.3f} MMAC {r['MMAC']['acc']:.3f}")
-premise_ratio = [results[("patch", s)]["premise"]["backdoored"] for s in cfg["seeds"]]
-premise_clean = [results[("patch", s)]["premise"]["clean"] for s in cfg["seeds"]]
-print(f"experiment: {time.time() - t:.0f} s")
+saved = None if RETRAIN else B.load_results(cfg)
+if saved is None:
+    S = B.summary(B.run_experiment(cfg))  # {"attack|sweep|seed": numbers}
+    print(f"ran the experiment here: {time.time() - t:.0f} s")
+else:
+    S = saved["results"]
+    print(f"loaded the committed run ({saved['wall_s'] / 60:.0f} min of wall time when it was made)")
+seeds, SETTINGS = cfg["seeds"], cfg["settings"]
+
+def per_seed(attack, arm, key, sweep=""):
+    return [S[f"{attack}|{sweep}|{s}"][arm][key] for s in (seeds if not sweep else cfg["sweep_seeds"])]
+
+def premise_of(attack, key="ratio", sweep=""):
+    return [S[f"{attack}|{sweep}|{s}"]["premise"][key] for s in (seeds if not sweep else cfg["sweep_seeds"])]
+
+r0 = B.experiment_job("patch", seeds[0], cfg)  # the live rerun: models, bounds and margins for the plots
+live = B.job_summary(r0)
+for arm in ("none", "MMAC", "MMAC-oracle"):
+    for key in ("acc", "asr"):
+        assert abs(live[arm][key] - S[f"patch||{seeds[0]}"][arm][key]) < 0.02, (arm, key, live[arm][key])
+print("the live rerun of seed", seeds[0], "matches the experiment's numbers")  # NBVAL_CHECK_OUTPUT
+""")
+
+md("""
+### Does the attack have the property MMAC needs?
+
+The histograms show margins in logit units on seed 0's patch-backdoored model: clean test images (own
+class), the same images with the trigger (margin of the target class 0), and MMAC's surrogate inputs of
+class 0 and of the other classes. Left: the original network $f$; middle: after the official MMAC bounds;
+right: after the oracle's bounds. Look for whether the triggered histogram (orange) lies among the
+surrogates that MMAC pulls down, and whether the bounds move it.
+""")
+code("""
+def margin_panel(ax, m, title):
+    surr = m["surrogate"]
+    groups = [("clean (own class)", m["clean"]), ("triggered (class 0)", m["triggered"]),
+              ("surrogates, class 0", surr[0]), ("surrogates, classes 1-9", surr[1:].flatten())]
+    lo = min(float(g.min()) for _, g in groups); hi = max(float(g.max()) for _, g in groups)
+    bins = np.linspace(lo, hi, 40)
+    for label, g in groups:
+        ax.hist(g.numpy(), bins, alpha=0.55, density=True, label=label)
+    ax.set(xlabel="margin m_k (logit units)", ylabel="density", title=title)
+
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+margin_panel(axes[0], r0["premise"], "original network f")
+margin_panel(axes[1], r0["after"]["MMAC"], "after MMAC (official)")
+margin_panel(axes[2], r0["after"]["MMAC-oracle"], "after MMAC-oracle (real trigger)")
+axes[0].legend(fontsize=7)
+fig.tight_layout(); plt.show()
+pm, aft = r0["premise"], r0["after"]
+nb.say(f"On this seed the triggered images' median margin is {float(pm['triggered'].median()):.1f} against "
+       f"{float(pm['surrogate'][0].median()):.1f} for the class-0 surrogates (ratio {pm['ratio']:.2f}) and "
+       f"{float(pm['clean'].median()):.1f} for clean images. The official bounds bring the class-0 surrogates to "
+       f"{float(aft['MMAC']['surrogate'][0].median()):.1f} and the triggered images to "
+       f"{float(aft['MMAC']['triggered'].median()):.1f}; the oracle's bounds bring the triggered images to "
+       f"{float(aft['MMAC-oracle']['triggered'].median()):.1f}.")
+""")
+md("""
+The same numbers on every seed and attack: the premise ratio (median triggered margin / median margin of
+the target class's surrogates; for X2X every class is a target, so all surrogates count) and the
+medians after MMAC.
+""")
+code("""
+prem_rows = []
+for a in SETTINGS:
+    after = [S[f"{a}||{s}"]["after"]["MMAC"] for s in seeds]
+    tgt = lambda d: d["surrogate median per class"][0] if a != "x2x" else float(np.median(d["surrogate median per class"]))
+    prem_rows.append({"attack": a, "premise ratio": nb.mean_std(premise_of(a)),
+                      "clean margin": nb.mean_std(premise_of(a, "clean median"), "{:.1f}"),
+                      "triggered margin": nb.mean_std(premise_of(a, "triggered median"), "{:.1f}"),
+                      "target surrogates": nb.mean_std([tgt(S[f"{a}||{s}"]["premise"]) for s in seeds], "{:.1f}"),
+                      "triggered after MMAC": nb.mean_std([d["triggered median"] for d in after], "{:.1f}"),
+                      "target surrogates after MMAC": nb.mean_std([tgt(d) for d in after], "{:.1f}")})
+nb.results_table(prem_rows)
+""")
+md("""
+The paper's own form of the premise, MM-BD's statistic (the target class's largest surrogate margin over
+the largest of the other classes), on the patch-backdoored model and on a clean model with the same seed:
+""")
+code("""
+mmbd_bd = [S[f"patch||{s}"]["mmbd"]["backdoored"] for s in seeds]
+mmbd_clean = [S[f"patch||{s}"]["mmbd"]["clean"] for s in seeds]
+detected = {a: [S[f"{a}||{s}"]["detected target"] for s in seeds] for a in SETTINGS}
+print("MM-BD statistic, backdoored:", nb.mean_std(mmbd_bd), " clean:", nb.mean_std(mmbd_clean))
+print("class detected by the statistic (MMAC-target's class), per attack:", detected)
 """)
 
 md("""
 ## Results vs the paper
 
-One row per attack and defence, mean ± std over seeds. The paper's numbers could not be read in this
-session (only its abstract), so the paper column states its qualitative claim.
+One row per attack and arm, mean ± std over seeds. The paper's numbers could not be read in this session
+(only its abstract), so the paper column states its qualitative claim. *MMAC-target* and *MMAC-oracle* are
+our named variants (not the paper's method); the oracle row is the ceiling, not a defence.
 """)
 code("""
-DEFENCES = list(B.DEFENCES)
+ARMS = list(B.ARMS)
 PAPER = {"none": "ASR high (attack works)", "naive clip": "—", "fine-tune": "—",
-         "MMAC": "ASR low, small ACC loss (qualitative)", "MMDF": "detects and corrects (qualitative)"}
-
-def per_seed(name, defence, key):
-    return [results[(name, s)][defence][key] for s in cfg["seeds"]]
-
+         "MMAC": "ASR low, small ACC loss (qualitative)", "MMAC-target": "— (variant)", "MMAC-oracle": "— (ceiling)"}
 rows = []
-for name in cfg["settings"]:
-    for d in DEFENCES:
-        rows.append({"attack": name, "defence": d, "paper": PAPER[d], "ACC": nb.mean_std(per_seed(name, d, "acc")),
-                     "ASR": nb.mean_std(per_seed(name, d, "asr")), "PACC": nb.mean_std(per_seed(name, d, "pacc"))})
+for a in SETTINGS:
+    for d in ARMS:
+        rows.append({"attack": a, "arm": d, "paper": PAPER[d], "ACC": nb.mean_std(per_seed(a, d, "acc")),
+                     "ASR": nb.mean_std(per_seed(a, d, "asr")), "PACC": nb.mean_std(per_seed(a, d, "pacc"))})
 nb.results_table(rows)
 """)
 md("""
-Look for: how far each defence brings the ASR bar down (left) and what it costs in clean accuracy
-(right); error bars are the std over seeds.
+Look for: how far each arm brings the ASR bar down (left) and what it costs in clean accuracy (right);
+error bars are the std over seeds. The oracle bar is the ceiling for the MMAC bars.
 """)
 code("""
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-w = 0.8 / len(DEFENCES)
-for i, d in enumerate(DEFENCES):
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+w = 0.8 / len(ARMS)
+for i, d in enumerate(ARMS):
     for ax, key in zip(axes, ("asr", "acc")):
-        vals = [per_seed(n, d, key) for n in cfg["settings"]]
+        vals = [per_seed(a, d, key) for a in SETTINGS]
         ax.bar(np.arange(len(vals)) + i * w, [np.mean(v) for v in vals], w, yerr=[np.std(v) for v in vals], label=d)
 for ax, lab in zip(axes, ("attack success rate (fraction)", "clean test accuracy (fraction)")):
-    ax.set_xticks(np.arange(len(cfg["settings"])) + 0.4 - w / 2, cfg["settings"])
+    ax.set_xticks(np.arange(len(SETTINGS)) + 0.4 - w / 2, SETTINGS)
     ax.set(xlabel="attack", ylabel=lab)
-axes[0].set_title("ASR after each defence"); axes[1].set_title("Clean accuracy after each defence")
+axes[0].set_title("ASR after each arm"); axes[1].set_title("Clean accuracy after each arm")
 axes[1].set_ylim(0.5, 1.0); axes[1].legend(fontsize=7, ncol=2, loc="lower left")
 fig.tight_layout(); plt.show()
+best = {a: min(("naive clip", "fine-tune", "MMAC", "MMAC-target"), key=lambda d: np.mean(per_seed(a, d, "asr"))) for a in SETTINGS}
+nb.say("Lowest mean ASR among the real defences, per attack: " + "; ".join(
+    f"{a}: {best[a]} ({np.mean(per_seed(a, best[a], 'asr')):.2f}, oracle {np.mean(per_seed(a, 'MMAC-oracle', 'asr')):.2f}, "
+    f"official MMAC {np.mean(per_seed(a, 'MMAC', 'asr')):.2f})" for a in SETTINGS) + ".")
 """)
 md("""
-**MMDF detection.** Look for: the ROC curves far above the diagonal if the margin drop separates
-triggered from clean test images; the dot is the operating point of the $\\mu + 2.576\\sigma$ threshold.
+**MMDF detection.** One row per attack and MMAC arm: AUROC of the margin-drop score on clean vs triggered
+test images, and at the $\\mu + 2.576\\sigma$ threshold fitted on the clean set: TPR, FPR, and the ACC / ASR
+/ PACC after the correction. Then seed 0's ROC curves for the patch attack: far above the diagonal if the
+score separates triggered from clean images; the dot is the threshold's operating point.
+""")
+code("""
+det_rows = []
+for a in SETTINGS:
+    for d in B.MMDF_ARMS:
+        det_rows.append({"attack": a, "detector": d, **{k.upper(): nb.mean_std(per_seed(a, d, k))
+                                                        for k in ("auroc", "tpr", "fpr", "acc", "asr", "pacc")}})
+nb.results_table(det_rows)
 """)
 code("""
 from sklearn.metrics import roc_curve
 
 fig, ax = plt.subplots(figsize=(5, 3.8))
-for name in cfg["settings"]:
-    s_clean, s_trig, th = results[(name, cfg["seeds"][0])]["scores"]
+patch = TRIGGERS["patch"][0]
+xte0, yte0 = W.split(x_all, y_all, seed=seeds[0])["test"]
+for arm in ("MMAC", "MMAC-target", "MMAC-oracle"):
+    net = r0["nets"][arm]
+    s_clean, s_trig = B.mmdf_scores(net, xte0), B.mmdf_scores(net, W.apply_trigger(xte0[yte0 != 0], patch))
+    th = r0[f"MMDF ({arm})"]["threshold"]
     lab = np.r_[np.zeros(len(s_clean)), np.ones(len(s_trig))]
     fpr, tpr, _ = roc_curve(lab, np.r_[s_clean.numpy(), s_trig.numpy()])
-    auc = metrics.auroc(np.r_[s_clean.numpy(), s_trig.numpy()], lab)
-    line, = ax.plot(fpr, tpr, label=f"{name} (AUROC {auc:.2f})")
+    line, = ax.plot(fpr, tpr, label=f"{arm} (AUROC {metrics.auroc(np.r_[s_clean.numpy(), s_trig.numpy()], lab):.2f})")
     ax.plot(float((s_clean > th).float().mean()), float((s_trig > th).float().mean()), "o", color=line.get_color())
 ax.plot([0, 1], [0, 1], "k:", lw=1)
 ax.set(xlabel="false positive rate (clean test images flagged)", ylabel="true positive rate (triggered flagged)",
-       title=f"MMDF ROC, seed {cfg['seeds'][0]}")
+       title=f"MMDF ROC, patch attack, seed {seeds[0]}")
 ax.legend(fontsize=8); plt.show()
-for name in cfg["settings"]:
-    print(f"{name:8s} AUROC {nb.mean_std(per_seed(name, 'MMDF', 'auroc'))}  TPR {nb.mean_std(per_seed(name, 'MMDF', 'tpr'))}"
-          f"  FPR {nb.mean_std(per_seed(name, 'MMDF', 'fpr'))}  PACC after correction {nb.mean_std(per_seed(name, 'MMDF', 'pacc'))}")
+nb.say(f"Over {len(seeds)} seeds the patch attack's MMDF AUROC is {nb.mean_std(per_seed('patch', 'MMDF (MMAC)', 'auroc'))} "
+       f"with the official bounds, {nb.mean_std(per_seed('patch', 'MMDF (MMAC-target)', 'auroc'))} with MMAC-target and "
+       f"{nb.mean_std(per_seed('patch', 'MMDF (MMAC-oracle)', 'auroc'))} with the oracle's bounds.")
 """)
-md("""
-**Claims and verdicts.** Each rule is written next to its claim. One rule was changed after the first run, and the change only made
-verdicts stricter: the attack's own success (ASR ≥ 0.9 before any defence) was a sub-rule, so a claim with ASR
-1.00 after MMAC came out *partly*; it is now only reported beside the verdict. The rules:
-the premise holds if the target class reaches the largest margin of all classes on every seed (ratio
-> 1) and the ratio is higher than on a clean model trained with the same seed; mitigation holds if MMAC brings the ASR to ≤ 0.05 and costs at
-most 3 points of clean accuracy (the attack's own ASR before any defence is reported beside it: the
-issue asks for > 0.9, which X2X only nearly reaches); "beats naive clipping" needs a lower ASR by more than 0.05 on every seed
-with clean accuracy no more than 2 points below naive clipping's; detection needs AUROC ≥ 0.95 and
-PACC after correction ≥ 0.5 on every seed; the adaptive-attack claim needs ASR ≤ 0.05 after MMAC. Sub-rules are combined by `claims.rule_all`: held if all
-held, not held if none held even partly, otherwise partly. So X2X's *partly* below comes from its accuracy
-sub-rule alone (mean drop 0.024 ≤ 0.03, though not on every seed); its ASR sub-rule (0.20 vs ≤ 0.05) did not hold.
+
+md(r"""
+### Claims and verdicts
+
+Every rule below was fixed before the main run. A claim about MMAC can only be evidence about the paper if
+this experiment could have shown MMAC working, so each one carries **instrument checks** (means over seeds;
+any failure makes the verdict *not testable here*):
+
+1. *the attack installed*: ASR with no defence ≥ 0.9 (the card expects > 0.95; a backdoor to remove);
+2. *the premise MMAC needs*: median triggered margin / median target-surrogate margin ≥ 0.5. Why 0.5: in
+   the earlier audit, MMAC at its 95%-accuracy operating point pulled the surrogates' margin down to about
+   0.4 of its start (49 to 19 logit units); triggered inputs below half the surrogates' margin lie below
+   the range the bounds act on;
+3. *the oracle ceiling*: MMAC-oracle's ASR ≤ 0.10 (the same optimiser given the real trigger must nearly
+   remove it, within twice the claimed 0.05, or bounds on this network cannot show the claim); for the
+   detection claims instead MMDF with the oracle's bounds reaches AUROC ≥ 0.95.
+
+The rules (`paperlab.core.claims`): mitigation is a **compound** claim whose **primary** rule is ASR after
+MMAC ≤ 0.05 (the card's criterion for "ASR reduced to low single digits"; every seed and the 95%
+t-interval inside); its secondary rule, reported but never upgrading the verdict, is a clean-accuracy
+drop ≤ 0.03 (the card's "ACC drop ≤ 3 points"). "Beats naive clipping" is paired over seeds with a
+minimum ASR improvement of 0.10 (the card asks for a *visibly* worse naive clipping; 10 ASR points is
+about three binomial standard errors on our ~320 triggered test images) and a secondary rule that MMAC's
+clean accuracy is no more than 2 points below naive clipping's. Detection's primary rule is AUROC ≥ 0.95
+(the card's criterion), its secondary PACC after correction ≥ 0.5 (well above the 0.1 of chance). The
+paper's premise (MM-BD's statistic) is paired: backdoored minus clean model ≥ 0.2, i.e. the target class
+reaches at least a fifth more margin, relative to the best other class, than class 0 of a clean model; its
+instrument is that the surrogate search reaches beyond the clean test images' margins at all.
 """)
 code("""
-seeds = cfg["seeds"]
-def drop(name):
-    return [a - b for a, b in zip(per_seed(name, "none", "acc"), per_seed(name, "MMAC", "acc"))]
+def mean(v):
+    return float(np.mean(v))
 
-print("premise ratio, backdoored:", [round(v, 2) for v in premise_ratio], "clean:", [round(v, 2) for v in premise_clean])
-v, r = claims.rule_all(claims.rule_threshold(premise_ratio, low=1.0),
-                       claims.rule_better(premise_ratio, premise_clean, higher_is_better=True))
-claims.record("backdoor", "Poisoning gives the target class the largest reachable margin (premise)",
-              paper_value="backdoor over-fitting: abnormally large activations and margins (qualitative)",
-              metric="target max margin / largest other class's (patch attack)", per_seed=premise_ratio, seeds=seeds,
-              verdict=v, rule=r, why=f"Surrogate max-margin inputs, patch-backdoored MLP; the same ratio on a clean MLP: {nb.mean_std(premise_clean)}.")
-for name, claim in [("patch", "MMAC drops ASR from > 0.9 to near zero, ACC within 3 points (patch)"),
-                    ("x2x", "MMAC also mitigates the X2X attack")] + ([("blended", "MMAC mitigates the blended attack")]
-                                                                     if "blended" in cfg["settings"] else []):
-    if name not in cfg["settings"]:
-        continue
-    works = sum(a >= 0.9 for a in per_seed(name, "none", "asr"))  # the attack's own success, reported beside the verdict
-    v, r = claims.rule_all(claims.rule_threshold(per_seed(name, "MMAC", "asr"), high=0.05),
-                           claims.rule_threshold(drop(name), high=0.03))
-    claims.record("backdoor", claim, paper_value="ASR reduced to low values with small ACC loss (qualitative; table not read)",
-                  metric=f"ASR after MMAC ({name})", per_seed=per_seed(name, "MMAC", "asr"), seeds=seeds, verdict=v, rule=r,
-                  why=f"ASR before {nb.mean_std(per_seed(name, 'none', 'asr'))} (>= 0.9 on {works}/{len(seeds)} seeds), "
-                      f"ACC drop {nb.mean_std(drop(name))}.")
-acc_gap = [a - b for a, b in zip(per_seed("patch", "MMAC", "acc"), per_seed("patch", "naive clip", "acc"))]
-v, r = claims.rule_all(claims.rule_better(per_seed("patch", "MMAC", "asr"), per_seed("patch", "naive clip", "asr"),
-                                          higher_is_better=False, min_gap=0.05),
-                       claims.rule_threshold(acc_gap, low=-0.02))
-claims.record("backdoor", "MMAC beats naive clipping on ASR at similar clean accuracy (patch)",
-              paper_value="superior to peer methods (qualitative)", metric="ASR after MMAC (patch)",
-              per_seed=per_seed("patch", "MMAC", "asr"), seeds=seeds, verdict=v, rule=r,
-              why=f"naive clipping ASR {nb.mean_std(per_seed('patch', 'naive clip', 'asr'))}; ACC MMAC - naive {nb.mean_std(acc_gap)}.")
-for name in [n for n in ("patch", "x2x") if n in cfg["settings"]]:
-    v, r = claims.rule_all(claims.rule_threshold(per_seed(name, "MMDF", "auroc"), low=0.95),
-                           claims.rule_threshold(per_seed(name, "MMDF", "pacc"), low=0.5))
-    claims.record("backdoor", f"MMDF detects triggered inputs and its correction restores the true class ({name})",
-                  paper_value="detects and corrects triggered inputs (qualitative)", metric=f"MMDF AUROC ({name})",
-                  per_seed=per_seed(name, "MMDF", "auroc"), seeds=seeds, verdict=v, rule=r,
-                  why=f"TPR {nb.mean_std(per_seed(name, 'MMDF', 'tpr'))}, FPR {nb.mean_std(per_seed(name, 'MMDF', 'fpr'))}, "
-                      f"PACC after correction {nb.mean_std(per_seed(name, 'MMDF', 'pacc'))}.")
-""")
-md("""
-**Where do the bounds act?** For seed 0, the share of each hidden layer's activation mass that the
-learned MMAC bounds remove, on clean vs triggered test images (attackable classes only). If the bounds
-had found the trigger's path, the triggered row would lose far more than the clean row.
+def instruments(a, detection=False):
+    inst = [claims.instrument(f"attack installed: ASR without defence ({a})", mean(per_seed(a, "none", "asr")), low=0.9),
+            claims.instrument(f"premise: triggered / target-surrogate margin ({a})", mean(premise_of(a)), low=0.5)]
+    if detection:
+        inst.append(claims.instrument(f"oracle ceiling: MMDF AUROC with the oracle's bounds ({a})",
+                                      mean(per_seed(a, "MMDF (MMAC-oracle)", "auroc")), low=0.95))
+    else:
+        inst.append(claims.instrument(f"oracle ceiling: ASR after MMAC-oracle ({a})", mean(per_seed(a, "MMAC-oracle", "asr")), high=0.10))
+    return inst
+
+PAPER_MIT = "ASR reduced to low values with small ACC loss (qualitative; tables not read)"
+recorded = []
+surr_vs_clean = [S[f"patch||{s}"]["premise"]["surrogate median per class"][0] / S[f"patch||{s}"]["premise"]["clean median"] for s in seeds]
+res = claims.paired(mmbd_bd, mmbd_clean, min_effect=0.2, names=("backdoored", "clean"),
+                    why_min="a fifth of the best other class's margin: well outside a clean model's spread of this statistic",
+                    instrument=claims.instrument("surrogate search reaches beyond clean margins (median class-0 surrogate / clean)",
+                                                 mean(surr_vs_clean), low=1.0))
+recorded.append(claims.record("backdoor", "Poisoning gives the target class an abnormally large reachable margin (premise, MM-BD statistic)",
+    paper_value="backdoor over-fitting: abnormally large activations and margins (qualitative)",
+    metric="target max margin / largest other class's (patch)", per_seed=mmbd_bd, seeds=seeds, result=res,
+    why=f"clean model, same seeds: {nb.mean_std(mmbd_clean)}; this is MM-BD's statistic, not the triggered inputs' margin."))
+
+for a in SETTINGS:
+    drop = [n - m for n, m in zip(per_seed(a, "none", "acc"), per_seed(a, "MMAC", "acc"))]
+    res = claims.compound(
+        claims.threshold(per_seed(a, "MMAC", "asr"), high=0.05, instrument=instruments(a),
+                         why_min="the card's criterion for the paper's 'ASR reduced to low single digits' (table not read)"),
+        claims.threshold(drop, high=0.03, why_min="the card's 'ACC drop <= 3 points'"),
+        names=["clean-accuracy drop <= 0.03"])
+    recorded.append(claims.record("backdoor", f"MMAC brings the ASR to <= 0.05 at <= 3 points of clean accuracy ({a})",
+        paper_value=PAPER_MIT, metric=f"ASR after MMAC ({a})", per_seed=per_seed(a, "MMAC", "asr"), seeds=seeds, result=res,
+        why=f"ASR before {nb.mean_std(per_seed(a, 'none', 'asr'))}, oracle {nb.mean_std(per_seed(a, 'MMAC-oracle', 'asr'))}, "
+            f"MMAC-target {nb.mean_std(per_seed(a, 'MMAC-target', 'asr'))}; ACC drop {nb.mean_std(drop)}."))
+
+gap = [m - n for m, n in zip(per_seed("patch", "MMAC", "acc"), per_seed("patch", "naive clip", "acc"))]
+res = claims.compound(
+    claims.paired(per_seed("patch", "MMAC", "asr"), per_seed("patch", "naive clip", "asr"), higher_is_better=False,
+                  min_effect=0.10, names=("MMAC", "naive clip"), instrument=instruments("patch"),
+                  why_min="the card's 'naive clipping visibly worse'; 10 ASR points is ~3 binomial standard errors on ~320 triggered images"),
+    claims.threshold(gap, low=-0.02, why_min="similar clean accuracy: at most 2 points below naive clipping"),
+    names=["ACC(MMAC) - ACC(naive) >= -0.02"])
+recorded.append(claims.record("backdoor", "MMAC beats naive clipping on ASR at similar clean accuracy (patch)",
+    paper_value="superior to peer methods (qualitative)", metric="ASR after MMAC (patch)",
+    per_seed=per_seed("patch", "MMAC", "asr"), seeds=seeds, result=res,
+    why=f"naive clipping ASR {nb.mean_std(per_seed('patch', 'naive clip', 'asr'))}; ACC MMAC - naive {nb.mean_std(gap)}."))
+
+for a in [x for x in ("patch", "blended", "x2x") if x in SETTINGS]:
+    res = claims.compound(
+        claims.threshold(per_seed(a, "MMDF (MMAC)", "auroc"), low=0.95, instrument=instruments(a, detection=True),
+                         why_min="the card's criterion for 'detects triggered inputs'"),
+        claims.threshold(per_seed(a, "MMDF (MMAC)", "pacc"), low=0.5, why_min="well above chance (0.1): the correction restores the true class"),
+        names=["PACC after correction >= 0.5"])
+    recorded.append(claims.record("backdoor", f"MMDF detects triggered inputs and its correction restores the true class ({a})",
+        paper_value="detects and corrects triggered inputs (qualitative)", metric=f"MMDF AUROC ({a})",
+        per_seed=per_seed(a, "MMDF (MMAC)", "auroc"), seeds=seeds, result=res,
+        why=f"TPR {nb.mean_std(per_seed(a, 'MMDF (MMAC)', 'tpr'))}, FPR {nb.mean_std(per_seed(a, 'MMDF (MMAC)', 'fpr'))}, "
+            f"PACC {nb.mean_std(per_seed(a, 'MMDF (MMAC)', 'pacc'))}; with the oracle's bounds AUROC "
+            f"{nb.mean_std(per_seed(a, 'MMDF (MMAC-oracle)', 'auroc'))}."))
+nb.claims_table(recorded)
 """)
 code("""
-clip_rows = []
-for name in cfg["settings"]:
-    r = results[(name, cfg["seeds"][0])]
-    trig, mode = TRIGGERS[name]
-    keep = W.attacked_mask(data0["test"][1], mode)
-    xk = data0["test"][0][keep]
-    for kind, xx in (("clean", xk), ("triggered", W.apply_trigger(xk, trig))):
-        f1, f2 = B.clipped_fraction(r["net"], xx)
-        clip_rows.append({"attack": name, "images": kind, "removed, layer 1": f1, "removed, layer 2": f2})
-nb.results_table(clip_rows)
+verdicts = [r["verdict"] for r in recorded]
+failed = sorted({i["check"] for r in recorded for i in r.get("instruments", []) if not i["passed"]})
+ratios = {a: mean(premise_of(a)) for a in SETTINGS}
+oracle = {a: mean(per_seed(a, "MMAC-oracle", "asr")) for a in SETTINGS}
+nb.say(f"**What held.** Of {len(recorded)} claims: " + ", ".join(f"{verdicts.count(v)} {v}" for v in claims.VERDICTS if v in verdicts)
+       + f". The premise ratio per attack is " + ", ".join(f"{a} {ratios[a]:.2f}" for a in SETTINGS)
+       + " (needs >= 0.5); the oracle's ASR is " + ", ".join(f"{a} {oracle[a]:.2f}" for a in SETTINGS) + " (needs <= 0.10)."
+       + (" Failed instrument checks: " + "; ".join(failed) + "." if failed else " Every instrument check passed."))
 """)
 md("""
-**What held and what did not.** The *premise* held: on every seed the backdoored MLP's target class
-reaches a margin about 1.5 times the best other class (about 50 vs 33 logit units), while on a clean
-MLP class 0 is not special (ratio 0.7-0.9), and triggered images have larger peak activations than
-clean ones (histogram above). But the *mitigation* did not follow at this scale. Against the patch and
-blended all-to-one attacks MMAC left the ASR at 1.00 on every seed and cost 1-9 points of clean
-accuracy (mean 6.6 points for patch, 3.1 for blended); naive clipping and fine-tuning were no
-better (ASR 0.92-1.00). Against X2X, MMAC did most
-of what the paper reports qualitatively: ASR fell from about 0.90 to about 0.20 (0.11-0.26) with about
-2 points of accuracy lost, clearly ahead of naive clipping (0.87) and fine-tuning (0.60), but not to
-"near zero" (verdict *partly*: its accuracy sub-rule held on the mean, its ASR sub-rule did not). MMDF inherits this: its score only moves when the bounds cut the trigger's path, so it
-is blind to the patch and blended triggers (AUROC well below 0.5: the bounds shrink clean margins
-*more* than triggered ones) and detects some X2X inputs (AUROC about 0.76, TPR 0.15 at 2% FPR).
+**Reading the verdicts.** Where the oracle passes, bounds chosen by MMAC's own objective *can* remove this
+backdoor from this network; where the premise fails, the official surrogates do not represent the
+triggered inputs, so a failure of the official MMAC says nothing about the paper's setting, and the verdict
+is *not testable here*. What would make it testable: an attack and network in which triggered inputs sit
+near the extreme margins the surrogate search finds, which in the sweep below no setting within this
+budget gave; the paper's scale (ResNet-18 on 32x32 CIFAR-10, where a trigger's path is amplified through
+17 ReLU layers and a 300-step search over 3072 inputs is far from saturating the input box) is the natural
+candidate. Caveats:
 
-**Why, as far as we can tell.** MMAC assumes the trigger is carried by a few activations far above
-their clean range, so a bound that clean inputs never hit cuts it. In a 64-256-256 MLP on 8x8 digits,
-a 2x2 corner patch lights pixels that are always dark in clean digits; the first layer reads them
-through weights that only the poisoned images ever trained, and the resulting shift is spread over
-many neurons, each still inside its clean range (naive clipping at the clean maxima changes the ASR by
-under 0.01), and the MMAC bounds remove about as much of a triggered image's activation mass as of a
-clean image's (table above; for X2X the triggered images lose clearly more). Bounding every neuron then lowers every class's margin roughly in proportion: MMAC brings
-the surrogate margins down, but class 0 still wins on triggered inputs. The X2X attack has to encode ten
-source-to-target maps with the same patch, which seems to need larger, more specialised activations,
-and there the bounds bite. The paper's setting (ResNet-18, 32x32 images, batch norm, per-channel
-bounds on 17 layers, 50 clean images per class) gives the clipping many more places to act; we did
-not test it here, so this is a statement about our reduced setting, not a refutation of the paper.
+- the paper's tables were not read: the thresholds are the card's criteria, not the paper's numbers;
+- our adaptive attack (an activation-energy penalty) may not be the paper's adaptive attack;
+- MMAC-target and MMAC-oracle are our variants, reported beside the official method, never in its place;
+- the surrogate budget (20 per class, 150 steps) is smaller than the code's (50, 300); more steps only
+  push the surrogates' margins further from the triggered inputs' (they rise with every step).
+""")
+
+md("""
+### The attack sweep: can any setting give the attack the property MMAC needs?
+
+Each point changes one thing of the main patch attack (3x3 patch, 10% poison, official 100-epoch schedule)
+and runs the whole pipeline on the sweep's seeds. Look at the premise ratio (needs ≥ 0.5) and whether
+the official MMAC follows the oracle.
+""")
+code("""
+sweep_rows = []
+points = [("", "main: 3x3, 10%, 100 epochs (schedule)")] + [(B.sweep_key(sw), B.sweep_key(sw)) for sw in cfg["sweep"]]
+for key, label in points:
+    sw_seeds = seeds if not key else cfg["sweep_seeds"]
+    g = lambda arm, k: [S[f"patch|{key}|{s}"][arm][k] for s in sw_seeds]
+    sweep_rows.append({"attack": label, "seeds": len(sw_seeds), "ACC none": mean(g("none", "acc")), "ASR none": mean(g("none", "asr")),
+                       "premise ratio": mean([S[f"patch|{key}|{s}"]["premise"]["ratio"] for s in sw_seeds]),
+                       "ASR MMAC": mean(g("MMAC", "asr")), "ASR MMAC-target": mean(g("MMAC-target", "asr")),
+                       "ASR oracle": mean(g("MMAC-oracle", "asr")), "ACC MMAC": mean(g("MMAC", "acc")),
+                       "AUROC MMDF": mean(g("MMDF (MMAC)", "auroc"))})
+nb.results_table(sweep_rows)
+""")
+code("""
+passing = [r["attack"] for r in sweep_rows if r["premise ratio"] >= 0.5]
+lo_r, hi_r = min(r["premise ratio"] for r in sweep_rows), max(r["premise ratio"] for r in sweep_rows)
+nb.say(" ".join(f"*{r['attack']}*: the attack reaches ASR {r['ASR none']:.2f} at clean accuracy {r['ACC none']:.3f}; premise ratio "
+                f"{r['premise ratio']:.2f}; official MMAC leaves ASR {r['ASR MMAC']:.2f} (ACC {r['ACC MMAC']:.3f}), MMAC-target "
+                f"{r['ASR MMAC-target']:.2f}, the oracle {r['ASR oracle']:.2f}; MMDF AUROC {r['AUROC MMDF']:.2f}." for r in sweep_rows)
+       + f" Across the sweep the premise ratio stays within {lo_r:.2f}-{hi_r:.2f}: "
+       + ("no setting reaches 0.5." if not passing else f"it reaches 0.5 for {', '.join(passing)}."))
 """)
 
 md("""
 ## Ablation
 
-All on seed 0's patch-backdoored model and clean set, unless stated. First the two terms of the
-objective and the adaptive coefficient: without the margin term the bounds only chase the clean
-outputs; without the MSE term nothing holds the clean accuracy.
+All on seed 0's patch-backdoored model and clean set. First the two terms of the objective and the
+adaptive coefficient: without the margin term the bounds only chase the clean outputs; without the MSE
+term nothing holds the clean accuracy. Then the clean-set size.
 """)
 code("""
-r0 = results[("patch", cfg["seeds"][0])]
-model0, data0 = r0["model"], W.split(x_all, y_all, seed=cfg["seeds"][0])
-(_, _), (xva, yva), (xte, yte) = data0["train"], data0["val"], data0["test"]
+model0 = r0["model"]
+xte0, yte0 = W.split(x_all, y_all, seed=seeds[0])["test"]
+xva0, yva0 = W.split(x_all, y_all, seed=seeds[0])["val"]
 
-def mmac_on(model, per_class, variant=None, seed=0):
-    xc, yc = B.correctly_classified(model, *W.draw_per_class(xva, yva, per_class, seed=seed))
+def mmac_on(model, per_class, variant=None, seed=seeds[0]):
+    xc, yc = B.correctly_classified(model, *W.draw_per_class(xva0, yva0, per_class, seed=seed))
     net = B.BoundedNet(model, xc)
     B.mmac(net, xc, yc, B.MMACConfig(**{**cfg["mmac"], **(variant or {})}), seed=seed, progress=False)
-    return B.evaluate(B.argmax_of(net), xte, yte, patch)
+    return B.evaluate(B.argmax_of(net), xte0, yte0, patch)
 
 abl = [{"variant": "MMAC (full)", **r0["MMAC"]}]
 for label, variant in [("margin term off (MSE only)", dict(use_margin=False)),
@@ -463,58 +619,14 @@ for n in cfg["sizes"]:
     abl.append({"variant": f"clean set {n} per class", **mmac_on(model0, n)})
 nb.results_table(abl)
 """)
-md("""
-Next the poison rate (a new attacked model per rate, seed 0; 10% is the main experiment's value).
-""")
 code("""
-rate_rows = [{"poison rate": 0.1, "ASR none": r0["none"]["asr"], "ASR MMAC": r0["MMAC"]["asr"], "ACC MMAC": r0["MMAC"]["acc"]}]
-for rate in cfg["rates"]:
-    s = B.Setting(patch, "all_to_one", rate=rate, clean_per_class=cfg["clean_per_class"], train_epochs=cfg["train_epochs"])
-    rr = B.run_setting(s, data0, cfg["seeds"][0], mmac_cfg, ft_epochs=cfg["ft_epochs"])
-    rate_rows.append({"poison rate": rate, "ASR none": rr["none"]["asr"], "ASR MMAC": rr["MMAC"]["asr"], "ACC MMAC": rr["MMAC"]["acc"]})
-nb.results_table(sorted(rate_rows, key=lambda d: d["poison rate"]))
-""")
-md(r"""
-### An adaptive attack
-
-An attacker who knows the defence clips large activations can train the backdoor to live in the
-normal range: add $\lambda \sum_l \mathrm{mean}(h_l^2)$ to the training loss (here $\lambda$ = 0.05, chosen
-once, not tuned), which keeps every hidden activation small, including the trigger's. Does the
-backdoor still install, and does MMAC still remove it? (3 seeds in the cpu profile.)
-""")
-code("""
-adaptive = []
-for seed in cfg["adaptive_seeds"]:
-    s = B.Setting(patch, "all_to_one", rate=0.1, clean_per_class=cfg["clean_per_class"], train_epochs=cfg["train_epochs"],
-                  act_penalty=cfg["penalty"])
-    ra = B.run_setting(s, W.split(x_all, y_all, seed=seed), seed, mmac_cfg, ft_epochs=cfg["ft_epochs"])
-    acts = B.channel_max_activations(ra["net"], xte)
-    adaptive.append({"seed": seed, "ACC none": ra["none"]["acc"], "ASR none": ra["none"]["asr"],
-                     "ASR MMAC": ra["MMAC"]["asr"], "ACC MMAC": ra["MMAC"]["acc"], "MMDF AUROC": ra["MMDF"]["auroc"],
-                     "mean max activation": float(torch.cat(acts, 1).amax(1).mean())})
-nb.results_table(adaptive)
-""")
-code("""
-print("the adaptive attack installs its backdoor (ASR >= 0.9 on every seed):", min(a["ASR none"] for a in adaptive) >= 0.9)
-v, r = claims.rule_threshold([a["ASR MMAC"] for a in adaptive], high=0.05)
-claims.record("backdoor", "MMAC resists an adaptive attack that keeps activations small",
-              paper_value="strong robustness against adaptive attacks (qualitative; attack details not read)",
-              metric="ASR after MMAC (activation-penalty attack)", per_seed=[a["ASR MMAC"] for a in adaptive],
-              seeds=cfg["adaptive_seeds"], verdict=v, rule=r,
-              why=f"ASR before {nb.mean_std([a['ASR none'] for a in adaptive])}; our attack is an activation-energy "
-                  "penalty, not necessarily the paper's adaptive attack.")
-""")
-md("""
-**Reading the ablation.** The two terms behave as the method predicts: without the margin term the
-bounds only chase the clean outputs (ACC 0.96, ASR unchanged); without the MSE term nothing holds the
-outputs and clean accuracy collapses to chance (0.10). The adaptive $c$ trades accuracy for margin
-(fixed $c$ = 0.002 keeps ACC 0.95 vs 0.89), and a smaller clean set costs accuracy (0.72 with 2 per
-class), but no variant moves the patch ASR off 1.00, nor does the poison rate (2%, 10%, 20%). The
-adaptive attack installs its backdoor just as well (ASR ≥ 0.99) with its activations kept small; MMAC
-then brings the ASR to 0.66-0.99 (mean 0.86), i.e. it does slightly *better* than on the plain patch
-attack, which again says that in this small MLP the activation magnitude is not what carries the
-trigger. The paper reports robustness to its adaptive attack (qualitative; the attack's details were
-not read); our activation-energy penalty may not be that attack.
+A = {r["variant"]: r for r in abl}
+nb.say(f"Without the margin term MMAC keeps ACC {A['margin term off (MSE only)']['acc']:.3f} and ASR "
+       f"{A['margin term off (MSE only)']['asr']:.2f}; without the MSE term ACC falls to {A['MSE term off (margin only)']['acc']:.3f} "
+       f"(ASR {A['MSE term off (margin only)']['asr']:.2f}); a fixed c = 0.002 gives ACC {A['fixed c = 0.002']['acc']:.3f}, ASR "
+       f"{A['fixed c = 0.002']['asr']:.2f}, against ACC {A['MMAC (full)']['acc']:.3f}, ASR {A['MMAC (full)']['asr']:.2f} for the full "
+       "method. Clean-set sizes: " + ", ".join(f"{n} per class ACC {A[f'clean set {n} per class']['acc']:.3f} / ASR "
+                                               f"{A[f'clean set {n} per class']['asr']:.2f}" for n in cfg["sizes"]) + ".")
 """)
 
 md("""
@@ -571,13 +683,18 @@ md("""
 ## Summary and references
 
 MMAC puts a learnable bound on every ReLU and chooses the bounds to keep the clean outputs while
-limiting every class's reachable margin; MMDF flags inputs whose margin collapses under the bounds.
-On poisoned 8x8 digits with a small MLP we confirmed the premise (the target class reaches an abnormal
-margin) and saw MMAC cut an X2X backdoor's success from 0.90 to 0.20 at a 2-point accuracy cost, beating
-naive clipping and fine-tuning. It did not remove all-to-one patch or blended backdoors (ASR stayed
-1.00), and MMDF did not detect them: in this tiny network the trigger does not travel through
-out-of-range activations, which is the condition the method relies on.
-
+limiting every class's reachable margin; MMDF flags inputs whose margin collapses under the bounds. On
+poisoned 8x8 digits with a small MLP we measured, beside the official method, the oracle that hands MMAC
+the real trigger, and the premise the method relies on: that triggered inputs sit at the extreme margins
+its surrogate inputs stand for. The verdicts above follow from those two checks; the last cell of the
+claims section says in numbers which of them passed.
+""")
+code("""
+nb.say(f"In one line: official MMAC mean ASR (patch) {mean(per_seed('patch', 'MMAC', 'asr')):.2f}, oracle "
+       f"{mean(per_seed('patch', 'MMAC-oracle', 'asr')):.2f}, premise ratio {mean(premise_of('patch')):.2f}; verdicts: "
+       + ", ".join(f"{verdicts.count(v)} {v}" for v in claims.VERDICTS if v in verdicts) + ".")
+""")
+md("""
 - Paper: H. Wang, Z. Xiang, D. J. Miller, G. Kesidis, *Improved Activation Clipping for Universal
   Backdoor Mitigation and Test-Time Detection*, IEEE MLSP 2024, arXiv:2308.04617.
 - Official code: <https://github.com/wanghangpsu/MMAC> (`mmac.py`, `mmdf.py`; read for every default here).
