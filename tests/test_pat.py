@@ -232,7 +232,7 @@ def test_committed_checkpoints_load_and_score_like_the_notebook():
     from paperlab.worlds import timelines as tl
 
     ckpt = load_checkpoint(assets.path(pat.CHECKPOINT))
-    assert set(ckpt["variants"]) == {f"{n}|{s}" for n in pat.VARIANTS for s in (0, 1, 2)}
+    assert set(ckpt["variants"]) == {f"{n}|{s}" for n in pat.SHORT_VARIANTS for s in (0, 1, 2)}
     test = tl.generate(32, seed=100)
     x, y, m = test.tensors()
     score = pat.frame_map(pat.predict(pat.load_model(ckpt, "PAT", 0), x, m), y, m)
@@ -293,7 +293,8 @@ def test_train_command_under_torchrun_splits_the_runs_and_matches_one_process(tm
               "--profile", "smoke"], home)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "2 process(es) (gloo)" in r.stdout
-    assert sorted(p.name for p in (home / "data").rglob("*") if p.is_file()) == ["REGISTRY.toml", "variants-smoke.pt"]
+    assert sorted(p.name for p in (home / "data").rglob("*") if p.is_file() and p.suffix != ".lock") == ["REGISTRY.toml",
+                                                                                             "variants-smoke.pt"]
     got = load_checkpoint(home / "data" / pat.checkpoint_name("smoke"))
     spec = pat.PROFILE_RUNS["smoke"]
     threads = torch.get_num_threads()
@@ -370,3 +371,33 @@ def test_gpu_profile_run_builds_and_takes_a_step_on_cpu():
     loss.backward()
     assert torch.isfinite(loss) and model.head_fine.weight.grad is not None
     assert spec["tcfg"].batch_size % 8 == 0  # splits over 1, 2, 4 or 8 GPUs with --parallel data
+
+
+# ------------------------------------------------------------------ the long-range world (issue 32)
+def test_oracle_variant_reads_one_more_channel_and_long_range_runs_have_their_own_file():
+    base = pat.PATConfig(T=128)
+    cfg = pat.variant_config(base, "oracle order channel (no position)")
+    assert cfg.in_dim == base.in_dim + 1 and cfg.pos == "none"
+    assert pat.variant_config(base, "PAT") == base
+    with pytest.raises(KeyError, match="unknown PAT variant"):
+        pat.variant_config(base, "no such")
+    assert pat.checkpoint_name(world="long-range") == pat.LONG_CHECKPOINT == "pat/long-range.pt"
+    assert pat.checkpoint_name(world="long-range", tag="absolute") == "pat/long-range-absolute.pt"
+    with pytest.raises(ValueError, match="world must be one of"):
+        pat.checkpoint_name(world="medium")
+    with pytest.raises(ValueError, match="tag must be"):
+        pat.checkpoint_name(world="long-range", tag="a b")
+    with pytest.raises(ValueError, match="world must be one of"):
+        pat.world_data(4, 0, "medium", 128, 32)
+    d = pat.world_data(4, 0, "long-range", 128, 32)
+    assert d.features.shape == (4, 96, 32)  # trimmed: the long-range videos end by step 96
+
+
+def test_train_all_gives_a_control_its_own_seeds():
+    run = dict(TINY_RUN, variants=["PAT", "oracle order channel (no position)"],
+               tcfg=pat.TrainConfig(n_train=16, epochs=1, batch_size=16, world="long-range"),
+               base=pat.PATConfig(T=128, dim=16, heads=2, blocks=1, mlp_ratio=2))
+    out = pat.train_all(**run, progress=False, variant_seeds={"oracle order channel (no position)": (0,)})
+    assert sorted(out["variants"]) == ["PAT|0", "PAT|1", "oracle order channel (no position)|0"]
+    model = pat.load_model(out, "oracle order channel (no position)", 0)
+    assert model.cfg.in_dim == 33

@@ -78,3 +78,52 @@ def test_load_charades_sample():
 def test_load_charades_errors(tmp_path):
     with pytest.raises(ValueError, match="no video"):
         tl.load_charades(SAMPLE / "charades_sample.json", tmp_path, subset="testing")
+
+
+# ------------------------------------------------------------------ the long-range world (issue 32)
+def test_long_range_world_puts_the_anchor_beyond_the_convolutions_reach():
+    d = tl.generate(60, seed=5, cfg=tl.long_range())
+    L = d.mask.sum(1)
+    assert d.features.shape == (60, 128, 32) and L.min() >= 80 and L.max() <= 96
+    for y in d.labels:
+        a, b, bp = np.flatnonzero(y[:, 0]), np.flatnonzero(y[:, 1]), np.flatnonzero(y[:, 2])
+        assert (len(b) > 0) != (len(bp) > 0)
+        gap = b[0] - a[-1] - 1 if len(b) else a[0] - bp[-1] - 1
+        assert 40 <= gap <= 56  # every X frame is > 40 steps from every anchor frame
+    with pytest.raises(ValueError, match="T >= 128"):
+        tl.long_range(T=64)
+    with pytest.raises(ValueError, match="gap up to 56"):
+        tl.TimelineConfig(T=128, min_len=60, gap=(40, 56))
+    with pytest.raises(ValueError, match="max_len"):
+        tl.TimelineConfig(T=128, min_len=80, max_len=140)
+
+
+def test_align_end_moves_the_real_steps_and_keeps_every_offset():
+    d = tl.generate(12, seed=6, cfg=tl.long_range())
+    e = tl.align_end(d)
+    for i, L in enumerate(d.mask.sum(1)):
+        assert e.mask[i, -L:].all() and not e.mask[i, :-L].any()
+        np.testing.assert_array_equal(e.features[i, -L:], d.features[i, :L])
+        np.testing.assert_array_equal(e.labels[i, -L:], d.labels[i, :L])
+    with pytest.raises(ValueError, match="padding at the end"):
+        tl.align_end(e)
+
+
+def test_trim_and_oracle_channel():
+    d = tl.generate(10, seed=7, cfg=tl.long_range())
+    t = tl.trim(d)
+    assert t.features.shape[1] == 96 and t.mask.sum() == d.mask.sum()
+    o = tl.with_oracle(t)
+    assert o.features.shape == (10, 96, 33)
+    np.testing.assert_array_equal(o.features[..., :32], t.features)
+    np.testing.assert_array_equal(o.features[..., -1] > 0, t.labels[..., 1] > 0)  # +: B (A came before)
+    np.testing.assert_array_equal(o.features[..., -1] < 0, t.labels[..., 2] > 0)  # -: B' (A comes after)
+
+
+def test_default_world_is_unchanged_by_the_long_range_options():
+    """The committed short-range checkpoints were trained on this exact draw."""
+    import hashlib
+
+    d = tl.generate(8, seed=0)  # labels and lengths come from the RNG alone (no float arithmetic)
+    assert d.mask.sum(1).tolist() == [62, 55, 61, 53, 57, 62, 61, 53]
+    assert hashlib.md5(d.labels.tobytes()).hexdigest() == "fc0574eb62326759a4cded07843165b3"

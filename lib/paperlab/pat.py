@@ -347,6 +347,70 @@ def official_map(probs, labels) -> float:
     return float(ap.sum() / max(np.count_nonzero(ap), 1))
 
 
+def order_free_classes(n_classes: int = 10) -> list[int]:
+    """The classes whose labels need no order (all but B and B'): a network that learned anything scores them."""
+    from paperlab.worlds import timelines
+
+    return [c for c in range(n_classes) if c not in timelines.ORDER_CLASSES]
+
+
+def scores(probs, labels, mask) -> dict:
+    """Per-frame mAP (%) on all classes, on B/B' ("order"), on the order-free classes, on the weak class C,
+    and with the official averaging. ``probs`` from :func:`predict`."""
+    from paperlab.worlds import timelines
+
+    return {"all": frame_map(probs, labels, mask), "order": frame_map(probs, labels, mask, timelines.ORDER_CLASSES),
+            "order-free": frame_map(probs, labels, mask, order_free_classes(labels.shape[-1])),
+            "weak C": frame_map(probs, labels, mask, [4]), "official": official_map(probs, labels)}
+
+
+def evaluate(ckpt: dict, names, seeds, data) -> dict:
+    """``{variant: {metric: [one value per seed]}}`` on ``data`` (a ``Timelines``) for every trained
+    variant x seed in ``ckpt`` (a variant with fewer seeds, such as the oracle, gets the ones it has)."""
+    out = {}
+    for name in names:
+        have = [s for s in seeds if f"{name}|{s}" in ckpt["variants"]]
+        if not have:
+            raise KeyError(f"no checkpoint of variant {name!r} for seeds {list(seeds)}")
+        x, y, m = variant_data(name, data).tensors()
+        rows = [scores(predict(load_model(ckpt, name, s), x, m), y, m) for s in have]
+        out[name] = {k: [r[k] for r in rows] for k in rows[0]} | {"seeds": have}
+    return out
+
+
+def untrained(ckpt: dict, name: str, seed: int) -> PAT:
+    """Variant ``name`` of ``ckpt``'s configuration, freshly initialised from ``seed`` (never trained)."""
+    from paperlab.core.seeding import seed_everything
+
+    base = ckpt["base"]
+    seed_everything(seed)
+    return PAT(variant_config(PATConfig(**{**base, "scales": tuple(base["scales"])}), name)).eval()
+
+
+@torch.no_grad()
+def relative_term_by_offset(model: PAT, x: torch.Tensor, mask: torch.Tensor, frames: torch.Tensor,
+                            block: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The learned relative logit q_i . e_r / sqrt(d_h) of the fine branch's ``block``, for every offset
+    r = j - i, averaged over heads and over the query frames where ``frames (N, T)`` is True.
+
+    Returns ``(offsets, mean term)``, each ``(2L-1,)``. Needs ``pos="relative"``."""
+    attn = model.fine.blocks[block].attn
+    if attn.pos != "relative":
+        raise ValueError(f"the fine branch has pos={attn.pos!r}; a relative table is needed")
+    if frames.shape != mask.shape or not frames.any():
+        raise ValueError(f"frames must be a non-empty bool (N, T) = {tuple(mask.shape)}, got {tuple(frames.shape)}")
+    seen = {}
+    hook = attn.register_forward_pre_hook(lambda mod, args: seen.setdefault("z", args[0]))
+    model.eval()(x, mask)
+    hook.remove()
+    z = seen["z"]
+    B, N, D = z.shape
+    q = attn.q(z).reshape(B, N, attn.heads, attn.d_h)  # (B,N,H,d)
+    term = (q @ attn.table.T).mean(2) * attn.d_h ** -0.5  # (B,N,2L-1), averaged over heads
+    L = (attn.table.shape[0] + 1) // 2
+    return np.arange(-(L - 1), L), term[frames.bool()].mean(0).numpy()
+
+
 # ------------------------------------------------------------------------- experiment ----
 
 VARIANTS = {  # name -> PATConfig overrides; every variant gets the same data, steps and optimiser
@@ -357,7 +421,40 @@ VARIANTS = {  # name -> PATConfig overrides; every variant gets the same data, s
     "absolute sinusoidal PE": {"pos": "absolute"},
     "hierarchical (MS-TCT wiring)": {"hierarchical": True},
     "fine only": {"fine_only": True},
+    # the positive control of the long-range world: no position at all, but the true order of every X
+    # frame as one more input channel (worlds.timelines.with_oracle)
+    "oracle order channel (no position)": {"pos": "none"},
 }
+ORACLE = ("oracle order channel (no position)",)
+SHORT_VARIANTS = [v for v in VARIANTS if v not in ORACLE]  # the committed short-range run (data/pat/variants.pt)
+WORLDS = ("short-range", "long-range")
+
+
+def variant_config(base: PATConfig, name: str) -> PATConfig:
+    """The network of variant ``name``: ``base`` with its overrides (one more input channel for the oracle)."""
+    if name not in VARIANTS:
+        raise KeyError(f"unknown PAT variant {name!r}; choose from {list(VARIANTS)}")
+    return replace(base, **VARIANTS[name], **({"in_dim": base.in_dim + 1} if name in ORACLE else {}))
+
+
+def variant_data(name: str, data):
+    """The inputs variant ``name`` sees: ``data`` itself, or with the true-order channel for the oracle."""
+    from paperlab.worlds import timelines
+
+    return timelines.with_oracle(data) if name in ORACLE else data
+
+
+def world_data(n: int, seed: int, world: str, T: int, dim: int):
+    """``n`` videos of a world, trimmed of all-padding trailing steps (the long-range videos end by step 96).
+
+    ``short-range``: the original world (gap 10-20, T = 64); ``long-range``: gap 40-56, lengths 80-96."""
+    from paperlab.worlds import timelines
+
+    if world not in WORLDS:
+        raise ValueError(f"world must be one of {WORLDS}, got {world!r}")
+    wcfg = timelines.TimelineConfig(T=T, dim=dim) if world == "short-range" else timelines.long_range(T, dim)
+    data = timelines.generate(n, seed, wcfg)
+    return data if world == "short-range" else timelines.trim(data)
 
 
 @dataclass(frozen=True)
@@ -371,6 +468,7 @@ class TrainConfig:
     weight_decay: float = 1e-2
     data_seed: int = 0
     bce: bool = False
+    world: str = "short-range"  # or "long-range" (issue 32): see world_data
 
 
 def train_one(model_cfg: PATConfig, data, seed: int, tcfg: TrainConfig, progress: bool = False,
@@ -420,7 +518,8 @@ def train_variant(name: str, seed: int, data, tcfg: TrainConfig, base: PATConfig
     from paperlab.core import distributed as D
 
     t1 = time.time()
-    model, hist = train_one(replace(base, **VARIANTS[name]), data, seed, tcfg, sharded=sharded, device=device)
+    model, hist = train_one(variant_config(base, name), variant_data(name, data), seed, tcfg, sharded=sharded,
+                            device=device)
     if D.rank() == 0:  # data-parallel: rank 0 speaks for the run (its share of the last batch's loss)
         print(f"{name} seed {seed}: final loss {hist.train_loss[-1]:.4f} ({time.time() - t1:.0f} s)", flush=True)
     return {k: v.detach().cpu().half() if v.is_floating_point() else v.detach().cpu()
@@ -429,24 +528,25 @@ def train_variant(name: str, seed: int, data, tcfg: TrainConfig, base: PATConfig
 
 def train_all(variants=None, seeds=(0, 1, 2), tcfg: TrainConfig | None = None, base: PATConfig | None = None,
               progress: bool = True, workers: int = 1, sharded: bool = False, device: str = "cpu",
-              mapper=None) -> dict:
+              mapper=None, variant_seeds: dict | None = None) -> dict:
     """Train every variant x seed; returns a checkpoint dict (state dicts, configs, wall time).
 
     The variant x seed runs are independent: ``workers`` > 1 spreads them over local processes (and
     under torchrun the ranks split them), with the same weights as ``workers=1``. ``mapper(fn, jobs,
     common)`` replaces that spreading (the CLI passes :meth:`paperlab.core.cli.Run.map`).
+    ``variant_seeds``: variant -> its own seeds (e.g. one seed for a positive control), else ``seeds``.
     """
     from paperlab.core import distributed as D
-    from paperlab.worlds import timelines
 
     tcfg, base = tcfg or TrainConfig(), base or PATConfig()
     variants = list(variants or VARIANTS)
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         raise KeyError(f"unknown PAT variants {unknown}; choose from {list(VARIANTS)}")
-    data = timelines.generate(tcfg.n_train, tcfg.data_seed, timelines.TimelineConfig(T=base.T, dim=base.in_dim))
+    data = world_data(tcfg.n_train, tcfg.data_seed, tcfg.world, base.T, base.in_dim)
     out = {"train": asdict(tcfg), "base": asdict(base), "variants": {}, "seeds": list(seeds)}
-    jobs = [{"name": name, "seed": seed} for name in variants for seed in seeds]
+    variant_seeds = variant_seeds or {}
+    jobs = [{"name": name, "seed": seed} for name in variants for seed in variant_seeds.get(name, seeds)]
     common = {"data": data, "tcfg": tcfg, "base": base, "sharded": sharded, "device": device}
     mapper = mapper or D.mapper_for(workers)
     t0 = time.time()
@@ -464,7 +564,7 @@ def load_model(ckpt: dict, name: str, seed: int) -> PAT:
         raise KeyError(f"no checkpoint for variant {name!r} seed {seed}; have {sorted(ckpt['variants'])}")
     base = ckpt["base"]
     base = PATConfig(**{**base, "scales": tuple(base["scales"])})
-    model = PAT(replace(base, **VARIANTS[name]))
+    model = PAT(variant_config(base, name))
     model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["variants"][key].items()})
     return model.eval()
 
@@ -479,7 +579,7 @@ COMMAND = "python -m paperlab.pat train"
 PROFILE_RUNS = {
     "smoke": dict(tcfg=TrainConfig(n_train=32, epochs=1, batch_size=16), base=PATConfig(),
                   variants=["PAT", "fine only"], seeds=(0, 1)),
-    "cpu": dict(tcfg=TrainConfig(), base=PATConfig(), variants=list(VARIANTS), seeds=(0, 1, 2)),
+    "cpu": dict(tcfg=TrainConfig(), base=PATConfig(), variants=list(SHORT_VARIANTS), seeds=(0, 1, 2)),
     "gpu": dict(tcfg=TrainConfig(n_train=2048, epochs=30, batch_size=32, lr=1e-4),
                 base=PATConfig(in_dim=1024, T=256, dim=512, heads=8, blocks=3, mlp_ratio=8, input_dropout=0.5,
                                head_dropout=0.5),
@@ -487,16 +587,41 @@ PROFILE_RUNS = {
 }
 
 
-def checkpoint_name(profile: str = "cpu", sharded: bool = False) -> str:
-    """``pat/variants.pt`` for the committed cpu run; other runs get their own file and registry entry."""
+# The long-range world (issue 32): the order pair's gap (40-56 steps) lies beyond the convolutions' reach.
+# cpu: PAT and the no-position network x 3 seeds and the oracle control x 1 seed; 1,024 videos (trimmed
+# to 96 steps), 10 epochs = 640 optimiser steps per model: what fitted ~45 wall minutes on 2 cores shared
+# with ~8 other jobs. The absolute-PE arm is the optional second file (--tag absolute).
+LONG_VARIANTS = ["PAT", "no positional term", "oracle order channel (no position)"]
+LONG_RUNS = {
+    "smoke": dict(tcfg=TrainConfig(n_train=32, epochs=1, batch_size=16, world="long-range"),
+                  base=PATConfig(T=128), variants=["PAT", "oracle order channel (no position)"], seeds=(0, 1)),
+    "cpu": dict(tcfg=TrainConfig(n_train=1024, epochs=10, world="long-range"), base=PATConfig(T=128),
+                variants=LONG_VARIANTS, seeds=(0, 1, 2), variant_seeds={"oracle order channel (no position)": (0,)}),
+    "gpu": dict(tcfg=TrainConfig(n_train=4096, epochs=30, batch_size=32, lr=1e-4, world="long-range"),
+                base=PATConfig(in_dim=1024, T=256, dim=512, heads=8, blocks=3, mlp_ratio=8, input_dropout=0.5,
+                               head_dropout=0.5),
+                variants=list(VARIANTS), seeds=(0, 1, 2)),
+}
+RUNS = {"short-range": PROFILE_RUNS, "long-range": LONG_RUNS}
+LONG_CHECKPOINT = "pat/long-range.pt"
+
+
+def checkpoint_name(profile: str = "cpu", sharded: bool = False, world: str = "short-range", tag: str = "") -> str:
+    """``pat/variants.pt`` (short-range) or ``pat/long-range.pt`` for the committed cpu runs; other runs
+    (another profile, data-parallel, or a ``tag`` for extra variants) get their own file and registry entry."""
+    if tag and not tag.replace("-", "").isalnum():
+        raise ValueError(f"tag must be letters, digits and '-', got {tag!r}")
+    if world not in RUNS:
+        raise ValueError(f"world must be one of {list(RUNS)}, got {world!r}")
     if profile not in PROFILE_RUNS:
         raise ValueError(f"profile must be one of {list(PROFILE_RUNS)}, got {profile!r}")
-    tag = ("" if profile == "cpu" else f"-{profile}") + ("-sharded" if sharded else "")
-    return CHECKPOINT.replace(".pt", f"{tag}.pt")
+    tag = ("" if profile == "cpu" else f"-{profile}") + ("-sharded" if sharded else "") + (f"-{tag}" if tag else "")
+    return (CHECKPOINT if world == "short-range" else LONG_CHECKPOINT).replace(".pt", f"{tag}.pt")
 
 
 def load_or_train_all(retrain: bool | None = None, profile: str = "cpu", seeds=None, workers: int = 1,
-                      sharded: bool = False, device: str = "cpu", mapper=None, command: str = COMMAND) -> dict:
+                      sharded: bool = False, device: str = "cpu", mapper=None, command: str | None = None,
+                      world: str = "short-range", variants=None, tag: str = "") -> dict:
     """The committed checkpoints (verified by sha256), or train and register them.
 
     The notebook calls this with the defaults (the cpu run, ``pat/variants.pt``); ``python -m paperlab.pat
@@ -504,19 +629,39 @@ def load_or_train_all(retrain: bool | None = None, profile: str = "cpu", seeds=N
     from paperlab.core import distributed as D
     from paperlab.core.train import load_or_train
 
-    name = checkpoint_name(profile, sharded)  # also rejects an unknown profile
-    spec = PROFILE_RUNS[profile]
+    name = checkpoint_name(profile, sharded, world, tag)  # also rejects an unknown profile or world
+    spec = RUNS[world][profile]
+    variant_seeds = spec.get("variant_seeds") if seeds is None else None  # --seeds applies to every variant
     seeds = tuple(spec["seeds"] if seeds is None else seeds)
+    variants = list(spec["variants"] if variants is None else variants)
+    variant_seeds = {k: v for k, v in (variant_seeds or {}).items() if k in variants}
+    command = command or COMMAND + ("" if world == "short-range" else f" --world {world}")
 
     def _train():
-        ckpt = train_all(spec["variants"], seeds, spec["tcfg"], spec["base"], workers=workers, sharded=sharded,
-                         device=device, mapper=mapper)
+        ckpt = train_all(variants, seeds, spec["tcfg"], spec["base"], workers=workers, sharded=sharded,
+                         device=device, mapper=mapper, variant_seeds=variant_seeds)
         if D.is_main_process():
             print(f"trained {len(ckpt['variants'])} models in {ckpt['wall_s']:.0f} s")
         return ckpt
 
     return load_or_train(name, _train, retrain=retrain, command=command,
-                         seeds=list(seeds), variants=list(spec["variants"]))
+                         seeds=list(seeds), variants=variants, world=world,
+                         variant_seeds={k: list(v) for k, v in (variant_seeds or {}).items()} or None)
+
+
+def load_long_range(retrain: bool | None = None) -> dict:
+    """The committed long-range checkpoints (``pat/long-range.pt``), merged with the absolute-PE arm
+    (``pat/long-range-absolute.pt``) when that optional file is registered."""
+    from paperlab.core import assets
+
+    ckpt = load_or_train_all(retrain, world="long-range")
+    extra = checkpoint_name(world="long-range", tag="absolute")
+    if extra in assets.load_registry():
+        other = load_or_train_all(False, world="long-range", tag="absolute")
+        if other["base"] != ckpt["base"] or other["train"] != ckpt["train"]:
+            raise ValueError(f"{extra} was trained with another configuration than {LONG_CHECKPOINT}")
+        ckpt = {**ckpt, "variants": {**ckpt["variants"], **other["variants"]}}
+    return ckpt
 
 
 def main(argv=None) -> None:
@@ -524,18 +669,31 @@ def main(argv=None) -> None:
 
     ap = cli.parser("python -m paperlab.pat", "Train PAT variants x seeds (load-or-train).",
                     parallel=("jobs", "data"))
+    ap.add_argument("--world", choices=WORLDS, default="short-range",
+                    help="short-range: the T=64 world of data/pat/variants.pt; long-range: the 40-56 step "
+                         "order gap of data/pat/long-range.pt (issue 32)")
+    ap.add_argument("--tag", default="", help="suffix of the checkpoint file (extra variants in their own file)")
+    ap.add_argument("--variants", nargs="+", default=None, metavar="NAME",
+                    help=f"variants to train (default: the world's and profile's list); from {list(VARIANTS)}")
 
     def body(args, run):
         sharded = run.parallel == "data"
+        unknown = [v for v in args.variants or [] if v not in VARIANTS]
+        if unknown:
+            ap.error(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
         if sharded:  # fail before any training when the batch does not split over the ranks
             from paperlab.core.distributed import check_global_batch
 
-            check_global_batch(PROFILE_RUNS[run.profile.name]["tcfg"].batch_size, run.world)
-        command = " ".join([COMMAND, *([f"--profile {run.profile.name}"] if run.profile.name != "cpu" else []),
+            check_global_batch(RUNS[args.world][run.profile.name]["tcfg"].batch_size, run.world)
+        command = " ".join([COMMAND, *([f"--world {args.world}"] if args.world != "short-range" else []),
+                            *([f"--profile {run.profile.name}"] if run.profile.name != "cpu" else []),
                             *([f"--seeds {' '.join(map(str, run.seeds))}"] if run.seeds else []),
+                            *([f"--variants {' '.join(repr(v) for v in args.variants)}"] if args.variants else []),
+                            *([f"--tag {args.tag}"] if args.tag else []),
                             *(["--parallel data"] if sharded else [])])
         load_or_train_all(retrain=True, profile=run.profile.name, seeds=run.seeds, sharded=sharded,
-                          device=run.device, mapper=run.map, command=command)
+                          device=run.device, mapper=run.map, command=command, world=args.world,
+                          variants=args.variants, tag=args.tag)
 
     cli.main(ap, body, argv)
 

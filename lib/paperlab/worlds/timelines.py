@@ -6,11 +6,18 @@ use ``dim``-d), and every step carries a multi-hot label over ``K`` action class
 
 The world is built so that the right answer needs what PAT claims to model:
 
-* **temporal order** -- an event ``X`` always appears near an anchor ``A`` (gap 10-20 steps). ``X``
+* **temporal order** -- an event ``X`` always appears near an anchor ``A`` (``gap`` steps apart). ``X``
   is labelled ``B`` when ``A`` came *before* it and ``B'`` (the decoy) when ``A`` comes *after* it.
   ``B`` and ``B'`` share the same feature prototype, so only relative order separates them.
+  :func:`long_range` is the world where that gap (40-56 steps) lies beyond the reach of a small PAT's
+  convolutions, so only attention that knows position can use it.
 * **co-occurrence** -- a weak-signal action ``C`` only ever happens inside a strong action ``D``.
 * **multiple scales** -- background actions last from 3 to 60 steps.
+
+Two test-time transforms: :func:`align_end` moves every video's real steps to the end of the padded
+clip (padding first), so absolute positions never seen in training appear while every relative
+offset stays the same; :func:`with_oracle` appends the true order as an extra input channel (the
+positive control: with order visible locally, any of the networks should separate B from B').
 
 Everything is deterministic from a seed: the class prototypes from ``proto_seed`` (fixed per world),
 the videos from ``seed`` (use different seeds for train and test).
@@ -33,16 +40,19 @@ CLASS_NAMES = (
 )
 ORDER_CLASSES = (1, 2)  # B and B': identical features, separable only by the order relative to A
 COOC_CLASSES = (3, 4)  # D (strong) and C (weak, always inside D)
+_EVENT = (4, 10)  # length range of A, X and C events
 _BACKGROUND = {5: (3, 8), 6: (3, 8), 7: (8, 20), 8: (25, 60), 9: (25, 60)}  # class -> duration range
 
 
 @dataclass(frozen=True)
 class TimelineConfig:
-    """Sizes of the world. ``T`` is the padded length; real lengths are drawn from ``[min_len, T]``."""
+    """Sizes of the world. ``T`` is the padded length; real lengths are drawn from ``[min_len, max_len]``
+    (``max_len`` None: ``T``)."""
 
     T: int = 64
     dim: int = 32
     min_len: int = 48
+    max_len: int | None = None
     noise: float = 1.0
     amplitude: float = 1.5
     weak_amplitude: float = 0.6
@@ -52,8 +62,14 @@ class TimelineConfig:
     class_names: tuple[str, ...] = field(default=CLASS_NAMES)
 
     def __post_init__(self):
-        if self.min_len < 44 or self.min_len > self.T:
-            raise ValueError(f"min_len must be in [44, T={self.T}] (room for the order pair), got {self.min_len}")
+        if not 1 <= self.gap[0] <= self.gap[1]:
+            raise ValueError(f"gap must be (low, high) with 1 <= low <= high, got {self.gap}")
+        need = self.gap[1] + 2 * _EVENT[1] + 4
+        if self.min_len < need or self.min_len > self.T:
+            raise ValueError(f"min_len must be in [{need}, T={self.T}] (room for the order pair with gap up to "
+                             f"{self.gap[1]}), got {self.min_len}")
+        if self.max_len is not None and not self.min_len <= self.max_len <= self.T:
+            raise ValueError(f"max_len must be in [min_len={self.min_len}, T={self.T}], got {self.max_len}")
         if self.dim < 4:
             raise ValueError(f"dim must be >= 4, got {self.dim}")
 
@@ -95,9 +111,10 @@ def _one_video(g: np.random.Generator, cfg: TimelineConfig) -> tuple[np.ndarray,
     """Label timeline ``(T, K)`` of one video and its real length."""
     K, T = len(cfg.class_names), cfg.T
     y = np.zeros((T, K), np.float32)
-    L = int(g.integers(cfg.min_len, T + 1))
-    # order pair: A, a gap of 10-20 steps, X  (label B) -- or X, gap, A (label B')
-    la, lx, gap = int(g.integers(4, 11)), int(g.integers(4, 11)), int(g.integers(cfg.gap[0], cfg.gap[1] + 1))
+    L = int(g.integers(cfg.min_len, (cfg.max_len or T) + 1))
+    # order pair: A, a gap of `gap` steps, X  (label B) -- or X, gap, A (label B')
+    la, lx = (int(g.integers(_EVENT[0], _EVENT[1] + 1)) for _ in range(2))
+    gap = int(g.integers(cfg.gap[0], cfg.gap[1] + 1))
     s = _place(g, L, la + gap + lx)
     if g.random() < 0.5:
         y[s:s + la, 0], y[s + la + gap:s + la + gap + lx, 1] = 1, 1
@@ -141,6 +158,48 @@ def generate(n: int, seed: int, cfg: TimelineConfig | None = None) -> Timelines:
         x[L:] = 0  # padding is zeros, as in the official collate function
         feats[i], labels[i], mask[i, :L] = x, y, True
     return Timelines(feats, labels, mask, cfg.class_names)
+
+
+def long_range(T: int = 128, dim: int = 32) -> TimelineConfig:
+    """The long-range order world (issue 32): gap 40-56 steps, real lengths 80-96 of ``T`` = 128.
+
+    A small PAT's convolutions see about +-36 steps (coarse branch at stride 8: merging, two depthwise
+    convolutions, the mixer convolution and the up-sampling), so the anchor of an order pair is out of
+    their reach from every X frame; videos end by step 96, which leaves room for :func:`align_end`.
+    """
+    if T < 128:
+        raise ValueError(f"the long-range world needs T >= 128 (videos of 80-96 steps plus room to shift), got {T}")
+    return TimelineConfig(T=T, dim=dim, min_len=80, max_len=96, gap=(40, 56))
+
+
+def align_end(data: Timelines) -> Timelines:
+    """Move each video's real steps to the end of the clip (padding first): absolute positions shift by
+    ``T - L`` while every relative offset is unchanged. ``mask`` marks the moved steps."""
+    T = data.mask.shape[1]
+    feats, labels, mask = np.zeros_like(data.features), np.zeros_like(data.labels), np.zeros_like(data.mask)
+    for i, L in enumerate(data.mask.sum(1)):
+        if not data.mask[i, :L].all():
+            raise ValueError(f"video {i}: align_end expects padding at the end (real steps first)")
+        feats[i, T - L:], labels[i, T - L:], mask[i, T - L:] = data.features[i, :L], data.labels[i, :L], True
+    return Timelines(feats, labels, mask, data.class_names)
+
+
+def trim(data: Timelines, multiple: int = 8) -> Timelines:
+    """Drop trailing steps that are padding in every video (keeping a multiple of ``multiple`` steps)."""
+    last = int(np.flatnonzero(data.mask.any(0)).max()) + 1
+    n = min(data.mask.shape[1], -(-last // multiple) * multiple)
+    return Timelines(data.features[:, :n], data.labels[:, :n], data.mask[:, :n], data.class_names)
+
+
+def order_oracle(data: Timelines) -> np.ndarray:
+    """``(N, T)`` float32: +1 on X frames whose anchor came before (B), -1 where it comes after (B'), else 0."""
+    return (data.labels[..., ORDER_CLASSES[0]] - data.labels[..., ORDER_CLASSES[1]]).astype(np.float32)
+
+
+def with_oracle(data: Timelines, scale: float = 3.0) -> Timelines:
+    """Append the true order (:func:`order_oracle`, times ``scale``) as one more feature channel."""
+    extra = scale * order_oracle(data)[..., None]
+    return Timelines(np.concatenate([data.features, extra], -1), data.labels, data.mask, data.class_names)
 
 
 # ---------------------------------------------------------------- real data (gpu profile) ----
