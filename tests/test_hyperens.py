@@ -259,3 +259,101 @@ def test_train_command_bad_input():
         H.experiment_data({"data": "mnist", "sizes": {}})
     with pytest.raises(SystemExit):
         H.main(["train", "--workers", "0"])
+
+
+# ------------------------------------------------------------------ issue 27: seeds, the lever, instruments
+
+TINY = dict(data="digits", seeds=(0, 1), K=2, n_pool=3, epochs=1, lr=1e-2, hb_epochs=1, archs=("mlp",),
+            sizes=dict(n_train=100, n_val=100, n_test=100), label_noise=0.2, space=H.DIGITS_SPACE)
+
+
+def test_label_noise_flips_train_and_val_only_and_the_split_follows_the_seed():
+    clean, noisy = H.digits_splits(300, 300, 300, seed=3), H.digits_splits(300, 300, 300, seed=3, label_noise=0.2)
+    for k in ("train", "val"):
+        assert torch.equal(clean[k][0], noisy[k][0])
+        rate = (clean[k][1] != noisy[k][1]).float().mean().item()
+        assert 0.12 < rate < 0.28  # ~20% flipped, each to a *different* class
+    assert torch.equal(clean["test"][1], noisy["test"][1])  # test labels stay clean
+    other = H.digits_splits(300, 300, 300, seed=4)
+    assert not torch.equal(clean["test"][0], other["test"][0])  # another seed, another split
+    y = torch.arange(10).repeat(100)
+    assert (H.noisy_labels(y, 0.5, seed=0) != y).float().mean().item() == pytest.approx(0.5, abs=0.06)
+    with pytest.raises(ValueError, match="label noise"):
+        H.noisy_labels(y, 0.95, seed=0)
+
+
+def test_hyper_batch_mlp_with_dropout_only_in_the_weight_step():
+    torch.manual_seed(0)
+    m = H.HyperBatchMLP(K=2, hidden=16, lam_range=(1e-3, 3.0), dropout_range=(1e-3, 0.5))
+    assert m.n_lam == 4
+    x, lam = torch.randn(2 * 5, 64), torch.tensor([[0.1, 0.1, 0.1, 0.4]]).repeat(10, 1)
+    m.train()
+    a, _ = m(x, lam)
+    b, _ = m(x, lam)
+    assert not torch.allclose(a, b)  # dropout sampled in training mode
+    c, _ = m(x, lam, dropout=False)
+    d, _ = m(x, lam, dropout=False)
+    torch.testing.assert_close(c, d)  # the tuning step's forward is deterministic
+    m.eval()
+    torch.testing.assert_close(m(x, lam)[0], c)
+    # the dropout rate reaches the output through e(lambda) (self-tuning-network style)
+    with torch.no_grad():
+        for em in m.e_models:
+            em.weight.normal_()
+    lam2 = lam.clone()
+    lam2[:, 3] = 0.01
+    assert not torch.allclose(m(x, lam)[0], m(x, lam2)[0])
+
+
+def test_bounds_per_column_init_and_clip():
+    cfg = H.HBConfig(K=3, lam_range=(1e-3, 3.0), dropout_range=(1e-3, 0.5))
+    lo, hi = H.init_bounds(cfg, 4)
+    assert lo.shape == (3, 4) and (lo < hi).all()
+    mean = H.log_uniform_mean(lo, hi)
+    assert mean[:, 3].max() < 0.5 and mean[:, :3].min() > 0.2  # each column starts at its own range's mean
+    lo, hi = torch.full((3, 4), 5.0), torch.full((3, 4), 6.0)
+    H.clip_bounds(lo, hi, cfg)
+    assert torch.allclose(hi[:, 3], torch.tensor(math.log(0.5))) and torch.allclose(hi[:, 0], torch.tensor(math.log(3.0)))
+    assert (lo < hi).all()
+    with pytest.raises(ValueError, match="0 < low < high"):
+        H.HBConfig(lam_range=(1.0, 0.1)).ranges()
+
+
+def test_batch_ensembles_with_dropout_train_and_predict():
+    d = H.digits_splits(100, 100, 100, seed=0, label_noise=0.2)
+    for hyper in (False, True):
+        cfg = H.HBConfig(K=2, epochs=1, tune_every=1, dropout_range=(1e-3, 0.5), fixed_l2=0.5, fixed_dropout=0.3)
+        run = H.train_batch_ensemble(d, cfg, seed=0, hyper=hyper, progress=False)
+        P = H.batch_ensemble_probs(run, d["test"][0])
+        assert P.shape == (2, 100, 10)
+        torch.testing.assert_close(P.sum(-1), torch.ones(2, 100, dtype=torch.float64))
+        if not hyper:
+            assert run["fixed"].tolist() == pytest.approx([0.5, 0.5, 0.5, 0.3])
+
+
+def test_run_seed_lever_sweep_rows_and_relative_gain():
+    r = H.run_seed(TINY, "mlp", 0)
+    assert r["batch"]["lam"].shape == (2, 4) and r["hyper_batch_untuned"]["trace"].shape == (1, 2, 4)
+    assert set(r["metrics"]["deep"]) == {"val", "test", "shift"} and len(r["curve"]["deep"]) == 2
+    rows = H.results_rows({"runs": {"mlp/0": r}})
+    assert {row["method"] for row in rows} == {*H.METHODS, "batch", "hyper_batch", "hyper_batch_untuned"}
+    sw = H.lever_sweep(TINY, seeds=(0,), n_grid=2)
+    assert set(sw) == {"l2", "dropout"} and sw["l2"]["val_nll"].shape == (2, 1)
+    assert sw["l2"]["values"][0] == pytest.approx(1e-3) and sw["l2"]["values"][-1] == pytest.approx(3.0)
+    assert H.lever_size({"val_nll": np.array([[1.0, 1.0], [1.5, 1.5]])}) == pytest.approx(0.5)
+    np.testing.assert_allclose(H.relative_gain([0.9, 1.1], [1.0, 1.0]), [0.1, -0.1])
+    with pytest.raises(ValueError, match="equal shapes"):
+        H.relative_gain([1.0], [1.0, 2.0])
+
+
+@pytest.mark.filterwarnings("ignore:.*y_prob values do not sum to one")
+def test_exercise5_check_calls_greedy_with_replacement_incorrect():
+    assert H.check_greedy_exercise(H.greedy_selection) == "incorrect"
+    assert H.check_greedy_exercise(H.greedy_without_replacement) == "correct"
+    assert H.check_greedy_exercise(...) == "not attempted"
+
+    def todo(p, y, K):
+        raise NotImplementedError
+
+    assert H.check_greedy_exercise(todo) == "not attempted"
+    assert H.check_greedy_exercise(lambda p, y, K: 1 / 0) == "incorrect"

@@ -29,11 +29,24 @@ from paperlab.core import metrics
 # ----------------------------------------------------------------------------------------- data
 
 
-def digits_splits(n_train: int = 300, n_val: int = 300, n_test: int = 600, seed: int = 0):
+def noisy_labels(y: torch.Tensor, rate: float, seed: int) -> torch.Tensor:
+    """Symmetric label noise: each label is replaced, with probability ``rate``, by one of the other 9 classes."""
+    if not 0.0 <= rate < 0.9:
+        raise ValueError(f"label noise rate must lie in [0, 0.9), got {rate}")
+    g = np.random.default_rng(seed)
+    y = y.clone()
+    flip = g.random(len(y)) < rate
+    y[torch.from_numpy(flip)] = torch.from_numpy((y.numpy()[flip] + g.integers(1, 10, int(flip.sum()))) % 10)
+    return y
+
+
+def digits_splits(n_train: int = 300, n_val: int = 300, n_test: int = 600, seed: int = 0, label_noise: float = 0.0):
     """sklearn digits as float32 tensors, split stratified into disjoint train / val / test.
 
     Returns ``{"train": (X, y), "val": (X, y), "test": (X, y)}`` with ``X`` (n, 64) in [0, 1].
-    Test is drawn first, then val, so changing ``n_train`` keeps val and test fixed.
+    Test is drawn first, then val, so changing ``n_train`` keeps val and test fixed. ``seed`` draws the split.
+    ``label_noise`` flips that fraction of the *train and val* labels (val is held out from the same labelled
+    data, as the paper's 5% validation split); test labels stay clean.
     """
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
@@ -48,7 +61,11 @@ def digits_splits(n_train: int = 300, n_val: int = 300, n_test: int = 600, seed:
     if n_train < len(ry):
         rX, _, ry, _ = train_test_split(rX, ry, train_size=n_train, random_state=seed + 2, stratify=ry)
     t = lambda a, b: (torch.from_numpy(a), torch.from_numpy(b))  # noqa: E731
-    return {"train": t(rX, ry), "val": t(Xva, yva), "test": t(Xte, yte)}
+    out = {"train": t(rX, ry), "val": t(Xva, yva), "test": t(Xte, yte)}
+    if label_noise:
+        for i, k in enumerate(("train", "val")):
+            out[k] = (out[k][0], noisy_labels(out[k][1], label_noise, seed=10_000 * (i + 1) + seed))
+    return out
 
 
 def shift_digits(X: torch.Tensor, rotate_deg: float = 20.0, noise_std: float = 0.1, seed: int = 0) -> torch.Tensor:
@@ -96,6 +113,12 @@ class SearchSpace:
             if not lo <= lam[k] <= hi:
                 raise ValueError(f"hyperparameter {k}={lam[k]:g} is outside its range [{lo:g}, {hi:g}]")
         return lam
+
+
+# The digits experiment's space: L2 and dropout, as the paper's MLP / LeNet experiments (card). The L2 range is
+# the one the hyper-batch ensemble tunes over too (HBConfig.lam_range), so both methods search the same lambdas;
+# above ~3 (per training set, / N_train) the digits MLP collapses to chance (see the notebook's lever plot).
+DIGITS_SPACE = {"l2": (1e-3, 3.0), "dropout": (1e-3, 0.5)}
 
 
 # ------------------------------------------------------------------------------------ models
@@ -412,17 +435,25 @@ class HyperBatchLinear(nn.Module):
 class HyperBatchMLP(nn.Module):
     """The digits MLP with every dense layer a (hyper-)batch-ensemble layer; K members in one network.
 
-    One L2 hyperparameter per layer (the code tunes one per layer group); ``lam`` rows (K*n, L) are
-    embedded as in the code: log-scaled into [0, 1] over ``lam_range``, then a linear e-model per
-    layer without bias, initialised with std 1e-4.
+    Hyperparameters per row: one L2 strength per layer (the code tunes one per layer group) and, when
+    ``dropout_range`` is given, one dropout rate applied after both hidden layers (the paper's MLP tunes
+    L2 and dropout). ``lam`` rows (K*n, L) are embedded as in the code: each column log-scaled into [0, 1]
+    over its range, then a linear e-model per layer without bias, initialised with std 1e-4.
+    Dropout is sampled only in training mode and only when ``forward(..., dropout=True)``: the tuning step
+    runs without it, so a dropout rate reaches the validation loss only through e(lambda) (as in
+    self-tuning networks).
     """
 
     def __init__(self, K: int = 4, d_in: int = 64, hidden: int = 128, n_classes: int = 10, hyper: bool = True,
-                 lam_range: tuple = (1e-3, 1.0), fast_weights_eq: bool = True):
+                 lam_range: tuple = (1e-3, 3.0), dropout_range: tuple | None = None, fast_weights_eq: bool = True):
         super().__init__()
         dims = [d_in, hidden, hidden, n_classes]
-        self.K, self.hyper, self.n_lam = K, hyper, len(dims) - 1
-        self.log_min, self.log_max = math.log(lam_range[0]), math.log(lam_range[1])
+        self.K, self.hyper, self.n_l2 = K, hyper, len(dims) - 1
+        self.has_dropout = dropout_range is not None
+        self.n_lam = self.n_l2 + int(self.has_dropout)
+        ranges = [lam_range] * self.n_l2 + ([dropout_range] if self.has_dropout else [])
+        self.register_buffer("log_min", torch.tensor([math.log(lo) for lo, _ in ranges]))
+        self.register_buffer("log_max", torch.tensor([math.log(hi) for _, hi in ranges]))
         self.layers = nn.ModuleList(HyperBatchLinear(a, b, K, hyper, fast_weights_eq) for a, b in zip(dims, dims[1:]))
         if hyper:
             self.e_models = nn.ModuleList(nn.Linear(self.n_lam, 2 * b, bias=False) for b in dims[1:])
@@ -436,16 +467,20 @@ class HyperBatchMLP(nn.Module):
         z = (lam.log() - self.log_min) / (self.log_max - self.log_min)
         return [em(z) for em in self.e_models]
 
-    def forward(self, x: torch.Tensor, lam: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, lam: torch.Tensor, dropout: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
         """x (K*n, d_in) member-major, lam (K*n, L) -> (logits (K*n, C), L2 term averaged over rows)."""
         if lam.shape != (x.shape[0], self.n_lam):
             raise ValueError(f"lam must be ({x.shape[0]}, {self.n_lam}), got {tuple(lam.shape)}")
         es, reg = self.embed(lam), x.new_zeros(())
+        drop = self.has_dropout and dropout and self.training
         for i, (layer, e) in enumerate(zip(self.layers, es)):
             reg = reg + layer.l2(lam[:, i], e)
             x = layer(x, e)
             if i < len(self.layers) - 1:
                 x = F.relu(x)
+                if drop:  # inverted dropout with each row's own rate p: keep with prob 1 - p, scale by 1 / (1 - p)
+                    p = lam[:, self.n_l2:].detach()
+                    x = x * (torch.rand_like(x) >= p) / (1 - p)
         return x, reg
 
 
@@ -484,26 +519,49 @@ class HBConfig:
     tune_every: int = 3  # tuning_every_x_step
     lr_tuning: float = 1e-2  # the code: 1e-3, but over ~100x more tuning steps than we take
     tau: float = 1e-3
-    lam_range: tuple = (1e-3, 1.0)  # the code: (0.1, 100) for N = 47,500; rescaled to where digits' L2 works
-    init_delta: float = 0.02  # ens_init_delta_bounds (the code: 0.2 around lam0 ~ 14; same relative scale)
+    lam_range: tuple = (1e-3, 3.0)  # L2; the code: (0.1, 100) for N = 47,500; ours matches the digits search space
+    dropout_range: tuple | None = None  # (low, high) to tune a dropout rate too (the paper's MLP); None: L2 only
+    init_rel: float = 0.014  # ens_init_delta_bounds relative to lam0 (the code: 0.2 around lam0 ~ 14.5)
     fixed_l2: float = 1.0  # plain BatchEnsemble's L2 (the single best lambda of the search in the notebook)
+    fixed_dropout: float = 0.0  # plain BatchEnsemble's dropout rate (used when dropout_range is given)
     tune: bool = True  # False: keep each member's initial distribution (ablation)
+
+    def ranges(self, n_l2: int = 3) -> list[tuple]:
+        """(low, high) per hyperparameter column: ``n_l2`` L2 columns, then dropout if tuned."""
+        out = [tuple(self.lam_range)] * n_l2 + ([tuple(self.dropout_range)] if self.dropout_range else [])
+        for lo, hi in out:
+            if not 0 < lo < hi:
+                raise ValueError(f"hyperparameter range must satisfy 0 < low < high, got ({lo}, {hi})")
+        return out
+
+    def fixed(self, n_l2: int = 3) -> list[float]:
+        """The plain BatchEnsemble's hyperparameter row."""
+        return [self.fixed_l2] * n_l2 + ([self.fixed_dropout] if self.dropout_range else [])
+
+
+def _range_logs(cfg: HBConfig, n_lam: int) -> tuple[torch.Tensor, torch.Tensor]:
+    r = cfg.ranges(n_lam - int(cfg.dropout_range is not None))
+    return torch.tensor([math.log(lo) for lo, _ in r]), torch.tensor([math.log(hi) for _, hi in r])
 
 
 def init_bounds(cfg: HBConfig, n_lam: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """As the code: lam0 ~ N(mean of logU over the range, 0.1 * delta); bounds lam0 -+ delta, then logs."""
-    lo, hi = torch.tensor(math.log(cfg.lam_range[0])), torch.tensor(math.log(cfg.lam_range[1]))
-    lam0 = torch.normal(float(log_uniform_mean(lo, hi)), 0.1 * cfg.init_delta, size=(cfg.K, n_lam))
-    return (lam0 - cfg.init_delta).clamp_min(1e-8).log(), (lam0 + cfg.init_delta).log()
+    """As the code: lam0 ~ N(mean of logU over the range, 0.1 * delta); bounds lam0 -+ delta, then logs.
+
+    Per column, with delta = ``init_rel`` * lam0 (the code's 0.2 at lam0 ~ 14.5, relative)."""
+    lo, hi = _range_logs(cfg, n_lam)
+    mean = log_uniform_mean(lo, hi)  # (n_lam,)
+    lam0 = mean * (1 + 0.1 * cfg.init_rel * torch.randn(cfg.K, n_lam))
+    delta = cfg.init_rel * mean
+    return (lam0 - delta).clamp_min(1e-8).log(), (lam0 + delta).log()
 
 
 @torch.no_grad()
 def clip_bounds(log_lo, log_hi, cfg: HBConfig) -> None:
-    """Project log_min <= lo <= hi - eps <= log_max (clip_lambda_parameters)."""
-    a, b = math.log(cfg.lam_range[0]), math.log(cfg.lam_range[1])
+    """Project log_min <= lo <= hi - eps <= log_max per column (clip_lambda_parameters)."""
+    a, b = (t.to(log_lo.device) for t in _range_logs(cfg, log_lo.shape[1]))
     eps = 1e-6 * 0.5 * (b - a)
-    log_lo.clamp_(a, b - 2 * eps)
-    log_hi.copy_(torch.maximum(torch.minimum(log_hi, torch.tensor(b)), log_lo + eps))
+    log_lo.copy_(torch.minimum(torch.maximum(log_lo, a), b - 2 * eps))
+    log_hi.copy_(torch.maximum(torch.minimum(log_hi, b), log_lo + eps))
 
 
 def _batches_forever(X, y, batch_size, seed):
@@ -517,28 +575,29 @@ def train_batch_ensemble(data: dict, cfg: HBConfig, seed: int = 0, hyper: bool =
     """Train a BatchEnsemble (``hyper=False``) or a hyper-batch ensemble by alternating optimisation.
 
     Weight step (train split): lam ~ member's logU per row, loss = Gibbs CE (mean member CE)
-    + (1/N) * L2(lam). Every ``tune_every`` steps a tuning step (val split): minimise the ensemble CE
-    - tau * entropy of the lam distributions w.r.t. the log-bounds only, then clip them into range.
-    Returns {"model", "log_lo", "log_hi", "trace": mean lam per member over time}.
+    + (1/N) * L2(lam), dropout at each row's sampled rate. Every ``tune_every`` steps a tuning step (val
+    split): minimise the ensemble CE - tau * entropy of the lam distributions w.r.t. the log-bounds only,
+    then clip them into range. The plain BatchEnsemble uses ``cfg.fixed()`` for every member.
+    Returns {"model", "log_lo", "log_hi", "fixed", "trace": mean lam per member over time}.
     """
     torch.manual_seed(seed)
     (Xtr, ytr), (Xva, yva), K = data["train"], data["val"], cfg.K
     Xtr, Xva = Xtr.flatten(1), Xva.flatten(1)  # images -> vectors: the hyper-batch net is an MLP
-    model = HyperBatchMLP(K, d_in=Xtr.shape[1], hyper=hyper, lam_range=cfg.lam_range).to(device)
+    model = HyperBatchMLP(K, d_in=Xtr.shape[1], hyper=hyper, lam_range=cfg.lam_range,
+                          dropout_range=cfg.dropout_range).to(device)
     fast = [p for n, p in model.named_parameters() if n.split(".")[-1] in ("r", "s", "u", "v")]
     slow = [p for n, p in model.named_parameters() if n.split(".")[-1] not in ("r", "s", "u", "v")]
     opt = torch.optim.Adam([{"params": slow}, {"params": fast, "lr": cfg.lr * cfg.fast_lr_mult}], lr=cfg.lr)
     log_lo, log_hi = (nn.Parameter(t.to(device)) for t in init_bounds(cfg, model.n_lam))
     clip_bounds(log_lo, log_hi, cfg)
+    fixed = torch.tensor(cfg.fixed(model.n_l2), device=device)
     tuner = torch.optim.Adam([log_lo, log_hi], lr=cfg.lr_tuning)
     val_it, step, trace = _batches_forever(Xva, yva, cfg.batch_size, seed + 10_000), 0, []
     for _ in tqdm(range(cfg.epochs), desc="hyper-batch" if hyper else "batch ens", disable=not progress, leave=False):
+        model.train()
         for x, y in Batches(Xtr, ytr, cfg.batch_size, seed + step):
             x, y, n = x.to(device), y.to(device), len(y)
-            if hyper:
-                lam = log_uniform_sample(log_lo.detach(), log_hi.detach(), n)
-            else:
-                lam = torch.full((K * n, model.n_lam), cfg.fixed_l2, device=device)
+            lam = log_uniform_sample(log_lo.detach(), log_hi.detach(), n) if hyper else fixed.expand(K * n, -1)
             logits, reg = model(x.repeat(K, 1), lam)
             loss = F.cross_entropy(logits, y.repeat(K)) + reg / len(ytr)  # Gibbs CE + L2 / N_train
             opt.zero_grad(set_to_none=True)
@@ -549,14 +608,17 @@ def train_batch_ensemble(data: dict, cfg: HBConfig, seed: int = 0, hyper: bool =
                 tuning_step(model, next(val_it), log_lo, log_hi, tuner, cfg)
         trace.append(log_uniform_mean(log_lo, log_hi).detach().clone())
     model.eval()
-    return {"model": model, "log_lo": log_lo.detach(), "log_hi": log_hi.detach(), "trace": torch.stack(trace)}
+    return {"model": model, "log_lo": log_lo.detach(), "log_hi": log_hi.detach(), "fixed": fixed.cpu(),
+            "trace": torch.stack(trace)}
 
 
 def tuning_step(model, batch, log_lo, log_hi, tuner, cfg: HBConfig) -> float:
-    """One step on the lam distributions: ensemble CE on a val batch - tau * entropy; weights untouched."""
+    """One step on the lam distributions: ensemble CE on a val batch - tau * entropy; weights untouched.
+
+    No dropout is sampled here: a dropout rate acts on the validation loss only through e(lambda)."""
     x, y = (t.to(log_lo.device) for t in batch)
     lam = log_uniform_sample(log_lo, log_hi, len(y))  # reparameterised: gradients reach the bounds
-    logits, _ = model(x.repeat(cfg.K, 1), lam)
+    logits, _ = model(x.repeat(cfg.K, 1), lam, dropout=False)
     loss = ensemble_ce(logits, y, cfg.K) - cfg.tau * log_uniform_entropy(log_lo, log_hi)
     g_lo, g_hi = torch.autograd.grad(loss, [log_lo, log_hi])
     log_lo.grad, log_hi.grad = g_lo, g_hi
@@ -567,11 +629,19 @@ def tuning_step(model, batch, log_lo, log_hi, tuner, cfg: HBConfig) -> float:
 
 @torch.no_grad()
 def batch_ensemble_probs(run: dict, X: torch.Tensor, fixed_l2: float | None = None) -> torch.Tensor:
-    """Member probabilities (K, N, C); each hyper member at the mean of its lam distribution."""
+    """Member probabilities (K, N, C); each hyper member at the mean of its lam distribution (eval mode: no dropout).
+
+    A plain BatchEnsemble uses its fixed hyperparameters (``run["fixed"]``; ``fixed_l2`` overrides the L2)."""
     model = run["model"]
     K, dev = model.K, run["log_lo"].device
-    lam_k = (torch.full((K, model.n_lam), fixed_l2, device=dev) if not model.hyper and fixed_l2 is not None
-             else log_uniform_mean(run["log_lo"], run["log_hi"]))
+    if model.hyper:
+        lam_k = log_uniform_mean(run["log_lo"], run["log_hi"])
+    else:
+        row = run["fixed"].clone().to(dev) if "fixed" in run else torch.ones(model.n_lam, device=dev)
+        if fixed_l2 is not None:
+            row[:model.n_l2] = fixed_l2
+        lam_k = row.expand(K, -1)
+    model.eval()
     out = []
     for i in range(0, len(X), 1024):
         x = X[i:i + 1024].flatten(1).to(dev)
@@ -677,49 +747,134 @@ def greedy_exercise_cases() -> list[tuple]:
     return [(repeat_pool, np.array([0, 1, 0, 1]), 3), (stop_pool, np.array([0, 1]), 3)]
 
 
-# --------------------------------------------------- `python -m paperlab.hyperens train` (the experiment, spread)
+# --------------------------------------------------- `python -m paperlab.hyperens train` (the experiment)
 
-# The notebook's parameters per profile (notebooks/04_hyperens.ipynb; the notebook keeps its own copy in its
-# parameters cell and trains live, so this command is for running the experiment outside it, e.g. at paper scale).
+# The experiment per profile. The cpu run (20 seeds) is trained by `python -m paperlab.hyperens train --profile cpu`
+# and committed as data/hyperens/results-cpu.pt (per-seed metrics only, no weights); the notebook loads it and
+# trains one seed live. Every seed draws its own split, label noise, random search, initialisations and batches.
 PROFILE_RUNS = {
-    "smoke": dict(data="digits", seeds=(0,), K=2, n_pool=4, epochs=3, lr=1e-2, hb_epochs=3, archs=("mlp",),
-                  sizes=dict(n_train=300, n_val=300, n_test=600)),
-    "cpu": dict(data="digits", seeds=(0, 1, 2), K=4, n_pool=20, epochs=40, lr=1e-2, hb_epochs=100,
-                archs=("mlp", "lenet"), sizes=dict(n_train=300, n_val=300, n_test=600)),
+    "smoke": dict(data="digits", seeds=(0, 1), K=2, n_pool=4, epochs=3, lr=1e-2, hb_epochs=3, archs=("mlp",),
+                  sizes=dict(n_train=300, n_val=300, n_test=600), label_noise=0.2, space=DIGITS_SPACE),
+    "cpu": dict(data="digits", seeds=tuple(range(20)), ablation_seeds=6, K=4, n_pool=20, epochs=40, lr=1e-2, hb_epochs=100,
+                archs=("mlp",), sizes=dict(n_train=300, n_val=300, n_test=600), label_noise=0.2, space=DIGITS_SPACE),
     "gpu": dict(data="cifar10", seeds=(0, 1, 2), K=4, n_pool=12, epochs=15, lr=3e-3, hb_epochs=30,
-                archs=("mlp", "wrn"), sizes=dict(n_train=45000, n_val=2500, n_test=10000)),
+                archs=("mlp", "wrn"), sizes=dict(n_train=45000, n_val=2500, n_test=10000), label_noise=0.0, download=True,
+                space={"l2": (1e-2, 1e2), "label_smoothing": (1e-4, 0.2), "dropout": (1e-3, 0.5)}),
 }
 METHODS = ("single", "deep", "hyper", "hyper_deep")
 
 
-def experiment_data(cfg: dict, cifar_root: str = "data/cifar10", download: bool = False) -> tuple[dict, dict]:
-    """The notebook's splits and evaluation sets: digits with a rotated+noisy shift, or CIFAR-10 with noise."""
+def experiment_data(cfg: dict, seed: int = 0, cifar_root: str = "data/cifar10", download: bool = False) -> tuple[dict, dict]:
+    """One seed's splits and evaluation sets: digits (split and label noise drawn from ``seed``) with a rotated +
+    noisy shifted test set, or CIFAR-10 (train/val split from ``seed``) with Gaussian noise as the shift."""
     if cfg["data"] == "digits":
-        data = digits_splits(**cfg["sizes"], seed=0)
-        x_shift = shift_digits(data["test"][0], rotate_deg=20, noise_std=0.1, seed=0)
+        data = digits_splits(**cfg["sizes"], seed=seed, label_noise=cfg.get("label_noise", 0.0))
+        x_shift = shift_digits(data["test"][0], rotate_deg=20, noise_std=0.1, seed=seed)
     elif cfg["data"] == "cifar10":
-        data = cifar10_splits(cifar_root, **cfg["sizes"], download=download)
-        x_shift = data["test"][0] + 0.5 * torch.randn(data["test"][0].shape, generator=torch.Generator().manual_seed(0))
+        data = cifar10_splits(cfg.get("cifar_root", cifar_root), **cfg["sizes"], download=cfg.get("download", download),
+                              seed=seed)
+        g = torch.Generator().manual_seed(seed)
+        x_shift = data["test"][0] + 0.5 * torch.randn(data["test"][0].shape, generator=g)
     else:
         raise ValueError(f"data must be 'digits' or 'cifar10', got {cfg['data']!r}")
     return data, {"val": data["val"], "test": data["test"], "shift": (x_shift, data["test"][1])}
 
 
-def batch_ensemble_run(hyper: bool, seed: int, fixed_l2: float, data: dict, eval_sets: dict, K: int, epochs: int,
-                       device: str = "cpu") -> dict:
-    """One BatchEnsemble (``hyper=False``) or hyper-batch ensemble job: metrics per split and the learned bounds."""
-    run = train_batch_ensemble(data, HBConfig(K=K, epochs=epochs, fixed_l2=fixed_l2), seed=seed, hyper=hyper,
-                               progress=False, device=device)
-    probs = {k: batch_ensemble_probs(run, X, fixed_l2=fixed_l2) for k, (X, _) in eval_sets.items()}
+def lever_sweep(cfg: dict, seeds=(0, 1, 2), n_grid: int = 6, arch: str = "mlp", device: str = "cpu",
+                progress: bool = False) -> dict:
+    """The instrument before any ensemble: validation NLL of single models as ONE hyperparameter moves across its
+    searched range (log-spaced ``n_grid`` points) while the others sit at the log-centre of theirs.
+
+    Returns {name: {"values": (n_grid,), "val_nll": (n_grid, n_seeds)}}; each seed has its own split."""
+    space = cfg["space"]
+    centre = {k: float(np.sqrt(lo * hi)) for k, (lo, hi) in space.items()}
+    sets = [experiment_data(cfg, s)[0] for s in seeds]
+    out = {}
+    bar = tqdm(total=len(space) * n_grid * len(seeds), desc="lever sweep", disable=not progress, leave=False)
+    for name, (lo, hi) in space.items():
+        values = np.exp(np.linspace(np.log(lo), np.log(hi), n_grid))
+        nll = np.zeros((n_grid, len(seeds)))
+        for i, v in enumerate(values):
+            for j, (s, data) in enumerate(zip(seeds, sets)):
+                model = train_member(arch, {**centre, name: float(v)}, data, seed=s, epochs=cfg["epochs"], lr=cfg["lr"],
+                                     device=device)
+                nll[i, j] = metrics.nll(predict_probs(model, data["val"][0]), data["val"][1])
+                bar.update()
+        out[name] = {"values": values, "val_nll": nll}
+    bar.close()
+    return out
+
+
+def lever_size(sweep_entry: dict) -> float:
+    """How much the hyperparameter matters: max / min - 1 of the seed-mean validation NLL across its range."""
+    m = np.asarray(sweep_entry["val_nll"]).mean(1)
+    return float(m.max() / m.min() - 1)
+
+
+def hb_config(cfg: dict, best: dict, hyper: bool, tune: bool = True) -> HBConfig:
+    """The (hyper-)batch ensemble of the experiment: L2 (and dropout when searched) over the search space's ranges;
+    the plain BatchEnsemble gets the random search's single best lambda for free."""
+    space = cfg["space"]
+    return HBConfig(K=cfg["K"], epochs=cfg["hb_epochs"], lam_range=space["l2"], dropout_range=space.get("dropout"),
+                    fixed_l2=best["l2"], fixed_dropout=best.get("dropout", 0.0), tune=tune)
+
+
+def batch_ensemble_run(hyper: bool, seed: int, hcfg: HBConfig, data: dict, eval_sets: dict, device: str = "cpu") -> dict:
+    """One BatchEnsemble (``hyper=False``) or hyper-batch ensemble: metrics per split, the members' own mean test
+    NLL, their disagreement and hyperparameters (the means of their tuned distributions) and the trace."""
+    run = train_batch_ensemble(data, hcfg, seed=seed, hyper=hyper, progress=False, device=device)
+    probs = {k: batch_ensemble_probs(run, X) for k, (X, _) in eval_sets.items()}
+    yt = eval_sets["test"][1]
+    lam_k = log_uniform_mean(run["log_lo"], run["log_hi"]) if hyper else run["fixed"].expand(hcfg.K, -1)
     return {"metrics": {k: evaluate(p, eval_sets[k][1]) for k, p in probs.items()},
-            "log_lo": run["log_lo"].cpu(), "log_hi": run["log_hi"].cpu(), "trace": run["trace"].cpu()}
+            "member_test_nll": float(np.mean([metrics.nll(p, yt) for p in probs["test"]])),
+            "div": disagreement(probs["test"]), "lam": lam_k.cpu(), "trace": run["trace"].cpu()}
+
+
+def run_seed(cfg: dict, arch: str, seed: int, mapper=None, device: str = "cpu", progress: bool = False,
+             keep_probs: bool = False, ablation: bool = True) -> dict:
+    """One seed of the experiment: a random search and the four methods built from it (their members,
+    hyperparameters, metrics on val / test / shift, disagreement, NLL against ensemble size), and for the MLP a
+    BatchEnsemble, a hyper-batch ensemble and an untuned hyper-batch ensemble (ablation).
+    ``keep_probs`` also returns the pool's probabilities (the notebook's live seed, for plots); ``ablation=False``
+    skips the untuned hyper-batch ensemble."""
+    data, ev = experiment_data(cfg, seed)
+    K = cfg["K"]
+    model_kw = {"d_in": data["train"][0][0].numel()} if arch == "mlp" else {}
+    r = hyper_deep_ensemble(arch, SearchSpace(cfg["space"]), data, ev, K=K, n_pool=cfg["n_pool"], seed=seed,
+                            epochs=cfg["epochs"], lr=cfg["lr"], device=device, model_kw=model_kw, mapper=mapper,
+                            progress=progress)
+    pool, yv, yt = r["pool"], data["val"][1], data["test"][1]
+    n_pool = cfg["n_pool"]
+    top = list(np.argsort([metrics.nll(p, yv) for p in pool.probs["val"][:n_pool]])[:K])  # K best lambdas of the search
+    ks = list(range(1, K + 1))
+    out = {"arch": arch, "seed": seed, "lams": pool.lams, "member_seeds": pool.seeds, "strat": r["strat"],
+           "n_trained": r["n_trained"], **{m: r[m] for m in METHODS},
+           "metrics": {m: {k: evaluate(pool.stack(k, r[m]), ev[k][1]) for k in ("val", "test", "shift")} for m in METHODS},
+           "div": {m: disagreement(pool.stack("test", r[m])) for m in METHODS},
+           "div_top_lambdas": disagreement(pool.stack("test", [int(i) for i in top])),
+           "member_test_nll": {m: float(np.mean([metrics.nll(pool.probs["test"][i], yt) for i in r[m]])) for m in METHODS},
+           "curve": {"k": ks,
+                     "deep": [metrics.nll(ensemble_probs(pool.stack("test", r["deep"][:k])), yt) for k in ks],
+                     "hyper_deep": [metrics.nll(ensemble_probs(pool.stack("test", [r["strat"][j] for j in
+                                    greedy_selection(pool.stack("val", r["strat"]), yv, k)])), yt) for k in ks]}}
+    if arch == "mlp":
+        best = pool.lams[r["single"][0]]
+        out["batch"] = batch_ensemble_run(False, seed, hb_config(cfg, best, False), data, ev, device)
+        out["hyper_batch"] = batch_ensemble_run(True, seed, hb_config(cfg, best, True), data, ev, device)
+        if ablation:
+            out["hyper_batch_untuned"] = batch_ensemble_run(True, seed, hb_config(cfg, best, True, tune=False), data,
+                                                            ev, device)
+    if keep_probs:
+        out["pool"], out["data"], out["eval_sets"] = pool, data, ev
+    return out
 
 
 def run_experiment(profile: str = "cpu", seeds=None, archs=None, workers: int = 1, mapper=None, device: str = "cpu",
-                   cifar_root: str = "data/cifar10", download: bool = False, progress: bool = False) -> dict:
-    """The notebook's experiment for ``profile``: per arch and seed one random search and the four methods
-    (their member indices, hyperparameters and test/shift metrics), then for the MLP a BatchEnsemble and a
-    hyper-batch ensemble per seed. Trials are spread by ``workers`` / torchrun / ``mapper`` (results identical)."""
+                   progress: bool = False, on_seed=None) -> dict:
+    """The notebook's experiment for ``profile``: ``run_seed`` for every arch and seed. Trials of a random search are
+    spread by ``workers`` / torchrun / ``mapper`` (results identical). Returns {"runs": {"arch/seed": ...}, ...}.
+    ``on_seed(out)`` is called after every seed (the train command saves the results so far)."""
     from paperlab.core import distributed as D
 
     if profile not in PROFILE_RUNS:
@@ -730,37 +885,77 @@ def run_experiment(profile: str = "cpu", seeds=None, archs=None, workers: int = 
     if unknown:
         raise ValueError(f"unknown archs {unknown}; choose from {sorted(ARCHS) + ['wrn']}")
     mapper = mapper or D.mapper_for(workers)
-    data, eval_sets = experiment_data(cfg, cifar_root, download)
     out = {"profile": profile, "config": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
-           "seeds": list(seeds), "archs": list(archs), "runs": {}, "batch": {}}
+           "seeds": list(seeds), "archs": list(archs), "runs": {}, "seed_s": {}}
     t0 = time.time()
     for arch in archs:
-        for seed in seeds:
-            model_kw = {"d_in": data["train"][0][0].numel()} if arch == "mlp" else {}
-            r = hyper_deep_ensemble(arch, SearchSpace(), data, eval_sets, K=cfg["K"], n_pool=cfg["n_pool"], seed=seed,
-                                    epochs=cfg["epochs"], lr=cfg["lr"], device=device, model_kw=model_kw,
-                                    mapper=mapper, progress=progress)
-            pool = r["pool"]
-            out["runs"][f"{arch}/{seed}"] = {
-                "lams": pool.lams, "member_seeds": pool.seeds, "strat": r["strat"], "n_trained": r["n_trained"],
-                **{m: r[m] for m in METHODS},
-                "metrics": {m: {k: evaluate(pool.stack(k, r[m]), eval_sets[k][1]) for k in ("test", "shift")}
-                            for m in METHODS}}
+        for seed in tqdm(seeds, desc=arch, disable=not progress, leave=False):
+            t1 = time.time()
+            res = run_seed(cfg, arch, seed, mapper=mapper, device=device,
+                           ablation=seed in cfg["seeds"][:cfg.get("ablation_seeds", len(cfg["seeds"]))])
+            out["runs"][f"{arch}/{seed}"] = res
+            out["seed_s"][f"{arch}/{seed}"] = round(time.time() - t1, 1)
             if D.is_main_process():
-                nll = {m: round(out["runs"][f"{arch}/{seed}"]["metrics"][m]["test"]["nll"], 4) for m in METHODS}
-                print(f"{arch} seed {seed}: {len(pool)} models trained, test NLL {nll} ({time.time() - t0:.0f} s)",
-                      flush=True)
-    if "mlp" in archs:
-        jobs = []
-        for seed in seeds:
-            r = out["runs"][f"mlp/{seed}"]
-            best_l2 = r["lams"][r["single"][0]]["l2"]
-            jobs += [{"hyper": hyper, "seed": seed, "fixed_l2": best_l2} for hyper in (False, True)]
-        common = {"data": data, "eval_sets": eval_sets, "K": cfg["K"], "epochs": cfg["hb_epochs"], "device": device}
-        for job, res in zip(jobs, mapper(batch_ensemble_run, jobs, common)):
-            out["batch"][f"{'hyper_batch' if job['hyper'] else 'batch'}/{job['seed']}"] = res
+                nll = {m: round(res["metrics"][m]["test"]["nll"], 4) for m in METHODS}
+                if "batch" in res:
+                    nll.update({m: round(res[m]["metrics"]["test"]["nll"], 4) for m in ("batch", "hyper_batch")})
+                print(f"{arch} seed {seed}: test NLL {nll} ({time.time() - t0:.0f} s)", flush=True)
+            if on_seed is not None:
+                out["wall_s"] = time.time() - t0
+                on_seed(out)
     out["wall_s"] = time.time() - t0
     return out
+
+
+BATCH_METHODS = ("batch", "hyper_batch", "hyper_batch_untuned")
+
+
+def results_rows(res: dict) -> list[dict]:
+    """One row per (arch, seed, method) of ``run_experiment``'s results: test metrics, shifted-test metrics
+    (``shift_*``), validation NLL, member disagreement, the members' own mean test NLL and models trained."""
+    rows = []
+    for r in res["runs"].values():
+        for m in METHODS:
+            mt = r["metrics"][m]
+            rows.append(dict(arch=r["arch"], seed=r["seed"], method=m, n_trained=r["n_trained"][m],
+                             n_distinct=len(set(r[m])), div=r["div"][m], member_nll=r["member_test_nll"][m],
+                             val_nll=mt["val"]["nll"], **mt["test"], **{f"shift_{k}": v for k, v in mt["shift"].items()}))
+        for m in BATCH_METHODS:
+            if m in r:
+                mt = r[m]["metrics"]
+                rows.append(dict(arch=r["arch"], seed=r["seed"], method=m, n_trained=1, n_distinct=len(r[m]["lam"]),
+                                 div=r[m]["div"], member_nll=r[m]["member_test_nll"], val_nll=mt["val"]["nll"],
+                                 **mt["test"], **{f"shift_{k}": v for k, v in mt["shift"].items()}))
+    return rows
+
+
+def relative_gain(a, b) -> np.ndarray:
+    """Per-seed relative improvement of A over B for a lower-is-better metric: (B - A) / B (> 0: A better)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if a.shape != b.shape:
+        raise ValueError(f"paired values need equal shapes, got {a.shape} and {b.shape}")
+    return (b - a) / b
+
+
+def check_greedy_exercise(fn, extra_cases=()) -> str:
+    """Exercise 5's check: a selection that repeats a model (greedy *with* replacement) is incorrect, not close;
+    then every case (the toy pools, the stop-rule pool and ``extra_cases``) must match the reference."""
+    from paperlab.core import checks
+
+    cases = greedy_exercise_cases()
+    if not checks._attempted(fn):
+        return checks.check_function("exercise 5", fn, greedy_without_replacement, cases)
+    try:
+        got = [int(i) for i in fn(*cases[0])]
+    except NotImplementedError:
+        return checks.check_function("exercise 5", ..., greedy_without_replacement, cases)
+    except Exception as exc:  # a crash is an incorrect answer, with its reason
+        return checks._say("exercise 5", checks.INCORRECT, f"{type(exc).__name__}: {exc}")
+    if len(got) != len(set(got)):
+        return checks._say("exercise 5", checks.INCORRECT,
+                           f"your selection {got} repeats a model: that is greedy WITH replacement")
+    return checks.check_function("exercise 5", fn, greedy_without_replacement, [*cases, *extra_cases],
+                                 hint="stop at K models or as soon as the validation NLL stops falling")
 
 
 def main(argv=None) -> None:
@@ -770,20 +965,20 @@ def main(argv=None) -> None:
     from paperlab.core.train import save_checkpoint
 
     ap = cli.parser("python -m paperlab.hyperens",
-                    "Run the hyper-deep / hyper-batch ensemble experiment; random-search trials run in parallel.")
+                    "Run the hyper-deep / hyper-batch ensemble experiment (all seeds) and save its per-seed results.")
     ap.add_argument("--archs", nargs="+", default=None, help="architectures (default: the profile's)")
-    ap.add_argument("--cifar-root", default="data/cifar10", help="CIFAR-10 folder (gpu profile)")
-    ap.add_argument("--download", action="store_true", help="let torchvision download CIFAR-10 (gpu profile)")
 
     def body(args, run):
+        name = f"hyperens/results-{run.profile.name}.pt"
+        partial = data_dir() / f"hyperens/results-{run.profile.name}.partial.pt"  # the seeds so far (not registered)
         res = run_experiment(run.profile.name, seeds=run.seeds, archs=args.archs, mapper=run.map, device=run.device,
-                             cifar_root=args.cifar_root, download=args.download)
-        name = f"hyperens/search-{run.profile.name}.pt"
+                             progress=True, on_seed=lambda out: save_checkpoint(out, partial))
         save_checkpoint(res, data_dir() / name)  # rank 0 only
         command = " ".join(["python -m paperlab.hyperens train", f"--profile {run.profile.name}",
                             *([f"--seeds {' '.join(map(str, run.seeds))}"] if run.seeds else []),
                             *([f"--archs {' '.join(args.archs)}"] if args.archs else [])])
         assets.register(name, command=command, seeds=list(res["seeds"]), wall_s=round(res["wall_s"]))
+        partial.unlink(missing_ok=True)
         run.log(f"wrote data/{name} ({res['wall_s']:.0f} s)")
 
     cli.main(ap, body, argv)
