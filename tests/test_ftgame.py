@@ -127,10 +127,27 @@ def test_cubic_best_response_and_the_exercise_checks():
     assert ex.check_3(roots) == "incorrect"  # the whole list from sp.solve: a verdict, not a TypeError
     assert sorted(ex.check_3(r) for r in roots) == ["correct", "incorrect"]
     assert ex.check_3(A0 + (1 - DELTA) / (2 * C1)) == "incorrect"  # the quadratic-cost reply
+
+
+def test_exercise_checkers_right_and_wrong_answers(capsys):
     assert ex.check_1(float(utilitarian_share().subs({C0: 1, C1: 1}))) == "correct"
-    assert ex.check_2(float(hold_up()[2].subs({C0: 1, C1: 1}))) == "correct"
-    assert ex.check_4(float(bargaining_solutions(1, 1)["nash"])) == "correct"
+    assert ex.check_1(1.0) == "incorrect" and ex.check_1(2 / 3) == "incorrect"  # a corner; the (1, 2) share
+    assert ex.check_2(float(hold_up()[2].subs({C0: 1, C1: 3}))) == "correct"
+    assert ex.check_2(0.75) == "incorrect" and ex.check_2(0.25) == "incorrect"  # equal costs; the hold-up loss
+    nash20 = float(bargaining_solutions(1, 20)["nash"])
+    assert ex.check_4(1 - nash20) == "correct"
+    assert ex.check_4(nash20) == "incorrect" and ex.check_4(0.5) == "incorrect"  # G's share; an equal split
     assert ex.check_5("free-ride") == "correct" and ex.check_5(None) == "not attempted"
+    assert ex.check_5("contribute") == "incorrect" and ex.check_5("abstain") == "incorrect"
+
+
+def test_exercise_hints_only_after_an_attempt(capsys):
+    for check in (ex.check_1, ex.check_2, ex.check_3, ex.check_4, ex.check_5):
+        assert check(...) == "not attempted"
+        out = capsys.readouterr().out
+        assert "—" not in out, f"{check.__name__} printed a hint before any attempt: {out!r}"
+    ex.check_2(0.75)
+    assert "equal costs" in capsys.readouterr().out
 
 
 def test_power_family_solves_in_closed_form():
@@ -212,3 +229,60 @@ def test_bad_shapes_are_rejected():
         solve_multi(1.0, 0.5, [1.0, 2.0], [0.0], [0.0, 0.0], [1.0, 1.0])
     with pytest.raises(ValueError, match="n_players"):
         pareto_mask(np.zeros(5))
+
+
+def test_spe_grid_matches_closed_form_and_handles_other_families():
+    from paperlab.ftgame import spe_grid
+    spe = quadratic_spe()
+    f = sp.lambdify((DELTA, C0, C1), [spe.alpha0, spe.alpha1, spe.U_G, spe.U_D])
+    d = np.array([0.0, 0.37, 1.0])
+    g = spe_grid(d, 1.3, 4.0)
+    want = [np.broadcast_to(v, d.shape) for v in f(d, 1.3, 4.0)]
+    np.testing.assert_allclose([g["alpha0"], g["alpha1"], g["U_G"], g["U_D"]], want, atol=2e-5)
+    s3 = solve_spe(*power_family(3))  # cubic costs: a closed form to compare with
+    f3 = sp.lambdify((DELTA, C0, C1), [s3.U_G, s3.U_D])
+    g3 = spe_grid([0.4], 1.0, 2.0, k=3.0)
+    np.testing.assert_allclose([g3["U_G"][0], g3["U_D"][0]], f3(0.4, 1.0, 2.0), atol=2e-5)
+    with pytest.raises(ValueError, match="delta"):
+        spe_grid([1.2], 1.0, 2.0)
+
+
+def test_sharing_point_and_its_instrument():
+    from paperlab.ftgame import experiment as E
+    row = E.sharing_point(1.0, 10.0, 2.0, 1.0, n_delta=51)
+    exact = bargaining_solutions(1, 10)
+    assert abs(row["nash"] - float(exact["nash"])) < 2e-3 and abs(row["egalitarian"] - float(exact["egalitarian"])) < 2e-3
+    assert row["nash_pareto"] and row["egalitarian_pareto"]
+    assert min(row["max_alpha1"], 1 - row["max_alpha1"]) < 0.01  # the corner the instrument relies on
+    assert row["kept"] == pytest.approx(1 - float(exact["nash"]), abs=2e-3) or row["kept"] == pytest.approx(
+        1 - float(exact["egalitarian"]), abs=2e-3)
+
+
+def test_dominated_by_grid():
+    from paperlab.ftgame import dominated_by_grid
+    U = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
+    assert dominated_by_grid([0.4, 0.4], U) and not dominated_by_grid([0.5, 0.5], U)
+    with pytest.raises(ValueError, match="shape"):
+        dominated_by_grid([0.1, 0.2, 0.3], U)
+
+
+def test_regime_counts_ablation_and_strict_pieces():
+    from paperlab.ftgame import experiment as E
+    rng = np.random.default_rng(0)
+    games = [E.draw_multi(rng) for _ in range(6)]
+    assert E.regime_counts(games, zero="kappa")["abstain"] == 0
+    assert E.regime_counts(games, zero="b")["free-ride"] == 0
+    with pytest.raises(ValueError, match="zero"):
+        E.regime_counts(games, zero="c")
+    U = np.array([[1.0, 0.0], [1.0, 0.5], [0.0, 1.0]])
+    assert E.strict_pareto_mask(U).tolist() == [True, True, True]  # (1, 0) is only weakly dominated
+    assert pareto_mask(U).tolist() == [False, True, True]
+
+
+def test_render_latex_never_prints_raw_roots_or_piecewise():
+    from paperlab.ftgame import render
+    nash = bargaining_solutions(1, 5)["nash"]
+    text = render.latex(nash)
+    assert "CRootOf" not in text and "cubic" in text and "0.7039" in text
+    assert "Piecewise" not in render.equations([("x", egalitarian_share())])
+    assert render.latex(bargaining_solutions(1, 2)["nash"]) == sp.latex(bargaining_solutions(1, 2)["nash"])

@@ -12,10 +12,11 @@ families, every closed form and every number computed here are our instantiation
 and checked against the numeric brute force in :mod:`paperlab.ftgame.numeric`.
 
 Modules: ``symbolic`` (general backward induction with certified concavity), ``quadratic`` (closed
-forms and bargaining solutions), ``numeric`` (brute force, Pareto masks), ``multi`` (n specialists).
+forms and bargaining solutions), ``numeric`` (brute force, Pareto masks), ``multi`` (n specialists),
+``experiment`` (the measurements behind the paper's claims), ``render`` (sympy as LaTeX), ``exercises``.
 """
 
-from paperlab.ftgame import exercises
+from paperlab.ftgame import exercises, experiment, render
 from paperlab.ftgame.multi import (
                                    REGIMES,
                                    MultiOutcome,
@@ -31,12 +32,15 @@ from paperlab.ftgame.numeric import (
                                    argmax_1d,
                                    bargaining_bruteforce,
                                    check_share,
+                                   dominated_by_grid,
                                    frontier_bruteforce,
                                    pareto_mask,
                                    payoffs_bruteforce,
                                    quadratic_callables,
                                    runs,
+                                   shares_grid,
                                    spe_bruteforce,
+                                   spe_grid,
 )
 from paperlab.ftgame.quadratic import (
                                    SOLUTIONS,
@@ -66,7 +70,7 @@ from paperlab.ftgame.symbolic import (
 )
 
 __all__ = [
-    "A0", "A1", "exercises", "C0", "C1", "DELTA", "REGIMES", "SOLUTIONS", "SPE", "MultiOutcome", "NotConcaveError", "Outcome",
+    "A0", "A1", "exercises", "experiment", "render", "dominated_by_grid", "shares_grid", "spe_grid", "C0", "C1", "DELTA", "REGIMES", "SOLUTIONS", "SPE", "MultiOutcome", "NotConcaveError", "Outcome",
     "Stage", "argmax_1d", "bargaining_bruteforce", "bargaining_solutions", "best_response", "check_share",
     "domain_response", "egalitarian_share", "entry_thresholds", "frontier_bruteforce", "hold_up", "ideal_shares",
     "max_alpha1_share", "multi_bruteforce", "pareto_common_delta", "pareto_interval", "pareto_mask",

@@ -166,3 +166,90 @@ def runs(mask: np.ndarray, min_len: int = 1) -> list[tuple[int, int]]:
     m = np.concatenate([[False], np.asarray(mask, bool), [False]])
     starts, ends = np.flatnonzero(~m[:-1] & m[1:]), np.flatnonzero(m[:-1] & ~m[1:]) - 1
     return [(int(s), int(e)) for s, e in zip(starts, ends) if e - s + 1 >= min_len]
+
+
+# ---------------------------------------------------------------- a fast nested-grid solver (any k, p)
+def _zoom_argmax(f, lo, hi, n: int, passes: int = 3):
+    """Row-wise argmax of ``f(x)`` for x in [lo, hi] (arrays of shape (m,)): a grid, then zoomed grids.
+
+    Each pass re-grids [best - step, best + step] with ``n`` points, so the resolution after ``passes``
+    is about (hi - lo) / (n - 1) * (2 / (n - 1)) ** (passes - 1). No derivative and no closed form.
+    """
+    lo, hi = np.broadcast_arrays(np.asarray(lo, float), np.asarray(hi, float))
+    t = np.linspace(0.0, 1.0, n)[None, :]
+    x = lo[:, None] + (hi - lo)[:, None] * t
+    rows = np.arange(len(lo))
+    for it in range(passes):
+        v = f(x)
+        j = np.argmax(v, axis=1)
+        best, val = x[rows, j], v[rows, j]
+        if it + 1 < passes:
+            h = x[:, 1] - x[:, 0]
+            a = np.maximum(best - h, lo)
+            b = np.minimum(best + h, hi)
+            x = a[:, None] + (b - a)[:, None] * t
+    return best, val
+
+
+def spe_grid(deltas, c0, c1, k=2.0, p=1.0, n: int = 81, passes: int = 3) -> dict:
+    """SPE for every share in ``deltas`` by nested zoomed grids (vectorised; independent of the sympy code).
+
+    r = alpha_1^p, phi_0 = c0 alpha_0^k, phi_1 = c1 (alpha_1 - alpha_0)^k. D's step d = alpha_1 - alpha_0 is
+    maximised on a grid for every candidate alpha_0 of G, D enters iff its best utility is >= 0, and G's
+    alpha_0 is maximised on a grid given D's replies. Returns arrays alpha0, alpha1, U_G, U_D (len(deltas),).
+    """
+    deltas = np.atleast_1d(np.asarray(deltas, dtype=float))
+    for d in deltas:
+        check_share(d)
+    _, _, _, a0_max, d_max = quadratic_callables(c0, c1, k, p)  # checks the costs, gives safe bounds
+    rows = [spe_grid_one(float(d), c0, c1, k, p, a0_max, d_max, n, passes) for d in deltas]
+    return {key: np.array([r[j] for r in rows]) for j, key in enumerate(("alpha0", "alpha1", "U_G", "U_D"))}
+
+
+def spe_grid_one(delta, c0, c1, k, p, a0_max, d_max, n, passes):
+    """(alpha0, alpha1, U_G, U_D) at one share: backward induction with grids only."""
+    def reply(a0):  # stage 2, for a vector of alpha_0: D's best step d and utility U_D
+        U_D = lambda d: (1 - delta) * (a0[:, None] + d) ** p - c1 * d**k  # noqa: E731
+        return _zoom_argmax(U_D, np.zeros_like(a0), np.full_like(a0, d_max), n, passes)
+
+    def U_G(a0s):  # stage 1: G's utility on a (1, n) grid of alpha_0, D replying to each
+        a0 = a0s[0]
+        step, u = reply(a0)
+        return (delta * (a0 + step) ** p * (u >= -ENTRY_TOL) - c0 * a0**k)[None, :]
+
+    a0, ug = _zoom_argmax(U_G, np.zeros(1), np.full(1, a0_max), n, passes)
+    step, ud = reply(a0)
+    entered = bool(ud[0] >= -ENTRY_TOL)
+    return a0[0], a0[0] + step[0] * entered, ug[0], max(ud[0], 0.0) * entered
+
+
+def shares_grid(c0, c1, k=2.0, p=1.0, n_delta: int = 201, n: int = 81) -> dict:
+    """Nash, egalitarian, utilitarian and max-alpha_1 shares from ``spe_grid`` payoffs (no closed form).
+
+    Each criterion is maximised on a share grid of ``n_delta`` points, then on a zoomed grid of 41 points
+    around the best one (resolution ~1e-4). Also returns the grid payoffs (for Pareto checks) under "grid".
+    """
+    xs = np.linspace(0.0, 1.0, n_delta)
+    g = spe_grid(xs, c0, c1, k, p, n)
+    crit = {"nash": lambda s: s["U_G"] * s["U_D"], "egalitarian": lambda s: np.minimum(s["U_G"], s["U_D"]),
+            "utilitarian": lambda s: s["U_G"] + s["U_D"], "max_alpha1": lambda s: s["alpha1"]}
+    out = {"grid": {"delta": xs, **g}}
+    h = xs[1] - xs[0]
+    for name, f in crit.items():
+        j = int(np.argmax(f(g)))
+        zs = np.linspace(max(xs[j] - h, 0.0), min(xs[j] + h, 1.0), 41)
+        z = spe_grid(zs, c0, c1, k, p, n)
+        m = int(np.argmax(f(z)))
+        out[name] = float(zs[m])
+        out[name + "_payoffs"] = {key: float(v[m]) for key, v in z.items()}
+    return out
+
+
+def dominated_by_grid(point, U_grid, rtol: float = 1e-6) -> bool:
+    """Is the payoff vector ``point`` Pareto-dominated by a row of ``U_grid`` beyond a relative tolerance?"""
+    U = np.asarray(U_grid, dtype=float)
+    pt = np.asarray(point, dtype=float)
+    if U.ndim != 2 or U.shape[1] != pt.size:
+        raise ValueError(f"U_grid must have shape (m, {pt.size}), got {U.shape}")
+    tol = rtol * max(1.0, float(np.abs(U).max()))
+    return bool(np.any(np.all(U >= pt - tol, axis=1) & np.any(U > pt + tol, axis=1)))
