@@ -39,3 +39,12 @@ def test_function_checker():
     assert checks.check_function("f", stub, ref, [np.arange(3)]) == checks.NOT_ATTEMPTED
     assert checks.check_function("f", lambda x: x * 2 * (x.size == 3), ref, [np.arange(3), np.ones(2)]) == checks.CLOSE
     assert checks.check_function("f", lambda x: x, ref, [np.ones(3)]) == checks.INCORRECT
+
+
+def test_hint_only_after_a_wrong_attempt(capsys):
+    checks.check_close("q", ..., 1.0, hint="think about the sign")
+    assert "think about the sign" not in capsys.readouterr().out
+    checks.check_close("q", -1.0, 1.0, hint="think about the sign")
+    assert "think about the sign" in capsys.readouterr().out
+    checks.check_close("q", 1.0, 1.0, hint="think about the sign")
+    assert "think about the sign" not in capsys.readouterr().out

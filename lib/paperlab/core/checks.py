@@ -22,7 +22,9 @@ def _attempted(value: Any) -> bool:
 
 def _say(name: str, verdict: str, hint: str = "") -> str:
     mark = {NOT_ATTEMPTED: "·", INCORRECT: "✗", CLOSE: "~", CORRECT: "✓"}[verdict]
-    print(f"{mark} {name}: {verdict}" + (f" — {hint}" if hint and verdict != CORRECT else ""))
+    # hints only after an attempt that was not right: never before the student has tried
+    show = hint and verdict in (INCORRECT, CLOSE)
+    print(f"{mark} {name}: {verdict}" + (f" — {hint}" if show else ""))
     return verdict
 
 
