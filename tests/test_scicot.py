@@ -132,6 +132,7 @@ def test_committed_checkpoint_reproduces_its_registered_eval(noise):
     got = S.quick_eval(*ckpt)
     for k, v in meta["eval"].items():
         assert abs(got[k] - v) < 0.02, (k, got[k], v)
+    assert got["oracle_acc"] >= S.ORACLE_MIN  # the instrument: stage 2 reads the gold rationale on held-out questions
 
 
 def test_exercise_reference_answers_are_correct(setup):
@@ -307,7 +308,7 @@ def test_no_register_then_register(tiny_jobs, capsys):
     name = S.checkpoint_name(0, 0.1)
     assert (tiny_jobs / "data" / name).exists() and name not in assets.load_registry()
     S.main(["register", "--profile", "cpu", "--job", "0"])
-    assert assets.load_registry()[name]["command"] == S.COMMAND
+    assert assets.load_registry()[name]["command"] == S.job_command(0)
     assert name in capsys.readouterr().out
 
 
@@ -330,3 +331,68 @@ def test_explicit_cuda_device_is_rejected(tiny_jobs, monkeypatch, capsys):
     with pytest.raises(SystemExit):
         S.main(["train", "--profile", "cpu", "--device", "cuda"])
     assert "CPU only" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- answer format, rationale quality, instruments
+
+def test_answer_strings_are_labels_by_default(setup):
+    _, _, train, _, _ = setup
+    q = train[0]
+    assert S.answer_strings(q) == ["(A)", "(B)", "(C)", "(D)"]
+    assert S.answer_target(q) == S.sciqa.LABELS[q.answer]
+    assert S.answer_target(q, "label+text") == f"{S.sciqa.LABELS[q.answer]} {q.answer_text}"
+    assert S.answer_input(q, "r .").startswith("question : ") and "rationale : r ." in S.answer_input(q, "r .")
+    assert not S.answer_input(q, "r .", with_question=False).startswith("question")
+    with pytest.raises(ValueError, match="answer format"):
+        S.answer_target(q, "text")
+
+
+def test_single_stage_scores_labels_after_its_rationale(setup):
+    _, tok, _, test, model = setup
+    pred, rats = S.predict_single_stage(model, tok, test[:3])
+    assert len(rats) == 3 and all(0 <= p < 4 for p in pred)
+
+
+def test_rationale_quality_and_chance_rationales(setup):
+    kb, _, train, _, _ = setup
+    qs = train[:40]
+    gold = S.rationale_quality([q.gold_rationale for q in qs], qs)
+    assert gold["conclusion"].mean() == gold["coverage"].mean() == gold["recall"].mean() == 1.0
+    wrong = [q.gold_rationale.replace(f"so the answer is {S.sciqa.LABELS[q.answer]}", "so the answer is (Z)") for q in qs]
+    assert S.rationale_quality(wrong, qs)["conclusion"].sum() == 0
+    assert S.rationale_quality(["so the answer is (A) ."] * 40, qs)["coverage"].sum() == 0
+    chance = S.chance_rationales(kb, W.make_questions(kb, S.world()[1], "test", 400, seed=5))
+    qual = S.rationale_quality(chance, W.make_questions(kb, S.world()[1], "test", 400, seed=5))
+    assert qual["coverage"].mean() == 1.0  # the teacher's format, random materials
+    assert 0.15 < qual["conclusion"].mean() < 0.45 and qual["recall"].mean() < 0.3
+    with pytest.raises(ValueError, match="rationales for"):
+        S.rationale_quality(["x"], qs)
+
+
+def test_two_stage_instruments_gate_the_comparison():
+    from paperlab.core import claims
+
+    ok = S.two_stage_instruments([0.99, 0.95, 0.97], [0.8, 0.7, 0.75])
+    assert all(i["passed"] for i in ok) and ok[0]["value"] == 0.95
+    bad = S.two_stage_instruments([0.99, 0.11, 0.97], [0.8, 0.7, 0.75])  # one seed's stage 2 ignores the rationale
+    assert not bad[0]["passed"] and bad[1]["passed"]
+    assert not S.two_stage_instruments([0.99] * 3, [0.25, 0.3, 0.6])[1]["passed"]  # stage 1 at chance
+    big = dict(min_effect=0.05, why_min="test", names=("two-stage", "single-stage"))
+    a, b = [0.9, 0.92, 0.91], [0.5, 0.52, 0.49]
+    assert claims.paired(a, b, instrument=ok, **big)["verdict"] == "held"
+    assert claims.paired(a, b, instrument=bad, **big)["verdict"] == "not testable here"
+    with pytest.raises(ValueError, match="per seed"):
+        S.two_stage_instruments([0.9, 0.9], [0.8])
+
+
+def test_label_target_answer_model_reads_gold_rationales_on_held_out_questions():
+    """The fixed stage 2: trained on gold rationales with the label as target, it answers held-out
+    (compositional) questions from their gold rationale far above chance."""
+    kb, held, tok = S.world()
+    train = W.make_questions(kb, held, "train", 512, seed=0)
+    test = W.make_questions(kb, held, "test", 64, seed=1)
+    size = S.StudentSize(d_model=32, d_ff=64, num_layers=2, num_heads=2, d_kv=16)
+    h = S.fit_stage2(tok, train, [q.gold_rationale for q in train], size=size, progress=False, epochs=8, lr=3e-3,
+                     batch_size=16, with_question=False).eval()  # 256 steps (about 10 s of CPU)
+    pred, _ = S.predict_two_stage(None, h, tok, test, [q.gold_rationale for q in test], with_question=False)
+    assert S.accuracy(pred, test) > 0.6  # chance 0.25

@@ -14,12 +14,13 @@ word-level tokenizer trained on the world's text with ``tokenizers``. Methods (a
 * answer-only:    ``q, o -> a``
 * single-stage:   ``q, o -> r ; answer : a`` (one target; the answer conditions on its own rationale)
 * multi-task:     one model, ``explain: q, o -> r`` and ``predict: q, o -> a``; answers without r
-* two-stage:      stage 1 ``g_phi: q, o -> r``; stage 2 ``h_psi: o, r -> a`` (our stage 2 does not
-                  read the question stem, see ``answer_input``)
+* two-stage:      stage 1 ``g_phi: q, o -> r``; stage 2 ``h_psi: q, o, r -> a`` (``answer_input``)
 * oracle:         stage 2 given the teacher's clean rationale at test (an upper bound)
 
-Answers are chosen by constrained scoring of the labelled options ``(B) ladder`` (``option_scores``,
-summed log-likelihood), never by free-text matching.
+The answer ``a`` is the option **label** ``(B)`` (``ANSWER_FORMATS``: "label", the default), and
+answers are chosen by constrained scoring of the K labels (``option_scores``), never by free-text
+matching. The variant "label+text" (``(B) ladder``) is kept as an ablation: with it a from-scratch
+answer model learns object-word associations instead of reading the rationale's conclusion.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from paperlab.core.train import fit
 from paperlab.worlds import sciqa
 
 SPECIALS = ["<pad>", "</s>", "<unk>"]  # T5 convention: pad=0 (also decoder start), eos=1
+MAX_LEN = 96  # the toy students' context in word tokens (stage 2 reads q + o + r, about 60)
 
 
 # ---------------------------------------------------------------- tokenizer and student
@@ -75,7 +77,7 @@ class StudentSize:
     num_layers: int = 2
     num_heads: int = 4
     d_kv: int = 16
-    max_len: int = 64  # the model's context in tokens (inputs longer than this are an error)
+    max_len: int = MAX_LEN  # the model's context in tokens (inputs longer than this are an error)
 
 
 def make_student(tokenizer, size: StudentSize = StudentSize(), seed: int = 0):
@@ -102,24 +104,38 @@ def explain_input(q) -> str:
     return "explain : " + qa_input(q)
 
 
-def answer_input(q, rationale: str, with_question: bool = False) -> str:
-    """Stage 2 reads the options and a rationale (and the question stem only if ``with_question``).
+def answer_input(q, rationale: str, with_question: bool = True) -> str:
+    """Stage 2's input: ``question : q options : o rationale : r`` (the paper's design).
 
-    Without the stem the answer model cannot memorise "which object answers which property" and
-    must read the rationale; the ablation ``stage2_withq`` shows what happens with the stem.
+    ``with_question=False`` drops the stem (options and rationale only), an ablation.
     """
     opts = " ".join(f"{lab} {o}" for lab, o in zip(sciqa.LABELS, q.options))
     head = f"question : {q.stem} " if with_question else ""
     return f"{head}options : {opts} rationale : {rationale}"
 
 
+ANSWER_FORMATS = ("label", "label+text")
+
+
+def _check_fmt(fmt: str) -> str:
+    if fmt not in ANSWER_FORMATS:
+        raise ValueError(f"answer format must be one of {ANSWER_FORMATS}, got {fmt!r}")
+    return fmt
+
+
 def labelled(q) -> list:
-    """The K answer strings a student scores: ``(B) ladder`` (label, then the option text)."""
+    """The option strings with their labels: ``(B) ladder`` (label, then the option text)."""
     return [f"{lab} {o}" for lab, o in zip(sciqa.LABELS, q.options)]
 
 
-def answer_target(q) -> str:
-    return labelled(q)[q.answer]
+def answer_strings(q, fmt: str = "label") -> list:
+    """The K answer strings a student scores: the labels ``(A) (B) ...`` (default) or ``(B) ladder``."""
+    return list(sciqa.LABELS[:len(q.options)]) if _check_fmt(fmt) == "label" else labelled(q)
+
+
+def answer_target(q, fmt: str = "label") -> str:
+    """The training target of an answer: the gold option's label ``(B)`` (or ``(B) ladder``)."""
+    return answer_strings(q, fmt)[q.answer]
 
 
 def single_stage_target(rationale: str, answer: str) -> str:
@@ -154,7 +170,7 @@ def seq2seq_loss(model, batch) -> torch.Tensor:
 
 
 def train_seq2seq(model, tokenizer, sources: list, targets: list, *, epochs: int = 10, lr: float = 3e-3,
-                  batch_size: int = 32, seed: int = 0, max_len: int = 64, progress: bool = True, desc: str = "train"):
+                  batch_size: int = 32, seed: int = 0, max_len: int = MAX_LEN, progress: bool = True, desc: str = "train"):
     """Fine-tune ``model`` on (source, target) text pairs with ``core.train.fit`` (AdamW)."""
     if len(sources) != len(targets):
         raise ValueError(f"{len(sources)} sources but {len(targets)} targets")
@@ -178,7 +194,7 @@ def train_seq2seq(model, tokenizer, sources: list, targets: list, *, epochs: int
 
 @torch.no_grad()
 def option_scores(model, tokenizer, sources: list, options: list, prefixes: list | None = None,
-                  reduction: str = "sum", max_len: int = 64, batch_size: int | None = None) -> torch.Tensor:
+                  reduction: str = "sum", max_len: int = MAX_LEN, batch_size: int | None = None) -> torch.Tensor:
     """Log-likelihood of each option as the decoder's output: ``(N, K)``.
 
     ``sources[i]`` is the encoder input, ``options[i]`` its option texts; ``prefixes[i]`` (optional)
@@ -231,7 +247,7 @@ def choose(scores: torch.Tensor) -> np.ndarray:
 
 
 @torch.no_grad()
-def generate(model, tokenizer, sources: list, max_new_tokens: int = 48, max_len: int = 64,
+def generate(model, tokenizer, sources: list, max_new_tokens: int = 48, max_len: int = MAX_LEN,
              batch_size: int = 256) -> list:
     """Greedy decoding (stage 1 rationales, single-stage rationale+answer)."""
     out = []
@@ -267,11 +283,13 @@ def shuffled(rationales: list, seed: int = 0) -> list:
 
 # ---------------------------------------------------------------- the methods
 
-def predict_direct(model, tokenizer, questions: list, prefix: str = "", reduction: str = "sum", max_len: int = 64):
-    """Answer-only / multi-task at test: score the options given ``q, o`` alone."""
+
+def predict_direct(model, tokenizer, questions: list, prefix: str = "", reduction: str = "sum",
+                   max_len: int = MAX_LEN, fmt: str = "label"):
+    """Answer-only / multi-task at test: score the answer strings given ``q, o`` alone."""
     src = [prefix + qa_input(q) for q in questions]
-    return choose(option_scores(model, tokenizer, src, [labelled(q) for q in questions], reduction=reduction,
-                                max_len=max_len))
+    return choose(option_scores(model, tokenizer, src, [answer_strings(q, fmt) for q in questions],
+                                reduction=reduction, max_len=max_len))
 
 
 def split_single_stage(text: str) -> str:
@@ -279,19 +297,20 @@ def split_single_stage(text: str) -> str:
     return text.split(" answer :")[0].split("answer :")[0].strip()
 
 
-def predict_single_stage(model, tokenizer, questions: list, reduction: str = "sum", max_len: int = 64):
-    """Single-stage CoT: decode the rationale, then score each option after ``<rationale> answer :``."""
+def predict_single_stage(model, tokenizer, questions: list, reduction: str = "sum", max_len: int = MAX_LEN,
+                         fmt: str = "label"):
+    """Single-stage CoT: decode the rationale, then score each answer string after ``<rationale> answer :``."""
     src = [qa_input(q) for q in questions]
     rats = [split_single_stage(t) for t in generate(model, tokenizer, src, max_len=max_len)]
     pre = [f"{r} answer :" for r in rats]
-    scores = option_scores(model, tokenizer, src, [labelled(q) for q in questions], prefixes=pre,
+    scores = option_scores(model, tokenizer, src, [answer_strings(q, fmt) for q in questions], prefixes=pre,
                            reduction=reduction, max_len=max_len)
     return choose(scores), rats
 
 
 def predict_two_stage(generator, answerer, tokenizer, questions: list, rationales: list | None = None,
-                      reduction: str = "sum", max_len: int = 64, with_question: bool = False,
-                      max_new_tokens: int = 48, batch_size: int | None = None):
+                      reduction: str = "sum", max_len: int = MAX_LEN, with_question: bool = True,
+                      max_new_tokens: int = 48, batch_size: int | None = None, fmt: str = "label"):
     """Two-stage inference: r_hat = g_phi(q, o) (greedy), then a_hat = argmax_a p_psi(a | q, o, r_hat).
 
     Pass ``rationales`` to bypass stage 1 (oracle: teacher rationales; ablation: shuffled ones).
@@ -302,12 +321,12 @@ def predict_two_stage(generator, answerer, tokenizer, questions: list, rationale
     if len(rationales) != len(questions):
         raise ValueError(f"{len(rationales)} rationales for {len(questions)} questions")
     src = [answer_input(q, r, with_question) for q, r in zip(questions, rationales)]
-    scores = option_scores(answerer, tokenizer, src, [labelled(q) for q in questions], reduction=reduction,
-                           max_len=max_len, batch_size=batch_size)
+    scores = option_scores(answerer, tokenizer, src, [answer_strings(q, fmt) for q in questions],
+                           reduction=reduction, max_len=max_len, batch_size=batch_size)
     return choose(scores), rationales
 
 
-TRAIN_DEFAULTS = dict(epochs=15, lr=3e-3, batch_size=32, max_len=64)
+TRAIN_DEFAULTS = dict(epochs=4, lr=3e-3, batch_size=32, max_len=MAX_LEN)
 
 
 def _fit(tokenizer, size, seed, sources, targets, desc, progress, **kw):
@@ -317,22 +336,22 @@ def _fit(tokenizer, size, seed, sources, targets, desc, progress, **kw):
     return model
 
 
-def fit_answer_only(tokenizer, train: list, size=StudentSize(), seed=0, progress=True, **kw):
+def fit_answer_only(tokenizer, train: list, size=StudentSize(), seed=0, progress=True, fmt: str = "label", **kw):
     """Baseline: q, o -> a."""
-    return _fit(tokenizer, size, seed, [qa_input(q) for q in train], [answer_target(q) for q in train],
+    return _fit(tokenizer, size, seed, [qa_input(q) for q in train], [answer_target(q, fmt) for q in train],
                 "answer-only", progress, **kw)
 
 
-def fit_single_stage(tokenizer, train: list, size=StudentSize(), seed=0, progress=True, **kw):
+def fit_single_stage(tokenizer, train: list, size=StudentSize(), seed=0, progress=True, fmt: str = "label", **kw):
     """Single-stage CoT distillation: q, o -> r^T ; answer : a."""
-    tgt = [single_stage_target(q.rationale, answer_target(q)) for q in train]
+    tgt = [single_stage_target(q.rationale, answer_target(q, fmt)) for q in train]
     return _fit(tokenizer, size, seed, [qa_input(q) for q in train], tgt, "single-stage", progress, **kw)
 
 
-def fit_multitask(tokenizer, train: list, size=StudentSize(), seed=0, progress=True, **kw):
+def fit_multitask(tokenizer, train: list, size=StudentSize(), seed=0, progress=True, fmt: str = "label", **kw):
     """One model, two task prefixes (distilling-step-by-step style); predicts the answer alone at test."""
     src = [explain_input(q) for q in train] + ["predict : " + qa_input(q) for q in train]
-    tgt = [q.rationale for q in train] + [answer_target(q) for q in train]
+    tgt = [q.rationale for q in train] + [answer_target(q, fmt) for q in train]
     return _fit(tokenizer, size, seed, src, tgt, "multi-task", progress, **kw)
 
 
@@ -343,12 +362,12 @@ def fit_stage1(tokenizer, train: list, size=StudentSize(), seed=0, progress=True
 
 
 def fit_stage2(tokenizer, train: list, rationales: list, size=StudentSize(), seed=0, progress=True,
-               with_question: bool = False, **kw):
-    """Stage 2, the answer model h_psi (Eq. L2): o, r -> a (q too if ``with_question``)."""
+               with_question: bool = True, fmt: str = "label", **kw):
+    """Stage 2, the answer model h_psi (Eq. L2): q, o, r -> a (without q if ``with_question=False``)."""
     if len(rationales) != len(train):
         raise ValueError(f"{len(rationales)} rationales for {len(train)} training questions")
     return _fit(tokenizer, size, seed, [answer_input(q, r, with_question) for q, r in zip(train, rationales)],
-                [answer_target(q) for q in train], "stage 2", progress, **kw)
+                [answer_target(q, fmt) for q in train], "stage 2", progress, **kw)
 
 
 def mix_rationales(teacher: list, generated: list, share_generated: float = 0.5, seed: int = 0) -> list:
@@ -361,8 +380,16 @@ def mix_rationales(teacher: list, generated: list, share_generated: float = 0.5,
 
 # ---------------------------------------------------------------- load-or-train of every variant
 
-MAIN_VARIANTS = ("answer_only", "single_stage", "multitask", "stage1", "stage2_teacher", "stage2_mixed")
-COMMAND = "nice -n 5 python -m paperlab.scicot train"
+# The main comparison. "stage2_labeltext" is the ablation of the answer format (target "(B) ladder").
+# Multi-task and stage 2 on generated / mixed rationales are in the library but not trained (budget).
+MAIN_VARIANTS = ("answer_only", "single_stage", "stage1", "stage2_teacher", "stage2_labeltext")
+# Epochs over the same N_TRAIN questions (250 steps of 32 each), sized to the shared 2-core budget: the
+# generators (stage 1, single-stage) 4 epochs; the answer models (answer-only, stage 2), whose target is one
+# label, 2 epochs (they converge within a few hundred steps).
+VARIANT_EPOCHS = {"answer_only": 2, "single_stage": 4, "multitask": 4, "stage1": 4, "stage2_teacher": 2,
+                  "stage2_generated": 2, "stage2_mixed": 2, "stage2_labeltext": 2, "stage2_noq": 2}
+N_TRAIN = 8000
+COMMAND = "python -m paperlab.scicot train"
 
 
 def world(holdout: float = 0.3, split_seed: int = 0):
@@ -372,33 +399,44 @@ def world(holdout: float = 0.3, split_seed: int = 0):
     return kb, held, train_tokenizer(sciqa.world_texts(kb))
 
 
-def train_variants(seed: int, n_train: int = 600, noise: float = 0.1, variants=MAIN_VARIANTS,
-                   size: StudentSize = StudentSize(), progress: bool = True, **kw) -> dict:
+def train_variants(seed: int, n_train: int = N_TRAIN, noise: float = 0.1, variants=MAIN_VARIANTS,
+                   size: StudentSize = StudentSize(), progress: bool = True, epochs: int | None = None, **kw) -> dict:
     """Train the requested variants for one seed; returns a checkpoint dict (fp16 weights).
 
     Data seed = ``seed``, model init seed = ``seed`` (separate generators), the world fixed.
-    Stage 2 "generated" trains on stage 1's own rationales of the training questions; "mixed"
-    takes each question's generated rationale with probability 1/2, else the teacher's.
+    Each variant trains for ``VARIANT_EPOCHS[variant]`` epochs over the same ``n_train`` questions
+    (``epochs`` overrides all). Stage 2 "generated" trains on stage 1's own rationales of the training
+    questions; "mixed" takes each question's generated rationale with probability 1/2, else the teacher's.
     """
+    unknown = set(variants) - set(VARIANT_EPOCHS)
+    if unknown:
+        raise ValueError(f"unknown variants {sorted(unknown)}; known: {sorted(VARIANT_EPOCHS)}")
     kb, held, tok = world()
     train = sciqa.make_questions(kb, held, "train", n_train, seed=seed, noise=noise)
-    t0, models = time.time(), {}
+    t0, models, walls = time.time(), {}, {}
+    ep = (lambda v: epochs or VARIANT_EPOCHS[v])
     fits = {"answer_only": fit_answer_only, "single_stage": fit_single_stage, "multitask": fit_multitask,
             "stage1": fit_stage1}
     for name in variants:
         if name in fits:
-            models[name] = fits[name](tok, train, size, seed, progress, **kw)
+            t = time.time()
+            models[name] = fits[name](tok, train, size, seed, progress, epochs=ep(name), **kw)
+            walls[name] = time.time() - t
     teacher = [q.rationale for q in train]
     if any(v in ("stage2_generated", "stage2_mixed") for v in variants):
-        gen = generate(models["stage1"], tok, [explain_input(q) for q in train], max_len=kw.get("max_len", 64))
-    for name, rats in (("stage2_teacher", lambda: teacher), ("stage2_generated", lambda: gen),
-                       ("stage2_mixed", lambda: mix_rationales(teacher, gen, 0.5, seed))):
+        gen = generate(models["stage1"], tok, [explain_input(q) for q in train], max_len=kw.get("max_len", MAX_LEN))
+    stage2 = {"stage2_teacher": (lambda: teacher, {}), "stage2_generated": (lambda: gen, {}),
+              "stage2_mixed": (lambda: mix_rationales(teacher, gen, 0.5, seed), {}),
+              "stage2_labeltext": (lambda: teacher, {"fmt": "label+text"}),
+              "stage2_noq": (lambda: teacher, {"with_question": False})}
+    for name, (rats, extra) in stage2.items():
         if name in variants:
-            models[name] = fit_stage2(tok, train, rats(), size, seed, progress, **kw)
-    if "stage2_withq" in variants:  # ablation: stage 2 also reads the question stem
-        models["stage2_withq"] = fit_stage2(tok, train, teacher, size, seed, progress, with_question=True, **kw)
+            t = time.time()
+            models[name] = fit_stage2(tok, train, rats(), size, seed, progress, epochs=ep(name), **extra, **kw)
+            walls[name] = time.time() - t
     return {"seed": seed, "n_train": n_train, "noise": noise, "size": size.__dict__.copy(),
-            "train_kw": {**TRAIN_DEFAULTS, **kw}, "wall_s": time.time() - t0,
+            "train_kw": {**TRAIN_DEFAULTS, **kw}, "epochs": {v: ep(v) for v in variants},
+            "wall_s": time.time() - t0, "wall_s_per_variant": walls,
             "tokenizer": tok.backend_tokenizer.to_str(),
             "models": {k: {n: p.detach().half() for n, p in m.state_dict().items()} for k, m in models.items()}}
 
@@ -457,27 +495,31 @@ def load_or_train_variants(seed: int, noise: float = 0.1, variants=MAIN_VARIANTS
     return ckpt
 
 
-ABLATION_VARIANTS = ("single_stage", "stage1", "stage2_teacher")
+# the noise ablation trains the two-stage pipeline only (the training budget; single-stage is in the main jobs)
+ABLATION_VARIANTS = ("stage1", "stage2_teacher")
 # jobs 0-2: the main comparison (noise 10%); 3-8: the noise ablation at 0% and 30% (seed 0 first, then 1, 2;
 # the 10% point of the ablation is the main checkpoints)
 JOBS = ([(s, 0.1, MAIN_VARIANTS) for s in (0, 1, 2)] + [(0, n, ABLATION_VARIANTS) for n in (0.0, 0.3)]
         + [(s, n, ABLATION_VARIANTS) for s in (1, 2) for n in (0.0, 0.3)])
 
 
-def register_trained(seed: int, noise: float, variants, command: str = COMMAND) -> dict:
+def register_trained(seed: int, noise: float, variants, command: str | None = None) -> dict:
     """Register a checkpoint trained with ``--no-register`` (hash, seeds, wall time, quick eval)."""
     from paperlab.core import assets
     from paperlab.core.train import load_checkpoint
 
     name = checkpoint_name(seed, noise)
     ckpt = load_checkpoint(assets.data_dir() / name)
+    command = command or job_command(JOBS.index((seed, noise, tuple(variants))))
     return assets.register(name, command=command, seeds=[seed], noise=noise, variants=list(variants),
                            wall_time_s=round(ckpt["wall_s"], 1), eval=quick_eval(*load_students(ckpt)))
 
 
 def job_command(j: int) -> str:
-    """The command recorded in the registry for entry ``j`` of ``JOBS`` (as the committed entries)."""
-    return COMMAND if j < 3 else f"nice -n 10 python -m paperlab.scicot train --job {j}"
+    """The command recorded in the registry for entry ``j`` of ``JOBS`` (one job per entry, one thread)."""
+    if not 0 <= j < len(JOBS):
+        raise ValueError(f"no job {j}: JOBS has entries 0-{len(JOBS) - 1}")
+    return f"OMP_NUM_THREADS=1 {COMMAND} --profile cpu --threads 1 --job {j}"
 
 
 def train_job(j: int) -> dict:
@@ -544,46 +586,124 @@ if __name__ == "__main__":
 
 # ---------------------------------------------------------------- evaluation on fresh test questions
 
-def evaluate_all(tok, models: dict, test: list, seed: int = 0, reduction: str = "sum") -> dict:
-    """Accuracy of every method present in ``models`` (and rationale fact recall) on ``test``."""
+def covers_options(rationale: str, q) -> bool:
+    """True when the rationale names every option with its label (``(C) crayon``), as the teacher does."""
+    return all(f"{lab} {o} " in rationale + " " for lab, o in zip(sciqa.LABELS, q.options))
+
+
+def rationale_quality(generated: list, questions: list) -> dict:
+    """Per-question quality of generated rationales (0/1 or a share, arrays of length N).
+
+    ``conclusion``: the rationale ends in the gold label (``so the answer is (B)``; chance 1/K);
+    ``coverage``: it names every option with its label; ``recall``: :func:`fact_recall` per question.
+    """
+    if len(generated) != len(questions):
+        raise ValueError(f"{len(generated)} rationales for {len(questions)} questions")
+    f = sciqa.facts
+    return {"conclusion": np.array([parse_answer(r, len(q.options)) == q.answer for q, r in zip(questions, generated)],
+                                   dtype=float),
+            "coverage": np.array([covers_options(r, q) for q, r in zip(questions, generated)], dtype=float),
+            "recall": np.array([len(f(r) & f(q.gold_rationale)) / len(f(q.gold_rationale))
+                                for q, r in zip(questions, generated)])}
+
+
+def chance_rationales(kb: sciqa.KnowledgeBase, questions: list, seed: int = 0) -> list:
+    """The chance level of a rationale writer: the teacher's format with every option's material drawn at
+    random (uniform over the world's materials), its yes/no and conclusion consistent with that draw."""
+    r = np.random.default_rng(seed)
+    mats = sorted(kb.materials)
+    out = []
+    for q in questions:
+        drawn = [str(r.choice(mats)) for _ in q.options]
+        steps = [sciqa.option_fact(kb, lab, o, q.prop, m) for lab, o, m in zip(sciqa.LABELS, q.options, drawn)]
+        yes = [i for i, m in enumerate(drawn) if q.prop in kb.materials[m]] or list(range(len(q.options)))
+        out.append(" ".join(steps + [f"so the answer is {sciqa.LABELS[int(r.choice(yes))]} ."]))
+    return out
+
+
+def evaluate_all(tok, models: dict, test: list, seed: int = 0, reduction: str = "sum",
+                 train: list | None = None) -> dict:
+    """Every method present in ``models`` on ``test``.
+
+    Returns ``acc`` (method -> accuracy), ``correct`` (method -> 0/1 array per question, for paired
+    bootstraps), ``quality`` (generator -> :func:`rationale_quality` arrays) and ``generated`` (stage 1's
+    rationales). Methods: answer-only, multi-task, single-stage, two-stage (stage 2 on stage 1's
+    rationales), oracle (stage 2 on the gold rationale), shuffled (stage 2 on another question's stage-1
+    rationale), and the answer-format ablation "oracle, label+text". With ``train`` (the checkpoint's own
+    training questions) it adds ``train oracle`` and ``train oracle, label+text`` (0/1 arrays).
+    """
     gold = [q.gold_rationale for q in test]
-    res = {}
+    ans = np.array([q.answer for q in test])
+    correct, quality, out = {}, {}, {}
     if "answer_only" in models:
-        res["answer-only"] = accuracy(predict_direct(models["answer_only"], tok, test, reduction=reduction), test)
+        correct["answer-only"] = predict_direct(models["answer_only"], tok, test, reduction=reduction) == ans
     if "multitask" in models:
-        res["multi-task"] = accuracy(predict_direct(models["multitask"], tok, test, "predict : ", reduction), test)
-        expl = generate(models["multitask"], tok, [explain_input(q) for q in test], max_len=64)
-        res["recall multi-task"] = fact_recall(expl, gold)
+        correct["multi-task"] = predict_direct(models["multitask"], tok, test, "predict : ", reduction) == ans
+        quality["multi-task"] = rationale_quality(generate(models["multitask"], tok, [explain_input(q) for q in test]),
+                                                  test)
     if "single_stage" in models:
         pred, rats = predict_single_stage(models["single_stage"], tok, test, reduction)
-        res["single-stage"], res["recall single-stage"] = accuracy(pred, test), fact_recall(rats, gold)
+        correct["single-stage"], quality["single-stage"] = pred == ans, rationale_quality(rats, test)
     if "stage1" in models:
-        gen = generate(models["stage1"], tok, [explain_input(q) for q in test], max_len=64)
-        res["recall stage 1"], res["generated"] = fact_recall(gen, gold), gen
-        for key, name in (("stage2_teacher", "two-stage"), ("stage2_generated", "two-stage (s2 on generated)"),
+        gen = generate(models["stage1"], tok, [explain_input(q) for q in test])
+        quality["stage 1"], out["generated"] = rationale_quality(gen, test), gen
+        h = models["stage2_teacher"]
+        for name, rats in (("two-stage", gen), ("oracle", gold), ("shuffled", shuffled(gen, seed))):
+            correct[name] = predict_two_stage(None, h, tok, test, rats, reduction)[0] == ans
+        for key, name in (("stage2_generated", "two-stage (s2 on generated)"),
                           ("stage2_mixed", "two-stage (s2 on mixed)")):
             if key in models:
-                res[name] = accuracy(predict_two_stage(None, models[key], tok, test, gen, reduction)[0], test)
-        h = models["stage2_teacher"]
-        res["oracle"] = accuracy(predict_two_stage(None, h, tok, test, gold, reduction)[0], test)
-        res["shuffled"] = accuracy(predict_two_stage(None, h, tok, test, shuffled(gen, seed), reduction)[0], test)
-        if "stage2_withq" in models:
-            hq = models["stage2_withq"]
-            for name, rats in (("two-stage, s2 reads q", gen), ("oracle, s2 reads q", gold),
-                               ("shuffled, s2 reads q", shuffled(gen, seed))):
-                res[name] = accuracy(predict_two_stage(None, hq, tok, test, rats, reduction, with_question=True)[0],
-                                     test)
-    return res
+                correct[name] = predict_two_stage(None, models[key], tok, test, gen, reduction)[0] == ans
+    if "stage2_noq" in models:
+        correct["oracle, no question"] = predict_two_stage(None, models["stage2_noq"], tok, test, gold, reduction,
+                                                           with_question=False)[0] == ans
+    if "stage2_labeltext" in models:
+        h = models["stage2_labeltext"]
+        correct["oracle, label+text"] = predict_two_stage(None, h, tok, test, gold, reduction, fmt="label+text")[0] == ans
+    if "stage2_labeltext" in models and train is not None:  # memorisation: the model's own training questions
+        h = models["stage2_labeltext"]
+        ans_tr = np.array([q.answer for q in train])
+        for name, fmt, m in (("train oracle, label+text", "label+text", h),
+                             ("train oracle", "label", models.get("stage2_teacher"))):
+            if m is not None:
+                out[name] = predict_two_stage(None, m, tok, train, [q.gold_rationale for q in train], reduction,
+                                              fmt=fmt)[0] == ans_tr
+    correct = {k: v.astype(float) for k, v in correct.items()}
+    return {"acc": {k: float(v.mean()) for k, v in correct.items()}, "correct": correct, "quality": quality, **out}
+
+
+ORACLE_MIN = 0.9  # stage 2 on gold rationales of held-out questions: reads the conclusion
+CONCLUSION_MIN = 0.5  # stage 1's conclusions correct: twice chance (4 options)
+
+
+def two_stage_instruments(oracle_acc, conclusion_rate) -> list:
+    """The positive controls a two-stage comparison rests on (``claims.instrument`` dicts), per-seed inputs.
+
+    Stage 2 must read the rationale (oracle test accuracy >= ``ORACLE_MIN`` on every seed) and stage 1
+    must write usable rationales (correct conclusions >= ``CONCLUSION_MIN`` on every seed): the lowest
+    seed is checked.
+    """
+    from paperlab.core import claims
+
+    o, c = np.asarray(oracle_acc, dtype=float), np.asarray(conclusion_rate, dtype=float)
+    if o.size == 0 or c.size == 0 or o.size != c.size:
+        raise ValueError(f"need one oracle accuracy and one conclusion rate per seed, got {o.size} and {c.size}")
+    return [claims.instrument("stage 2 on gold rationales, held-out questions (lowest seed)", float(o.min()),
+                              low=ORACLE_MIN),
+            claims.instrument("stage-1 conclusions correct, held-out questions (lowest seed; chance 0.25)",
+                              float(c.min()), low=CONCLUSION_MIN)]
 
 
 def plot_pipeline(ax=None):
-    """The two stages as data flow (training inputs dashed, test-time path solid)."""
+    """The two stages as data flow, as ``predict_two_stage`` runs them: stage 1 reads q and o; stage 2
+    reads q, o and the rationale (``answer_input``) and scores the option labels."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.subplots(figsize=(7.5, 3.2), dpi=80)[1]
-    boxes = {"q": (0.08, 0.5, "question q\n+ options o"), "g": (0.33, 0.8, "stage 1\ngenerator g_phi"),
-             "r": (0.68, 0.8, "rationale r_hat\n(teacher r^T in training)"),
-             "h": (0.5, 0.2, "stage 2\nanswer model h_psi"), "a": (0.86, 0.2, "argmax over options\nof log p(a | o, r)")}
+    boxes = {"q": (0.1, 0.5, "question q\n+ options o"), "g": (0.36, 0.82, "stage 1: generator g_phi\n(fit_stage1)"),
+             "r": (0.74, 0.82, "rationale r_hat\n(teacher r^T in training)"),
+             "h": (0.5, 0.18, "stage 2: answer model h_psi\n(fit_stage2, reads q, o, r)"),
+             "a": (0.87, 0.18, "argmax over labels\nlog p((B) | q, o, r)")}
     for x, y, text in boxes.values():
         ax.text(x, y, text, ha="center", va="center", fontsize=8,
                 bbox=dict(boxstyle="round", fc="#e8f0fb", ec="#3b6aa0"))
@@ -592,7 +712,7 @@ def plot_pipeline(ax=None):
         ax.annotate("", xy=(x1 - 0.1 * np.sign(x1 - x0), y1), xytext=(x0 + 0.1 * np.sign(x1 - x0), y0),
                     arrowprops=dict(arrowstyle="->", color="#333"))
     ax.set_xlim(0, 1), ax.set_ylim(0, 1), ax.axis("off")
-    ax.set_title("Sci-CoT as data flow: stage 1 writes a rationale, stage 2 reads it")
+    ax.set_title("Sci-CoT as data flow: stage 1 writes a rationale, stage 2 reads it with the question")
     return ax
 
 
@@ -764,7 +884,7 @@ def run_arc(cfg: ArcConfig, progress: bool = True) -> dict:
         del g, h
         _, a = _finetune(cfg, seed, [qa_input(q) for q in train], [answer_target(q) for q in train],
                          f"answer-only s{seed}", progress)
-        pred_a = choose(option_scores(a, stok, [qa_input(q) for q in test], [labelled(q) for q in test],
+        pred_a = choose(option_scores(a, stok, [qa_input(q) for q in test], [answer_strings(q) for q in test],
                                       batch_size=cfg.score_batch, **kw))
         out["answer_only"].append(accuracy(pred_a, test))
         del a
