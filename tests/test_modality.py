@@ -364,6 +364,24 @@ def test_committed_results_are_complete_and_reproducible():
     assert json.dumps(res)  # plain JSON
 
 
+def test_committed_alignment_results_are_complete():
+    from paperlab.core import assets
+
+    name = M.results_name("alignment")
+    if name not in assets.load_registry():
+        pytest.skip(f"data/{name} not registered yet (run python -m paperlab.modality train --plan alignment)")
+    res = M.load_results(retrain=False, plan_name="alignment")
+    grid = M.load_results(retrain=False)
+    arms = {a.name for a in M.plan("alignment")}
+    assert {r["arm"] for r in res["rows"]} == arms and len(res["rows"]) == len(arms) * len(res["seeds"])
+    # the notebook compares the two plans' plain arms and floors: same steps, batch, seeds and random inits
+    assert (res["steps"], res["batch_size"], res["seeds"]) == (grid["steps"], grid["batch_size"], grid["seeds"])
+    for a, b in zip(res["random_init"], grid["random_init"]):  # same initialisations; probe fits agree to ~1e-4
+        assert a["seed"] == b["seed"] and a["zs_shape_color"] == pytest.approx(b["zs_shape_color"], abs=1e-3)
+        assert a["probe_background_ce"] == pytest.approx(b["probe_background_ce"], abs=1e-3)
+    assert all(r["ramp"] == M.RAMP_FRACTION for r in res["rows"] if r["lambda_a"] > 0)
+
+
 # ----------------------------------------------------------------------------- the train command (shared CLI)
 
 _TIMING = ("train_s", "wall_s")

@@ -20,7 +20,9 @@ Pieces:
   ``pretrain_arm(arm, seed, ...)`` pretrains a nano-CLIP with ``paperlab.clip.pretrain`` and the
   arm's ``extra_loss``; ``evaluate(model, evalset)`` measures zero-shot, the background probe's
   cross-entropy, retrieval R@1 and the modality gap.
-* ``python -m paperlab.modality train`` runs every arm x seed and writes ``data/modality/results.json``.
+* ``python -m paperlab.modality train`` runs every arm x seed of the constant-weight grid and the
+  regularizers and writes ``data/modality/results.json``; ``--plan alignment`` runs the theorem's test
+  (forced alignment with a ramped weight across caption probabilities q, ``data/modality/alignment.json``).
 """
 
 from __future__ import annotations
