@@ -184,11 +184,11 @@ def test_retraining_reproduces_the_registered_curve_on_a_reduced_run():
     stats = prop.corpus_stats(col.docs)
     cfg = prop.TrainConfig()
     pairs = prop.make_pairs(stats, list(col.docs), cfg.n_per_doc, cfg.lam, seed=0)
-    model = prop.new_model(prop.small_config(len(tok)), seed=0)
+    model = prop.new_model(prop.small_config(len(tok), max_len=cfg.max_len), seed=0)
     steps = 4
     # the registered run used a schedule over cfg.steps; warm-up of 50 steps -> the first steps see the same lr
     curves = prop.pretrain(model, tok, pairs, col.docs, "prop", batch_pairs=cfg.batch_pairs, lr=cfg.lr, seed=0,
-                           max_steps=cfg.steps, progress=False, stop_after=steps)
+                           max_len=cfg.max_len, max_steps=cfg.steps, progress=False, stop_after=steps)
     registered = pre["curves"]["prop/0"]["loss"][:steps]
     np.testing.assert_allclose(curves["loss"], registered.numpy(), rtol=1e-3, atol=1e-3)
 
@@ -223,3 +223,40 @@ def test_pretraining_runs_in_two_processes_equal_the_sequential_runs(stats, tok)
     assert prop.output_names("smoke")["scores"] == "prop/scores-smoke.pt"
     with pytest.raises(ValueError, match="profile must be one of"):
         prop.output_names("tpu")
+
+
+def test_heldout_rop_accuracy_and_the_overlap_baseline(stats, tok):
+    pairs = prop.make_pairs(stats, list(DOCS), n_per_doc=3, seed=0, min_doc_words=3)
+    model = prop.new_model(prop.small_config(len(tok), hidden=32, max_len=64), seed=0)
+    acc = prop.rop_accuracy(model, tok, pairs, DOCS, max_len=64, batch_pairs=5)
+    assert 0.0 <= acc <= 1.0 and acc * len(pairs) == round(acc * len(pairs))
+    curves = prop.pretrain(model, tok, pairs, DOCS, "prop", batch_pairs=2, max_len=64, max_steps=3, progress=False,
+                           heldout=pairs[:4], eval_every=2)
+    assert curves["heldout_step"] == [0, 2, 3] and len(curves["heldout_acc"]) == 3
+    # the overlap rule by hand: the positive holds 2 document words, the negative 1 -> right; reversed -> wrong
+    p = prop.Pair("d1", ["parser", "tokens"], ["parser", "socket"], -1.0, -2.0)
+    assert prop.overlap_accuracy([p], DOCS) == 1.0
+    assert prop.overlap_accuracy([prop.Pair("d1", p.neg, p.pos, -1.0, -2.0)], DOCS) == 0.0
+    assert prop.overlap_accuracy([prop.Pair("d1", ["parser"], ["tree"], -1.0, -2.0)], DOCS) == 0.5  # a tie
+    with pytest.raises(ValueError, match="at least one pair"):
+        prop.rop_accuracy(model, tok, [], DOCS)
+    held = prop.heldout_pairs(stats, DOCS, prop.TrainConfig(heldout_pairs=3), seed=0)
+    assert len(held) == 3 and all(len(h.pos) == len(h.neg) for h in held)
+
+
+def test_per_query_metrics_oracle_and_random_order():
+    qrels = {"q1": {"d1": 2, "d2": 1}, "q2": {"d3": 1}}
+    cands = {"q1": {"d3": 3.0, "d1": 2.0, "d2": 1.0}, "q2": {"d1": 2.0, "d3": 1.0}}
+    pq = prop.per_query(cands, qrels, "nDCG@10")
+    assert pq.shape == (2,) and math.isclose(pq.mean(), prop.evaluate(cands, qrels)["nDCG@10"], rel_tol=1e-9)
+    oracle = prop.per_query(prop.oracle_run(cands, qrels), qrels, "nDCG@10")
+    np.testing.assert_allclose(oracle, [1.0, 1.0])
+    rnd = prop.random_per_query(cands, qrels, "nDCG@10", n=20)
+    assert rnd.shape == (2,) and np.all(rnd <= oracle + 1e-12) and np.all(rnd > 0)
+    assert list(prop.per_query(cands, qrels, "MRR@10", qids=["q2", "q1"])) == [0.5, 0.5]
+    with pytest.raises(ValueError, match="measure must be one of"):
+        prop.per_query(cands, qrels, "MAP")
+    with pytest.raises(ValueError, match="without a run or qrels"):
+        prop.per_query(cands, qrels, qids=["q9"])
+    with pytest.raises(ValueError, match="stage must be"):
+        prop.score_job("ft", "prop", 0, {}, None, None, {}, {}, prop.TrainConfig())

