@@ -260,3 +260,11 @@ def test_per_query_metrics_oracle_and_random_order():
         prop.per_query(cands, qrels, qids=["q9"])
     with pytest.raises(ValueError, match="stage must be"):
         prop.score_job("ft", "prop", 0, {}, None, None, {}, {}, prop.TrainConfig())
+
+
+def test_probe_specs_are_checked_before_any_work():
+    assert all(spec[0] in ("tiny", "minilm") and spec[1] in prop.OBJECTIVES for spec in prop.PROBES.values())
+    with pytest.raises(ValueError, match="probe 'big'"):
+        prop.rop_probe(probes={"big": ("bert-large", "prop", 128, 8, 1e-4, 10, 10, 5)})
+    with pytest.raises(ValueError, match="probe 'nsp'"):
+        prop.rop_probe(probes={"nsp": ("tiny", "nsp", 128, 8, 1e-4, 10, 10, 5)})

