@@ -268,3 +268,16 @@ def test_probe_specs_are_checked_before_any_work():
         prop.rop_probe(probes={"big": ("bert-large", "prop", 128, 8, 1e-4, 10, 10, 5)})
     with pytest.raises(ValueError, match="probe 'nsp'"):
         prop.rop_probe(probes={"nsp": ("tiny", "nsp", 128, 8, 1e-4, 10, 10, 5)})
+
+
+def test_dirichlet_lm_rejects_out_of_vocabulary_ids():
+    import numpy as np
+    import pytest
+    from paperlab import prop
+
+    p_c = np.full(5, 0.2)
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        prop.dirichlet_lm({7: 1}, p_c, mu=10.0)
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        prop.dirichlet_lm({-1: 1}, p_c, mu=10.0)
+    assert abs(prop.dirichlet_lm({1: 2}, p_c, mu=10.0).sum() - 1) < 1e-12

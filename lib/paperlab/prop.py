@@ -108,7 +108,14 @@ def dirichlet_lm(doc_tf: dict[int, int], p_c: np.ndarray, mu: float) -> np.ndarr
         raise ValueError(f"mu must be > 0, got {mu}")
     tf = np.zeros_like(p_c)
     idx = np.fromiter(doc_tf.keys(), dtype=np.int64)
-    tf[idx] = np.fromiter(doc_tf.values(), dtype=np.float64)
+    bad = idx[(idx < 0) | (idx >= len(p_c))]
+    if bad.size:
+        raise ValueError(f"word ids {bad[:5].tolist()} lie outside the vocabulary of {len(p_c)} words (ids 0..{len(p_c) - 1}); "
+                         "build doc_tf and p_c with the same tokenizer")
+    counts = np.fromiter(doc_tf.values(), dtype=np.float64)
+    if np.any(counts < 0):
+        raise ValueError("term frequencies must be >= 0")
+    tf[idx] = counts
     return (tf + mu * p_c) / (tf.sum() + mu)
 
 
