@@ -156,6 +156,63 @@ def test_rgb_and_gate_maps():
     assert [m.shape for m in maps] == [(2, 4, 4)] * 3
 
 
+def test_head_kernel_switch():
+    assert M.PMAA().head.kernel_size == (1, 1)  # the official HEAD (pull request #2 changed 7x7 -> 1x1)
+    m7 = M.PMAA(M.PMAAConfig(head_kernel=7))
+    assert m7.head.kernel_size == (7, 7) and m7.head.padding == (3, 3)
+    y, _, _ = m7(torch.rand(1, 3, 4, 16, 16) * 2 - 1)
+    assert y.shape == (1, 4, 16, 16) and y.abs().max() <= 1  # tanh output
+    with pytest.raises(ValueError, match="head_kernel"):
+        M.PMAAConfig(head_kernel=4)
+
+
+def test_oracle_selection_copies_the_clearest_date():
+    x = torch.stack([torch.full((1, 4, 4, 4), v) for v in (0.1, 0.2, 0.3)], dim=1)  # (1, 3, 4, 4, 4)
+    masks = torch.ones(1, 3, 1, 4, 4)
+    masks[0, 1, 0, :2] = 0.0  # date 2 is clear in the top half
+    masks[0, 2, 0, 2:] = 0.3  # date 3 is the thinnest cloud in the bottom half
+    out = M.oracle_selection(x, masks)
+    assert torch.allclose(out[0, :, :2], torch.full((4, 2, 4), 0.2))
+    assert torch.allclose(out[0, :, 2:], torch.full((4, 2, 4), 0.3))
+    with pytest.raises(ValueError, match="masks must be"):
+        M.oracle_selection(x, masks[:, :2])
+
+
+def test_stall_rule_and_per_tile_psnr():
+    assert M.stalled(14.3) and not M.stalled(26.5) and not M.stalled(M.STALL_PSNR)
+    with pytest.raises(ValueError, match="finite"):
+        M.stalled(float("nan"))
+    d = C.generate(4, 0, C.CloudConfig(size=16))
+    ev = M.evaluate(torch.from_numpy(d["y"] * 2 - 1), d)
+    assert ev["psnr_tiles"].shape == (4,) and ev["psnr"] == pytest.approx(ev["psnr_tiles"].mean())
+    assert len(M.latency_samples(M.PMAA(), repeats=2)) == 2
+
+
+def test_local_receptive_field_grows_with_depth_and_stacking():
+    # one autoencoder of depth 3, no bottleneck dilation beyond the defaults: the field is finite and
+    # smaller than a large input; stacking autoencoders widens it
+    one = M.local_receptive_field(M.PMAAConfig(n_ae=1), 128)
+    three = M.local_receptive_field(M.PMAAConfig(n_ae=3), 128)
+    assert 16 < one < three <= 128
+    assert M.local_receptive_field(M.PMAAConfig(), 16) == 16  # the committed model sees the whole 16 px tile
+
+
+def test_load_model_on_a_wrong_checkpoint_is_a_clear_error():
+    good = M.train_all({"PMAA-small": (0,)}, TINY)
+    assert isinstance(M.load_model(good, "PMAA-small", 0), M.PMAA)
+    with pytest.raises(ValueError, match="not a pmaa checkpoint"):
+        M.load_model({"state_dict": {}}, "PMAA-small", 0)
+    with pytest.raises(ValueError, match="not a pmaa checkpoint"):
+        M.load_model(good["models"]["PMAA-small|0"], "PMAA-small", 0)  # a bare state dict
+    with pytest.raises(KeyError, match="no checkpoint for 'U-Net"):
+        M.load_model(good, "U-Net (heavy)", 0)
+    wrong = {**good, "models": {"U-Net (heavy)|0": good["models"]["PMAA-small|0"]}}
+    with pytest.raises(ValueError, match="does not fit the 'U-Net \\(heavy\\)' architecture"):
+        M.load_model(wrong, "U-Net (heavy)", 0)
+    with pytest.raises(ValueError, match="does not fit PMAAConfig"):
+        M.load_model({**good, "base": {**good["base"], "width": 3}}, "PMAA-small", 0)
+
+
 def test_committed_checkpoint_loads_and_restores():
     ckpt = M.load_or_train_all(retrain=False)  # sha256-verified; never trains here
     assert set(ckpt["models"]) == {f"{n}|{s}" for n, seeds in M.PLAN.items() for s in seeds}

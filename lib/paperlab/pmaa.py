@@ -12,7 +12,8 @@ Our reading of the official generator (re-written, not copied):
   pyramid, the **Multi-scale Attention Module** (pool every scale to the coarsest grid and sum, one
   Conv2Former layer = convolutional modulation, gate every scale with the result), and a decoder of
   **Local Interaction Modules** (coarse level gates the finer one);
-* a 1x1 conv + tanh output in [-1, 1].
+* a 1x1 conv + tanh output in [-1, 1] (the repository's HEAD; its first commit had a 7x7 conv, changed
+  to 1x1 in the merged pull request #2, "fix the pmaa", Aug 2023: ``PMAAConfig(head_kernel=7)``).
 
 Choices taken from the official code, not the paper text: BatchNorm is swapped for InstanceNorm
 (affine=False) at train and test time, which also drops the ReLU that timm fuses into its BatchNorm
@@ -21,8 +22,11 @@ decoder step uses the *finer* level as "global" (``decoder="code"``); the figure
 walk is our default (``decoder="figure"``).
 
 Simplifications for a 2-core CPU (named in the notebook): small widths (8 / 32 instead of 32 / 128), depth 3 on 16x16 tiles, 3
-bottlenecks instead of 6, ASPP rates (2, 4, 6) instead of (12, 24, 36), no drop-path; the mask loss
-uses the world's true cloud opacities instead of the frozen CTGAN detector's masks.
+bottlenecks instead of 6, ASPP rates (2, 4, 6) instead of (12, 24, 36), ASPP hidden width 8 instead of 128,
+no drop-path (0.1 in the Conv2Former), default PyTorch initialisation instead of the code's
+``_init_weight_goog``, no GAN term in the committed runs, 500 steps with lr 2e-3 instead of 100 epochs
+with lr 5e-4, no checkpoint selection by validation PSNR; the mask loss uses the world's true cloud
+opacities instead of the frozen CTGAN detector's masks.
 """
 from __future__ import annotations
 
@@ -53,12 +57,15 @@ class PMAAConfig:
     aspp_rates: tuple[int, int, int] = (2, 4, 6)
     global_path: bool = True  # MAM's global context G (False: every scale keeps only its local branch)
     decoder: str = "figure"  # "figure" (coarse -> fine LIM), "code" (official indexing), "plain" (upsample-add)
+    head_kernel: int = 1  # output conv: 1x1 as in the official HEAD (7x7 in the repository's first commit)
 
     def __post_init__(self):
         if self.decoder not in ("figure", "code", "plain"):
             raise ValueError(f"decoder must be 'figure', 'code' or 'plain', got {self.decoder!r}")
         if self.depth < 3:
             raise ValueError(f"depth must be >= 3 (the code-indexed decoder reads level depth-3), got {self.depth}")
+        if self.head_kernel < 1 or self.head_kernel % 2 == 0:
+            raise ValueError(f"head_kernel must be a positive odd int, got {self.head_kernel}")
         if self.n_ae < 1 or self.n_bottlenecks < 2:
             raise ValueError(f"need n_ae >= 1 and n_bottlenecks >= 2, got {self.n_ae}, {self.n_bottlenecks}")
 
@@ -267,7 +274,7 @@ class PMAA(nn.Module):
         self.extractor = FeatureExtractor(cfg)
         self.stages = nn.ModuleList([MAMAutoencoder(3 * cfg.dim, cfg.ae_hidden, cfg.dim, cfg)] +
                                     [MAMAutoencoder(cfg.dim, cfg.ae_hidden, cfg.dim, cfg) for _ in range(cfg.n_ae - 1)])
-        self.head = nn.Conv2d(cfg.dim, cfg.out_bands, 1)
+        self.head = nn.Conv2d(cfg.dim, cfg.out_bands, cfg.head_kernel, padding=cfg.head_kernel // 2)  # + tanh
 
     def forward(self, x):
         check_input(x, self.cfg.bands, self.cfg.depth)
@@ -492,12 +499,31 @@ def train_all(plan: dict | None = None, tcfg: TrainConfig | None = None, workers
 
 
 def load_model(ckpt: dict, name: str, seed: int) -> nn.Module:
-    """Rebuild one trained (variant, seed) from a ``train_all`` checkpoint."""
+    """Rebuild one trained (variant, seed) from a ``train_all`` checkpoint (``data/pmaa/variants.pt``).
+
+    A checkpoint that is not a ``train_all`` dict, lacks the (variant, seed), or holds weights of another
+    architecture is a ``ValueError`` / ``KeyError`` that names what was expected.
+    """
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("models"), dict):
+        got = sorted(ckpt) if isinstance(ckpt, dict) else type(ckpt).__name__
+        raise ValueError(f"not a pmaa checkpoint: expected the dict of train_all / load_or_train_all with keys "
+                         f"'models', 'losses', 'train', 'base' ({CHECKPOINT}), got {got}")
     key = f"{name}|{seed}"
     if key not in ckpt["models"]:
         raise KeyError(f"no checkpoint for {key!r}; have {sorted(ckpt['models'])}")
-    model = build(name)
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["models"][key].items()})
+    base = ckpt.get("base")
+    try:
+        cfg = PMAAConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in base.items()}) if base else None
+    except TypeError as exc:
+        raise ValueError(f"checkpoint's 'base' config {base!r} does not fit PMAAConfig: {exc}") from exc
+    model = build(name, cfg)
+    state = ckpt["models"][key]
+    try:
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    except (RuntimeError, AttributeError) as exc:
+        raise ValueError(f"checkpoint {key!r} does not fit the {name!r} architecture (built from the checkpoint's "
+                         f"'base' config): {str(exc).splitlines()[0]}; was it trained by another version of "
+                         f"paperlab.pmaa? Retrain with `{COMMAND}`") from exc
     return model.eval()
 
 
@@ -560,6 +586,13 @@ def macs_breakdown(model: nn.Module, size: int = 16, bands: int = 4) -> dict[str
 
 def latency_ms(model: nn.Module, size: int = 16, repeats: int = 5) -> float:
     """Median CPU wall time (ms) of one forward pass on one tile."""
+    return float(np.median(latency_samples(model, size, repeats)))
+
+
+def latency_samples(model: nn.Module, size: int = 16, repeats: int = 5) -> list[float]:
+    """CPU wall times (ms) of ``repeats`` forward passes on one tile, after one warm-up pass."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
     x = torch.zeros(1, 3, 4, size, size)
     times = []
     with torch.no_grad():
@@ -568,7 +601,7 @@ def latency_ms(model: nn.Module, size: int = 16, repeats: int = 5) -> float:
             t = time.perf_counter()
             model(x)
             times.append((time.perf_counter() - t) * 1000)
-    return float(np.median(times))
+    return times
 
 
 @torch.no_grad()
@@ -583,7 +616,8 @@ def predict(model_or_fn, x: torch.Tensor, batch: int = 64) -> torch.Tensor:
 
 def evaluate(pred: torch.Tensor, data: dict) -> dict:
     """PSNR / SSIM on the 3 visible bands, fixed [0, 1] range (skimage via core.metrics), mean over
-    tiles; ``psnr_all_cloudy`` pools the pixels cloudy (opacity > 0.5) on all 3 dates."""
+    tiles; ``psnr_all_cloudy`` pools the pixels cloudy (opacity > 0.5) on all 3 dates; ``psnr_tiles``
+    is the per-tile PSNR (n,) for paired bootstraps over test tiles."""
     from paperlab.core import metrics
     from paperlab.worlds import clouds
 
@@ -595,7 +629,70 @@ def evaluate(pred: torch.Tensor, data: dict) -> dict:
     ssim = [metrics.ssim(a, b, channel_axis=-1) for a, b in zip(p, y)]
     cloudy = clouds.all_cloudy(data["masks"])
     return {"psnr": float(np.mean(psnr)), "ssim": float(np.mean(ssim)),
-            "psnr_all_cloudy": metrics.psnr(p[cloudy], y[cloudy]) if cloudy.any() else float("nan")}
+            "psnr_all_cloudy": metrics.psnr(p[cloudy], y[cloudy]) if cloudy.any() else float("nan"),
+            "psnr_tiles": np.asarray(psnr, dtype=float)}
+
+
+def oracle_selection(x: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """Context oracle: per pixel, copy the date with the lowest *true* cloud opacity.
+
+    x (B, 3, C, H, W), masks (B, 3, 1, H, W) in [0, 1] -> (B, C, H, W). What perfect cloud detection plus
+    copying reaches; it cannot inpaint pixels cloudy on every date, and it keeps the chosen date's own
+    gain / season, so a learned model may beat it.
+    """
+    check_input(x, x.shape[2] if x.ndim == 5 else 4)
+    if masks.shape != (x.shape[0], 3, 1, *x.shape[-2:]):
+        raise ValueError(f"masks must be (B, 3, 1, H, W) = {(x.shape[0], 3, 1, *x.shape[-2:])}, got {tuple(masks.shape)}")
+    idx = masks.argmin(dim=1, keepdim=True).expand(-1, -1, x.shape[2], -1, -1)  # (B, 1, C, H, W)
+    return x.gather(1, idx)[:, 0]
+
+
+STALL_PSNR = 20.0  # dB on the training tiles: RMSE above 0.1 reflectance = the run did not learn the task
+
+
+def stalled(train_psnr: float, line: float = STALL_PSNR) -> bool:
+    """The stated stall rule: a run whose PSNR on (the first 128 of) its own training tiles, 3 visible
+    bands, fixed [0, 1] range, is below ``line`` dB (RMSE > 0.1) has not learned the task. Such a run is
+    named and left out of the paired comparisons, never averaged in."""
+    if not np.isfinite(train_psnr):
+        raise ValueError(f"training PSNR must be finite, got {train_psnr}")
+    return bool(train_psnr < line)
+
+
+def local_receptive_field(cfg: PMAAConfig, size: int, seed: int = 0, width: int = 4) -> int:
+    """Side (px) of the input window that reaches the centre output pixel through the *local* path.
+
+    A PMAA of ``cfg`` with MAM's global path removed, every InstanceNorm replaced by identity (its
+    statistics span the whole tile) and ASPP's image pooling zeroed: what is left are the convolutions.
+    The window is the bounding box of input pixels with a non-zero gradient, so it is capped at ``size``.
+    If it covers the tile, the global map G carries no spatial context the local path lacks. The field
+    depends on kernels, strides and dilations, not on widths, so every width is set to ``width`` (4 gives
+    the full-width answer on the configs we checked, at a fraction of the cost).
+    """
+    torch.manual_seed(seed)
+    cfg = replace(cfg, global_path=False, dim=width, ae_hidden=width, aspp_hidden=width)
+    model = PMAA(cfg).double()
+    for mod in list(model.modules()):
+        for n, child in mod.named_children():
+            if isinstance(child, nn.InstanceNorm2d):
+                setattr(mod, n, nn.Identity())
+    model.extractor.aspp.pool = _ZeroPool(cfg.aspp_hidden)
+    x = torch.randn(1, 3, cfg.bands, size, size, dtype=torch.float64, requires_grad=True)
+    y, _, _ = model(x)
+    y[0, :, size // 2, size // 2].sum().backward()
+    hit = (x.grad.abs().sum(dim=(0, 1, 2)) > 0).nonzero()
+    return int(max(hit[:, 0].max() - hit[:, 0].min(), hit[:, 1].max() - hit[:, 1].min()) + 1)
+
+
+class _ZeroPool(nn.Module):
+    """ASPP's image-pooling branch switched off (zeros of the branch's shape)."""
+
+    def __init__(self, hidden: int):
+        super().__init__()
+        self.hidden = hidden
+
+    def forward(self, x):
+        return x.new_zeros(x.shape[0], self.hidden, 1, 1)
 
 
 def rgb(a, gain: float = 2.5) -> np.ndarray:
