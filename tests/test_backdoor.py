@@ -306,17 +306,15 @@ def test_two_worker_processes_give_the_sequential_results():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        cfg = _tiny_cfg()
+        cfg = _tiny_cfg(train_epochs=1, sweep=[{"size": 2}])
         seq = B.run_experiment(cfg)
-        assert list(seq) == [("patch", "", 0), ("patch", "", 1)]
-        assert set(seq[("patch", "", 0)]["mmbd"]) == {"backdoored", "clean"}
+        assert list(seq) == [("patch", "", 0), ("patch", "", 1), ("patch", "size=2", 0)]
+        assert set(seq[("patch", "", 0)]["mmbd"]) == {"backdoored", "clean"} and "mmbd" not in seq[("patch", "size=2", 0)]
         summ = B.summary(seq)
         assert summ["patch||0"] != summ["patch||1"]  # the seeds differ
         assert set(summ["patch||0"]) >= set(B.DEFENCES) | {"premise", "after", "mmbd", "detected target"}
         assert B.summary(B.run_experiment(cfg, workers=2)) == summ  # spawned processes, same numbers
         assert B.summary(B.run_experiment(cfg, mapper=reversed_order)) == summ
-        sw = B.run_experiment(_tiny_cfg(seeds=[0], sweep=[{"size": 2}]))
-        assert list(sw) == [("patch", "", 0), ("patch", "size=2", 0)] and "mmbd" not in sw[("patch", "size=2", 0)]
         with pytest.raises(KeyError, match="unknown attack"):
             B.run_experiment(_tiny_cfg(settings=["sticker"]))
     finally:
