@@ -364,3 +364,14 @@ def test_train_command_bad_options_are_clear_errors(monkeypatch, capsys, argv, m
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
     monkeypatch.setattr(B, "run_experiment", lambda *a, **kw: pytest.fail("must not train"))
     assert message in usage_error(B.main, argv, capsys)
+
+
+def test_committed_results_load_only_for_their_config():
+    saved = B.load_results(B.CONFIG["cpu"])
+    assert saved is not None, "data/backdoor/results.json (registered) should hold the cpu run"
+    cfg = B.CONFIG["cpu"]
+    keys = {f"{a}||{s}" for a in cfg["settings"] for s in cfg["seeds"]}
+    keys |= {f"patch|{B.sweep_key(sw)}|{s}" for sw in cfg["sweep"] for s in cfg["sweep_seeds"]}
+    assert set(saved["results"]) == keys
+    assert all(set(B.DEFENCES) <= set(v) and 0 <= v["MMAC"]["asr"] <= 1 for v in saved["results"].values())
+    assert B.load_results({**cfg, "seeds": [0]}) is None  # another config: the notebook reruns instead
