@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import open_clip
+import numpy as np
 import pytest
 import torch
 from _helpers import no_torchrun, usage_error
@@ -158,6 +159,11 @@ def test_evaluate_zero_shot_and_linear_probe(nano):
     other = ds.sample("base", n_per_class=5, seed=3)  # one fit, several test draws: same as fitting per draw
     assert clip.linear_probe(nano, ds.train(subset="base"), [test, other]) == [
         probe, clip.linear_probe(nano, ds.train(subset="base"), other)]
+    # per-example 0/1 scores (the paired bootstrap's input) average to the accuracies
+    zs_c = clip.zero_shot_correct(nano, test, ds.templates)
+    assert zs_c.shape == (len(test),) and set(np.unique(zs_c)) <= {0.0, 1.0} and zs_c.mean() == pytest.approx(acc)
+    pr_c = clip.linear_probe(nano, ds.train(subset="base"), [test, other], per_example=True)
+    assert [c.shape for c in pr_c] == [(len(test),), (len(other),)] and pr_c[0].mean() == pytest.approx(probe)
 
 
 def test_pretrain_smoke_run():

@@ -50,6 +50,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import open_clip
 import torch
 import torch.nn.functional as F
@@ -235,20 +236,27 @@ def zero_shot_logits(model, images: torch.Tensor, weights: torch.Tensor, resize:
     return model.logit_scale.exp().detach().float().cpu() * feats @ weights.T
 
 
-def evaluate_zero_shot(model, split, templates: list[str] | None = None, resize: bool = False) -> float:
-    """Zero-shot top-1 accuracy on a ``shapes.Split`` (classes = ``split.classnames``)."""
+def zero_shot_correct(model, split, templates: list[str] | None = None, resize: bool = False) -> np.ndarray:
+    """Per-example zero-shot correctness (N,) of 0/1 floats on a ``shapes.Split``: the scores a paired
+    bootstrap over test examples needs (``paperlab.core.claims.paired_bootstrap``)."""
     templates = templates or ["a photo of a {}."]
     w = zero_shot_weights(model, split.classnames, templates)
     pred = zero_shot_logits(model, split.images, w, resize=resize).argmax(dim=1)
-    return float((pred == split.labels).float().mean())
+    return (pred == split.labels).float().numpy()
 
 
-def linear_probe(model, train_split, test_split, C: float = 1.0, resize: bool = False):
+def evaluate_zero_shot(model, split, templates: list[str] | None = None, resize: bool = False) -> float:
+    """Zero-shot top-1 accuracy on a ``shapes.Split`` (classes = ``split.classnames``)."""
+    return float(zero_shot_correct(model, split, templates, resize).mean())
+
+
+def linear_probe(model, train_split, test_split, C: float = 1.0, resize: bool = False, per_example: bool = False):
     """Accuracy of a logistic-regression probe on frozen image features (CLIP sec. 3.2).
 
     Features are standardised (sklearn ``StandardScaler``) before an L2-regularised
     ``LogisticRegression(C)``; CLIP sweeps C on a validation split, we fix it (named simplification).
     ``test_split`` may be a list of splits: the probe is fitted once and a list of accuracies returned.
+    ``per_example=True`` returns the per-example 0/1 correctness arrays (N,) instead of accuracies.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -261,8 +269,9 @@ def linear_probe(model, train_split, test_split, C: float = 1.0, resize: bool = 
     xtr = encode_images(model, train_split.images, resize=resize).numpy()
     clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
     clf.fit(xtr, train_split.labels.numpy())
-    accs = [float((clf.predict(encode_images(model, t.images, resize=resize).numpy()) == t.labels.numpy()).mean())
-            for t in tests]
+    correct = [(clf.predict(encode_images(model, t.images, resize=resize).numpy()) == t.labels.numpy()).astype(float)
+               for t in tests]
+    accs = correct if per_example else [float(c.mean()) for c in correct]
     return accs if isinstance(test_split, (list, tuple)) else accs[0]
 
 
