@@ -199,8 +199,10 @@ def test_run_real_end_to_end_on_the_eurosat_sample():
 
 # ----------------------------------------------------------------- the command line (shared CLI) and train_all's mapper
 
-TINY = dict(coop.CPU_CONFIG, datasets=("shape", "color:sketch"), seeds=(0, 1), few_shots=(1, 2), shots=2,
-            coop=dict(epochs=2, batch_size=4, lr=0.002), cocoop=dict(epochs=1, batch_size=2, lr=0.002), overrides={})
+TINY = dict(coop.CPU_CONFIG, datasets=("shape", "color:sketch"), b2n_datasets=("color:sketch",), dg_datasets=("shape",),
+            seeds=(0, 1), few_shots=(1, 2), shots=2, coop=dict(epochs=2, batch_size=4, lr=0.002),
+            coop16=dict(epochs=2, batch_size=4, lr=0.002), cocoop=dict(epochs=1, batch_size=2, lr=0.002),
+            few_shot_epochs={1: 1, 2: 2}, overrides={})
 
 
 def _same_prompts(a: dict, b: dict) -> bool:
@@ -225,7 +227,8 @@ def test_train_all_mapper_gives_the_sequential_prompts():
                 p.requires_grad_(True)
 
         seq = coop.train_all(model, tok, TINY, progress=False)
-        assert len(seq["runs"]) == 2 * 2 * 3  # datasets x seeds x (coop k1, coop k2, cocoop k2)
+        # datasets x seeds x (coop, coop16, cocoop at k2) + the b2n dataset x seeds x the curve's k1
+        assert len(seq["runs"]) == 2 * 2 * 3 + 1 * 2 * 1 == len(coop.train_jobs(TINY))
         fresh()
         rev = coop.train_all(model, tok, TINY, progress=False,
                              mapper=lambda fn, jobs, common: [fn(**common, **j) for j in jobs[::-1]][::-1])
@@ -327,3 +330,28 @@ def test_cpu_training_on_a_cuda_device_is_an_error(cli_home, monkeypatch, capsys
     with pytest.raises(SystemExit):
         coop.main(["train", "--profile", "cpu", "--device", "cuda"])
     assert "runs on the CPU" in capsys.readouterr().err
+
+
+def test_official_schedules_jobs_and_per_example_scores(micro):
+    """The committed config follows the official schedules; the few-shot curve gets the per-shot epochs;
+    evaluate_all's per-example scores average to its accuracies; headroom = probe - zero-shot on base."""
+    model, tok = micro
+    cfg = coop.CPU_CONFIG
+    assert cfg["coop"] == dict(epochs=200, batch_size=32, lr=0.002) == cfg["coop16"]
+    assert cfg["cocoop"] == dict(epochs=10, batch_size=1, lr=0.002) and not cfg["overrides"]
+    assert [coop._epochs(cfg, "coop16", k) for k in (1, 2, 4, 8, 16)] == [50, 100, 100, 200, None]
+    assert coop.make_model("coop16", model, tok, NAMES, cfg).prompt_learner.n_ctx == 16
+    assert set(coop.B2N_DATASETS) <= set(cfg["datasets"]) and set(coop.DG_DATASETS) <= set(cfg["datasets"])
+    tiny = dict(TINY, datasets=("color:sketch",), b2n_datasets=("color:sketch",), seeds=(0,), test_per_class=3,
+                probe_per_class=4)
+    trained = coop.train_all(model, tok, tiny, progress=False)
+    tests = coop.eval_features(model, tiny)
+    scores = {}
+    rows = coop.evaluate_all(model, tok, trained, tests, tiny, progress=False, per_example=scores)
+    for r in rows:
+        got = scores[(r["dataset"], r["method"], r["split"], r["seed"])]
+        assert got.shape == (len(tests[(r["dataset"], r["split"])]),) and got.mean() == pytest.approx(r["acc"])
+    assert {r["method"] for r in rows} == {"zero-shot", "coop", "coop16", "cocoop"}
+    (room,) = coop.headroom(model, tests, tiny)
+    assert room["headroom"] == pytest.approx(room["probe"] - room["zero_shot"])
+    assert room["passed"] == (room["headroom"] >= coop.HEADROOM_MIN)
