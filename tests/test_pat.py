@@ -401,3 +401,15 @@ def test_train_all_gives_a_control_its_own_seeds():
     assert sorted(out["variants"]) == ["PAT|0", "PAT|1", "oracle order channel (no position)|0"]
     model = pat.load_model(out, "oracle order channel (no position)", 0)
     assert model.cfg.in_dim == 33
+
+
+def test_committed_long_range_checkpoints_load_and_score():
+    """pat/long-range.pt (+ the absolute-PE file) hold the variants x seeds the notebook reads; on 32 fresh
+    test videos the oracle separates B from B' almost perfectly and PAT clears the untrained floor."""
+    ckpt = pat.load_long_range(retrain=False)
+    want = {f"{n}|{s}" for n in ("PAT", "no positional term", "absolute sinusoidal PE") for s in (0, 1, 2)}
+    assert want | {"oracle order channel (no position)|0"} == set(ckpt["variants"])
+    test = pat.world_data(32, 100, "long-range", 128, 32)
+    res = pat.evaluate(ckpt, ["PAT", "oracle order channel (no position)"], [0], test)
+    assert res["oracle order channel (no position)"]["order"][0] > 95.0
+    assert res["PAT"]["all"][0] > 65.0
