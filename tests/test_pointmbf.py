@@ -306,3 +306,38 @@ def test_train_command_bad_options_are_clear_errors(monkeypatch, capsys, argv, m
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
     monkeypatch.setattr(M, "train_all", lambda *a, **kw: pytest.fail("must not train"))
     assert message in usage_error(M.main, argv, capsys)
+
+
+def test_rotation_error_rejects_mismatched_batches():
+    import numpy as np
+    from paperlab import pointmbf as M
+
+    with pytest.raises(ValueError, match="no broadcasting"):
+        M.rotation_error_deg(np.eye(3), np.repeat(np.eye(3)[None], 2, 0))
+    with pytest.raises(ValueError, match="shape"):
+        M.rotation_error_deg(np.eye(4), np.eye(4))
+    assert M.rotation_error_deg(np.eye(3), np.eye(3)).shape == (1,)
+
+
+def test_stage1_trains_any_variant_with_the_supervised_loss(batch):
+    cfg = M.TrainConfig(steps=2, batch=2)
+    _, h_sup = M.train_variant("rgb-only", 0, batch, cfg, supervised=True)
+    _, h_uns = M.train_variant("rgb-only", 0, batch, cfg)
+    assert h_sup and all("gt_corr" in r for r in h_sup)  # the weighted residual under the true pose
+    assert h_uns and all("photo" in r and "gt_corr" not in r for r in h_uns)
+    assert set(M.STAGE1) <= set(M.VARIANTS)
+
+
+def test_train_command_supervised_stage(monkeypatch, tmp_path):
+    no_torchrun(monkeypatch)
+    calls = []
+
+    def fake(names, seeds, cfg, cache=None, mapper=None, supervised=False):
+        calls.append(dict(names=names, cfg=cfg, supervised=supervised))
+        return {"models": {}, "loss": {}, "wall_s": 1.0, "job_s": 2.0}
+
+    monkeypatch.setattr(M, "train_all", fake)
+    M.main(["train", "--profile", "cpu", "--supervised", "--seeds", "0", "--out", str(tmp_path / "s.pt")])
+    M.main(["train", "--profile", "cpu", "--seeds", "0", "--out", str(tmp_path / "u.pt")])
+    assert calls[0]["supervised"] and calls[0]["names"] is None and calls[0]["cfg"].steps == M.SUP_STEPS
+    assert not calls[1]["supervised"] and calls[1]["cfg"].steps == M.TrainConfig.steps

@@ -88,6 +88,9 @@ VARIANTS: dict[str, ModelConfig] = {
     "finest scale only": ModelConfig(stages=("enc0",)),
 }
 ORACLE = "supervised oracle"  # the bidirectional model trained with the ground-truth pose
+# Stage 1 (the descriptor question): these variants trained with the *supervised* correspondence loss
+STAGE1 = ("rgb-only", "geometry-only", "one-way P2I (LLT-like)", "bidirectional (PointMBF)")
+SUP_STEPS = 200
 
 
 @dataclass(frozen=True)
@@ -577,10 +580,17 @@ def supervised_loss(model, batch, cfg: TrainConfig = TrainConfig(), generator=No
 # ----------------------------------------------------------------------------- metrics
 
 def rotation_error_deg(R_est, R_gt) -> np.ndarray:
-    """Angle of R_est R_gt^T in degrees (scipy ``Rotation``)."""
+    """Angle of R_est R_gt^T in degrees (scipy ``Rotation``); both (3, 3) or both (N, 3, 3), same N."""
     from scipy.spatial.transform import Rotation
 
-    R_est, R_gt = np.asarray(R_est, np.float64).reshape(-1, 3, 3), np.asarray(R_gt, np.float64).reshape(-1, 3, 3)
+    a, b = np.asarray(R_est, np.float64), np.asarray(R_gt, np.float64)
+    for name, x in (("R_est", a), ("R_gt", b)):
+        if x.shape[-2:] != (3, 3) or x.ndim not in (2, 3):
+            raise ValueError(f"rotation_error_deg: {name} must have shape (3, 3) or (N, 3, 3), got {x.shape}")
+    R_est, R_gt = a.reshape(-1, 3, 3), b.reshape(-1, 3, 3)
+    if len(R_est) != len(R_gt):
+        raise ValueError(f"rotation_error_deg: {len(R_est)} estimated rotations for {len(R_gt)} ground-truth ones "
+                         "(no broadcasting: pass one estimate per ground truth)")
     return np.degrees(Rotation.from_matrix(R_est @ R_gt.transpose(0, 2, 1)).magnitude())
 
 
@@ -656,9 +666,11 @@ def build(name: str, g: GeomConfig = GeomConfig()) -> PointMBFNet:
 
 
 def train_variant(name: str, seed: int, train: dict, cfg: TrainConfig = TrainConfig(), log_every: int = 0,
-                  progress: bool = False, monitor=None, monitor_every: int = 100) -> tuple[PointMBFNet, list[dict]]:
-    """Adam on the unsupervised loss (or the oracle's supervised one); steps with a non-finite gradient
-    (an SVD of nearly repeated singular values) are skipped and counted."""
+                  progress: bool = False, monitor=None, monitor_every: int = 100,
+                  supervised: bool = False) -> tuple[PointMBFNet, list[dict]]:
+    """Adam on the unsupervised loss, or on the supervised one (:func:`supervised_loss`) for the oracle and
+    whenever ``supervised`` (stage 1: any variant's descriptors trained with the ground-truth pose);
+    steps with a non-finite gradient (an SVD of nearly repeated singular values) are skipped and counted."""
     from tqdm.auto import tqdm
 
     from paperlab.core.seeding import seed_everything
@@ -666,7 +678,7 @@ def train_variant(name: str, seed: int, train: dict, cfg: TrainConfig = TrainCon
     seed_everything(seed)
     model = build(name)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    loss_fn = supervised_loss if name == ORACLE else unsupervised_loss
+    loss_fn = supervised_loss if (supervised or name == ORACLE) else unsupervised_loss
     gen = torch.Generator().manual_seed(seed)
     n = train["rgb"].shape[0]
     hist = []
@@ -709,14 +721,16 @@ def load_model(ckpt: dict, name: str, seed: int) -> PointMBFNet:
 
 
 CKPT = f"{MODULE}/variants.pt"
+SUP_CKPT = f"{MODULE}/supervised.pt"  # stage 1: STAGE1 variants x seeds, supervised correspondence loss
 ALL_NAMES = list(VARIANTS) + [ORACLE]
 TRAIN_COMMAND = "nice -n 10 python -m paperlab.pointmbf train --threads 1"
+SUP_TRAIN_COMMAND = "nice -n 10 python -m paperlab.pointmbf train --supervised --threads 1"
 
 
-def train_job(name: str, seed: int, train: dict, cfg: TrainConfig, log_every: int = 0) -> dict:
+def train_job(name: str, seed: int, train: dict, cfg: TrainConfig, log_every: int = 0, supervised: bool = False) -> dict:
     """One (variant, seed) run of :func:`train_all`: fp16 weights, per-step losses, seconds (a picklable result)."""
     t1 = time.time()
-    m, h = train_variant(name, seed, train, cfg, log_every=log_every)
+    m, h = train_variant(name, seed, train, cfg, log_every=log_every, supervised=supervised)
     losses = [r["loss"] for r in h]
     print(f"{name} seed {seed}: {time.time() - t1:.0f} s, final loss {np.mean(losses[-20:]):.4f}", flush=True)
     return {"state": state_half(m), "loss": losses, "seconds": time.time() - t1}
@@ -736,8 +750,10 @@ def training_pairs(cfg: TrainConfig, cache: str | None = None) -> dict:
 
 
 def train_all(names=None, seeds=(0, 1, 2), cfg: TrainConfig = TrainConfig(), log_every: int = 50,
-              cache: str | None = None, workers: int = 1, mapper=None) -> dict:
-    """Every variant x seed (variant-major) -> the checkpoint dict of ``data/pointmbf/variants.pt``.
+              cache: str | None = None, workers: int = 1, mapper=None, supervised: bool = False) -> dict:
+    """Every variant x seed (variant-major) -> the checkpoint dict of ``data/pointmbf/variants.pt`` (or, with
+    ``supervised``, of ``data/pointmbf/supervised.pt``: every variant trained with the supervised loss;
+    default variants :data:`STAGE1`).
 
     Each (variant, seed) is one job (:func:`train_job`, seeded by its own arguments); ``workers`` local
     processes split them, or ``mapper(fn, jobs, common)`` spreads them (``python -m paperlab.pointmbf
@@ -746,7 +762,7 @@ def train_all(names=None, seeds=(0, 1, 2), cfg: TrainConfig = TrainConfig(), log
     seconds summed (with several processes, more than ``wall_s``)."""
     from paperlab.core import distributed as D
 
-    names = list(names or ALL_NAMES)
+    names = list(names or (STAGE1 if supervised else ALL_NAMES))
     unknown = [n for n in names if n not in ALL_NAMES]
     if unknown:
         raise KeyError(f"unknown variants {unknown}; choose from {ALL_NAMES}")
@@ -755,17 +771,27 @@ def train_all(names=None, seeds=(0, 1, 2), cfg: TrainConfig = TrainConfig(), log
     print(f"training set: {cfg.n_train} pairs prepared in {time.time() - t0:.0f} s", flush=True)
     jobs = [{"name": n, "seed": s} for n in names for s in seeds]
     mapper = mapper or D.mapper_for(workers)
-    out = mapper(train_job, jobs, {"train": train, "cfg": cfg, "log_every": log_every})
+    out = mapper(train_job, jobs, {"train": train, "cfg": cfg, "log_every": log_every, "supervised": supervised})
     keys = [f"{j['name']}|{j['seed']}" for j in jobs]
     return {"models": {k: o["state"] for k, o in zip(keys, out)}, "loss": {k: o["loss"] for k, o in zip(keys, out)},
             "train_cfg": asdict(cfg), "wall_s": time.time() - t0, "job_s": sum(o["seconds"] for o in out),
-            "seeds": list(seeds)}
+            "job_seconds": {k: o["seconds"] for k, o in zip(keys, out)},
+            "seeds": list(seeds), "loss_kind": "supervised" if supervised else "unsupervised (oracle: supervised)"}
 
 
 def load_or_train_all(retrain: bool | None = None) -> dict:
     from paperlab.core import train as T
 
     return T.load_or_train(CKPT, train_all, retrain=retrain, command=TRAIN_COMMAND, seeds=[0, 1, 2])
+
+
+def load_or_train_supervised(retrain: bool | None = None) -> dict:
+    """Stage 1: the :data:`STAGE1` variants x seeds 0-2 trained with the supervised loss (``SUP_STEPS`` steps)."""
+    from paperlab.core import train as T
+
+    cfg = replace(TrainConfig(), steps=SUP_STEPS)
+    return T.load_or_train(SUP_CKPT, lambda: train_all(STAGE1, (0, 1, 2), cfg, supervised=True), retrain=retrain,
+                           command=SUP_TRAIN_COMMAND, seeds=[0, 1, 2], steps=SUP_STEPS)
 
 
 def main(argv=None):
@@ -781,7 +807,11 @@ def main(argv=None):
     from paperlab.core.train import save_checkpoint
 
     ap = cli.parser("python -m paperlab.pointmbf", "Train the PointMBF variants (unsupervised) and the supervised oracle.")
-    ap.add_argument("--steps", type=cli.positive_int, default=TrainConfig.steps, help="Adam steps per run")
+    ap.add_argument("--steps", type=cli.positive_int, default=None,
+                    help=f"Adam steps per run (default {TrainConfig.steps}; {SUP_STEPS} with --supervised)")
+    ap.add_argument("--supervised", action="store_true",
+                    help="stage 1: train the variants (default: " + ", ".join(STAGE1) + ") with the supervised "
+                         "correspondence loss into data/pointmbf/supervised.pt")
     ap.add_argument("--n-train", type=cli.positive_int, default=TrainConfig.n_train, help="training pairs")
     ap.add_argument("--variants", nargs="+", default=None, choices=ALL_NAMES, metavar="VARIANT",
                     help=f"variants to train (default all: {', '.join(ALL_NAMES)})")
@@ -792,19 +822,24 @@ def main(argv=None):
         cli.cpu_plan_only(ap, a, run, "pointmbf", f"{len(ALL_NAMES)} variants x 3 seeds")
         os.environ.setdefault("OMP_NUM_THREADS", str(run.threads))
         seeds = run.seeds_or((0, 1, 2))
-        cfg = replace(TrainConfig(), steps=a.steps, n_train=a.n_train)
-        obj = train_all(a.variants, seeds, cfg, cache=a.cache, mapper=run.map)
+        steps = a.steps or (SUP_STEPS if a.supervised else TrainConfig.steps)
+        cfg = replace(TrainConfig(), steps=steps, n_train=a.n_train)
+        if a.supervised:
+            obj = train_all(a.variants, seeds, cfg, cache=a.cache, mapper=run.map, supervised=True)
+        else:
+            obj = train_all(a.variants, seeds, cfg, cache=a.cache, mapper=run.map)
         if not run.is_main:
             return
         if a.out:
             save_checkpoint(obj, a.out)
             run.log("wrote", a.out)
             return
-        save_checkpoint(obj, data_dir() / CKPT)
-        command = TRAIN_COMMAND + (f" --workers {run.workers}" if run.workers > 1 else "")
-        assets.register(CKPT, command=command, seeds=list(seeds), wall_s=round(obj["wall_s"]),
+        name = SUP_CKPT if a.supervised else CKPT
+        save_checkpoint(obj, data_dir() / name)
+        command = (SUP_TRAIN_COMMAND if a.supervised else TRAIN_COMMAND) + (f" --workers {run.workers}" if run.workers > 1 else "")
+        assets.register(name, command=command, seeds=list(seeds), wall_s=round(obj["wall_s"]),
                         job_wall_s=round(obj["job_s"]), steps=cfg.steps, n_train=cfg.n_train)
-        run.log("wrote and registered", data_dir() / CKPT)
+        run.log("wrote and registered", data_dir() / name)
 
     cli.main(ap, body, argv)
 
