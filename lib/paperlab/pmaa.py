@@ -410,10 +410,13 @@ VARIANTS = {
     "1 autoencoder": {"n_ae": 1},
     "official decoder indexing": {"decoder": "code"},
 }
-# what `python -m paperlab.pmaa train` trains: 3 seeds of every variant (the two models of the claim and
-# the four ablations), all with the same recipe (TrainConfig) on one shared training set
+# what `python -m paperlab.pmaa train` trains: 5 seeds of the two models of claim 1 and the three ablations
+# with a claim, 3 seeds of the official decoder indexing (no claim): 28 models, all with the same recipe
+# (TrainConfig) on one shared training set; each job regenerates its data and seeds itself
 ABLATIONS = ("no MAM global path", "plain upsample-add decoder", "1 autoencoder", "official decoder indexing")
-PLAN = {name: (0, 1, 2) for name in ("PMAA-small", "U-Net (heavy)", *ABLATIONS)}
+PLAN = {name: (0, 1, 2, 3, 4) if name != "official decoder indexing" else (0, 1, 2)
+        for name in ("PMAA-small", "U-Net (heavy)", *ABLATIONS)}
+SEEDS = sorted({s for seeds in PLAN.values() for s in seeds})
 
 
 def train_one(name: str, seed: int, tcfg: TrainConfig, data: dict, progress: bool = False) -> tuple[nn.Module, list]:
@@ -541,7 +544,7 @@ def load_or_train_all(retrain: bool | None = None, workers: int = 2, mapper=None
         trained["ckpt"] = train_all(workers=workers, mapper=mapper)
         return trained["ckpt"]
 
-    extra = dict(seeds=[0, 1, 2], variants=list(PLAN), train=asdict(TrainConfig()))
+    extra = dict(seeds=SEEDS, variants=list(PLAN), train=asdict(TrainConfig()))
     ckpt = load_or_train(CHECKPOINT, train_fn, retrain=retrain, command=COMMAND, **extra)
     if trained:
         assets.register(CHECKPOINT, command=f"{COMMAND} --workers {workers}", workers=workers,
@@ -716,7 +719,7 @@ def main(argv=None) -> None:
     """``python -m paperlab.pmaa train [--workers N]``: every (variant, seed) of ``PLAN`` (the committed run).
 
     On the shared command line (``paperlab.core.cli``); ``--workers`` processes (or torchrun ranks)
-    split the 18 runs with the sequential weights. pmaa has one size, trained on the CPU: ``--profile
+    split the 28 runs with the sequential weights. pmaa has one size, trained on the CPU: ``--profile
     gpu`` trains the same plan (noted), ``--profile smoke``, ``--seeds`` and a CUDA ``--device`` are errors.
     """
     from paperlab.core import cli
@@ -727,7 +730,7 @@ def main(argv=None) -> None:
         cli.cpu_plan_only(ap, args, run, "pmaa", f"{sum(map(len, PLAN.values()))} models")
         if run.seeds is not None:
             ap.error(f"--seeds {' '.join(map(str, run.seeds))}: pmaa train writes the committed plan "
-                     f"(seeds 0 1 2 of every variant, {CHECKPOINT}); it takes no other seeds")
+                     f"(the seeds of PLAN, {CHECKPOINT}); it takes no other seeds")
         ckpt = load_or_train_all(retrain=True, workers=run.workers, mapper=run.map)
         run.log(f"trained {len(ckpt['models'])} models in {ckpt['wall_s']:.0f} s")
 
