@@ -216,22 +216,49 @@ def test_caption_alignment_before_tuning_is_clip(micro):
 
 
 def test_arms_and_jobs_are_generic():
-    from paperlab.worlds import shapes
-
     cfg = mudpt.SMOKE_CONFIG
-    assert mudpt.datasets() == tuple(shapes.DATASETS)
-    assert len(mudpt.jobs("base2new", cfg)) == len(shapes.DATASETS) * len(mudpt.ARMS) * len(cfg["seeds"])
+    assert mudpt.datasets(cfg) == tuple(cfg["datasets"]) and mudpt.datasets() == mudpt.B2N_DATASETS
+    assert len(mudpt.jobs("base2new", cfg)) == len(cfg["datasets"]) * len(mudpt.ARMS) * len(cfg["seeds"])
+    assert {j[0] for j in mudpt.jobs("dg", cfg)} == set(cfg["dg_datasets"])
     assert mudpt.arm_kwargs("mudpt-tf", cfg)["maps"] == "transformer"
-    assert mudpt.arm_kwargs("mudpt-rand", cfg)["zero_init"] is False and mudpt.arm_kwargs("mudpt", cfg)["zero_init"]
+    assert mudpt.arm_kwargs("mudpt-pl", cfg)["per_layer"] and not mudpt.arm_kwargs("mudpt", cfg)["per_layer"]
+    # the official code keeps PyTorch's default map init; "-zero" is the ablation
+    assert mudpt.arm_kwargs("mudpt", cfg)["zero_init"] is False and mudpt.arm_kwargs("mudpt-zero", cfg)["zero_init"]
+    assert mudpt.arm_kwargs("mudpt-rand", cfg)["zero_init"] is False
     with pytest.raises(ValueError, match="unknown arm"):
         mudpt.arm_kwargs("mudpt-xl", cfg)
     with pytest.raises(ValueError, match="unknown part"):
         mudpt.jobs("everything", cfg)
 
 
+def test_per_layer_maps(micro):
+    """One map per deep layer (the repository's first commits): a ModuleList of deep copies, each applied to
+    its own layer's prompts; starts equal to the shared map it was copied from; same shapes as shared maps."""
+    model, tok = micro
+    torch.manual_seed(0)
+    shared = mudpt.MuDPT(model, tok, NAMES, "mudpt", n_ctx=2, depth=3).prompt_learner
+    torch.manual_seed(0)
+    per = mudpt.MuDPT(model, tok, NAMES, "mudpt", n_ctx=2, depth=3, per_layer=True).prompt_learner
+    assert isinstance(per.t2v, torch.nn.ModuleList) and len(per.t2v) == 2 and len(per.v2t) == 2
+    assert all(torch.equal(m.proj.weight, per.t2v[0].proj.weight) for m in per.t2v)  # deep copies of one map
+    with torch.no_grad():
+        per.t2v[1].proj.weight.add_(1.0)  # layer 2's map differs: only layer 2's fused prompt changes
+    fused = per.deep_visual_prompts()
+    want = [per.visual_deep_ctx[j] + per.t2v[j](per.deep_ctx[j]) for j in range(2)]
+    for f, w in zip(fused, want):
+        torch.testing.assert_close(f, w)
+    assert per.deep_text_prompts()[0].shape == shared.deep_text_prompts()[0].shape
+    assert mudpt.n_params(per.map_modules()) > mudpt.n_params(shared.map_modules())
+    assert set(mudpt.coupling_strength(per)) == {"t2v", "v2t"}
+    with pytest.raises(ValueError, match="per_layer"):
+        mudpt.MuDPT(model, tok, NAMES, "mudpt", n_ctx=2, depth=1, per_layer=True)
+    with pytest.raises(ValueError, match="per-layer"):
+        per.replace_map("t2v", torch.nn.Linear(per.d_t, per.d_v))
+
+
 def test_coupling_strength(micro):
     model, tok = micro
-    zero = mudpt.MuDPT(model, tok, NAMES, "mudpt", n_ctx=2, depth=3).prompt_learner
+    zero = mudpt.MuDPT(model, tok, NAMES, "mudpt", n_ctx=2, depth=3, zero_init=True).prompt_learner
     assert mudpt.coupling_strength(zero) == {"t2v": 0.0, "v2t": 0.0}  # zero init: no coupling yet
     rand = mudpt.MuDPT(model, tok, NAMES, "t2v", n_ctx=2, depth=3, zero_init=False).prompt_learner
     assert set(mudpt.coupling_strength(rand)) == {"t2v"} and mudpt.coupling_strength(rand)["t2v"] > 0

@@ -2,8 +2,9 @@
 
 Yongzhu Miao, Shasha Li, Jintao Tang, Ting Wang. *MuDPT: Multi-modal Deep-symphysis Prompt Tuning for
 Large Pre-trained Vision-Language Models*. IEEE ICME 2023. arXiv:2306.11400.
-Official code: https://github.com/Mechrev0/MuDPT (``trainers/mudpt.py``, ``clip/model.py``
-``VisionTransformer_MuDPT`` / ``ResidualAttentionBlock_MuDPT``, ``trainers/uumudpt.py`` ``LightTransformer``).
+Official code: the first author's repository https://github.com/YzM1a0/MuDPT (``trainers/mudpt.py``,
+``clip/model.py`` ``VisionTransformer_MuDPT`` / ``ResidualAttentionBlock_MuDPT``, ``trainers/uumudpt.py``
+``LightTransformer``; ``Mechrev0/MuDPT`` holds the same history), read at its release commit ``0d83ec5``.
 
 Both towers of the frozen CLIP get ``n`` prompt tokens at each of the first ``J`` layers (text: after SOS;
 vision: appended after the patches). At every prompted layer ``j >= 1`` the prompt slots are **overwritten**
@@ -13,9 +14,14 @@ the official code):
     layer 0:   P~_t^0 = P_t^0,                    P~_v^0 = P_v^0 + W_0 P_t^0
     layer j:   P~_t^j = P_t^j + W_{v->t} P_v^j,   P~_v^j = P_v^j + W_{t->v} P_t^j      (j = 1..J-1)
 
-with one map per direction shared by all deep layers; a map is ``linear`` (``trainers/mudpt.py``) or the
-``transformer`` block of UUMuDPT (LayerNorm -> pre-LN transformer block over the n prompt tokens ->
-LayerNorm -> Linear; there one t->v map also serves layer 0). Every baseline of the issue is the same
+with one map per direction shared by all deep layers, as the released code has it (``deep_projections =
+nn.Linear`` in ``trainers/mudpt.py``, ``visual_ctx_deep_projections = nn.Linear`` in ``clip/model.py``, from
+commit ``8d7fbb7`` of 2022-11-26 on). The repository's first commits (``5335377``..``f358682``) had one map
+per deep layer in each direction (``nn.ModuleList([copy.deepcopy(layer) ...])``): ``per_layer=True``. A map
+is ``linear`` or the ``transformer`` block of UUMuDPT (LayerNorm -> pre-LN transformer block over the n
+prompt tokens -> LayerNorm -> Linear; there one t->v map also serves layer 0). The released code keeps
+PyTorch's default init for the maps (``zero_init=False``, the default here); ``zero_init=True`` makes
+MuDPT start exactly as MPT. Every baseline of the issue is the same
 learner with parts switched off (``VARIANTS``): CoOp (shallow text), VPT-deep (vision only), MPT
 (independent deep prompts in both towers), one-way couplings t->v (MaPLe-like) and v->t, and a capacity
 control (MPT + within-modality MLPs with MuDPT's map parameter count, no coupling).
@@ -163,8 +169,8 @@ class MuDPTPromptLearner(PromptLearner):
     """
 
     def __init__(self, encoder, vision_width: int, vision_layers: int, tokenizer, classnames, *,
-                 spec: Variant, n_ctx: int = 2, depth: int = 3, maps: str = "linear", zero_init: bool = True,
-                 ctx_init: str | None = "a photo of a"):
+                 spec: Variant, n_ctx: int = 2, depth: int = 3, maps: str = "linear", zero_init: bool = False,
+                 ctx_init: str | None = "a photo of a", per_layer: bool = False):
         text_layers = len(encoder.transformer.resblocks)
         if not isinstance(depth, int) or depth < 1:
             raise ValueError(f"prompt depth J must be an int >= 1, got {depth!r}")
@@ -194,10 +200,13 @@ class MuDPTPromptLearner(PromptLearner):
         self.visual_ctx = nn.Parameter(torch.randn(self.n_vis, d_v) * 0.02) if spec.vision else None
         vdeep = depth - 1 if spec.vision else 0
         self.visual_deep_ctx = nn.Parameter(torch.randn(vdeep, self.n_vis, d_v) * 0.02) if vdeep else None
-        self.t2v = InjectionMap(d_t, d_v, maps, zero_init) if spec.t2v else None
+        if per_layer and (maps != "linear" or depth < 2):
+            raise ValueError(f"per_layer maps need linear maps and depth J >= 2, got maps={maps!r}, J={depth}")
+        self.per_layer = per_layer
         # linear MuDPT has its own layer-0 map; UUMuDPT's transformer map serves layer 0 and the deep layers
         self.w0 = InjectionMap(d_t, d_v, maps, zero_init) if spec.t2v and maps == "linear" else None
-        self.v2t = InjectionMap(d_v, d_t, maps, zero_init) if spec.v2t else None
+        self.t2v = self._deep_map(d_t, d_v, depth) if spec.t2v else None
+        self.v2t = self._deep_map(d_v, d_t, depth) if spec.v2t else None
         self.self_t = self.self_v = None
         if spec.control:
             target = n_params([InjectionMap(d_t, d_v, maps), InjectionMap(d_v, d_t, maps)]
@@ -205,12 +214,29 @@ class MuDPTPromptLearner(PromptLearner):
             h_t, h_v = control_widths(d_t, d_v, target)
             self.self_t, self.self_v = SelfMap(d_t, h_t, zero_init), SelfMap(d_v, h_v, zero_init)
 
+    def _deep_map(self, d_in: int, d_out: int, depth: int) -> nn.Module:
+        """One map shared by the deep layers (released code), or with ``per_layer`` one per deep layer,
+        deep copies of a single map as the first commits did (``nn.ModuleList([copy.deepcopy(layer) ...])``)."""
+        import copy
+
+        one = InjectionMap(d_in, d_out, self.map_kind, self.zero_init)
+        return nn.ModuleList([copy.deepcopy(one) for _ in range(depth - 1)]) if self.per_layer else one
+
+    @staticmethod
+    def _map_deep(m: nn.Module, p: torch.Tensor) -> torch.Tensor:
+        """Map deep prompts (J-1, n, d): one shared map, or map j on layer j's prompts."""
+        if isinstance(m, nn.ModuleList):
+            return torch.stack([mj(pj) for mj, pj in zip(m, p.unbind(0))])
+        return m(p)
+
     def replace_map(self, name: str, module: nn.Module) -> None:
         """Swap one injection map (``"w0"``, ``"t2v"`` or ``"v2t"``) for another module of the same widths."""
         dims = {"w0": (self.d_t, self.d_v), "t2v": (self.d_t, self.d_v), "v2t": (self.d_v, self.d_t)}
         if name not in dims or getattr(self, name) is None:
             have = [k for k in dims if getattr(self, k) is not None]
             raise ValueError(f"this learner has no map {name!r}; its maps are {have}")
+        if isinstance(getattr(self, name), nn.ModuleList):
+            raise ValueError(f"map {name!r} is per-layer (a ModuleList): replace its entries one by one")
         setattr(self, name, _check_map(module, *dims[name], name))
 
     # --- Eq. 1-2: the fused prompts fed into the towers ---
@@ -220,7 +246,7 @@ class MuDPTPromptLearner(PromptLearner):
             return None
         p = self.deep_ctx
         if self.v2t is not None:
-            p = p + self.v2t(self.visual_deep_ctx)  # Eq. 2, v->t
+            p = p + self._map_deep(self.v2t, self.visual_deep_ctx)  # Eq. 2, v->t
         if self.self_t is not None:
             p = p + self.self_t(self.deep_ctx)  # control: a map of the text prompts themselves
         return list(p.unbind(0))
@@ -243,7 +269,7 @@ class MuDPTPromptLearner(PromptLearner):
             return None
         p = self.visual_deep_ctx
         if self.t2v is not None:
-            p = p + self.t2v(self.deep_ctx)  # Eq. 2, t->v
+            p = p + self._map_deep(self.t2v, self.deep_ctx)  # Eq. 2, t->v
         if self.self_v is not None:
             p = p + self.self_v(self.visual_deep_ctx)
         return list(p.unbind(0))
@@ -261,9 +287,9 @@ def coupling_strength(pl: MuDPTPromptLearner) -> dict[str, float]:
         raise ValueError("coupling strength needs deep prompts in both towers (J >= 2)")
     out = {}
     if pl.t2v is not None:
-        out["t2v"] = float(pl.t2v(pl.deep_ctx).norm(dim=-1).mean() / pl.visual_deep_ctx.norm(dim=-1).mean())
+        out["t2v"] = float(pl._map_deep(pl.t2v, pl.deep_ctx).norm(dim=-1).mean() / pl.visual_deep_ctx.norm(dim=-1).mean())
     if pl.v2t is not None:
-        out["v2t"] = float(pl.v2t(pl.visual_deep_ctx).norm(dim=-1).mean() / pl.deep_ctx.norm(dim=-1).mean())
+        out["v2t"] = float(pl._map_deep(pl.v2t, pl.visual_deep_ctx).norm(dim=-1).mean() / pl.deep_ctx.norm(dim=-1).mean())
     return out
 
 
@@ -271,21 +297,23 @@ class MuDPT(PromptedCLIP):
     """A frozen open_clip CLIP with MuDPT prompts: ``forward(images)`` -> logits (B, K).
 
     ``variant`` names a row of ``VARIANTS`` (or pass a :class:`Variant`); ``n_ctx`` tokens per layer,
-    depth ``J``; ``maps`` "linear" | "transformer"; ``zero_init`` makes every map start at 0 (so MuDPT
-    starts exactly as MPT). Only the prompts and maps train (``trainable_parameters``), and only they are
+    depth ``J``; ``maps`` "linear" | "transformer"; ``per_layer`` one map per deep layer (the first commits)
+    instead of one shared map (the released code); ``zero_init`` makes every map start at 0 (so MuDPT
+    starts exactly as MPT; the official code keeps PyTorch's default init). Only the prompts and maps train (``trainable_parameters``), and only they are
     saved (``trainable_state_dict``).
     """
 
     def __init__(self, clip_model, tokenizer, classnames: Sequence[str], variant: str | Variant = "mudpt",
-                 n_ctx: int = 2, depth: int = 3, maps: str = "linear", zero_init: bool = True,
-                 ctx_init: str | None = "a photo of a"):
+                 n_ctx: int = 2, depth: int = 3, maps: str = "linear", zero_init: bool = False,
+                 ctx_init: str | None = "a photo of a", per_layer: bool = False):
         super().__init__(clip_model, tokenizer)
         spec = globals()["variant"](variant) if isinstance(variant, str) else variant
         self.variant_name = variant if isinstance(variant, str) else "custom"
         self.image_encoder.prompts_before_ln_pre = True  # official: prompts join before ln_pre
         self.prompt_learner = MuDPTPromptLearner(
             self.text_encoder, self.image_encoder.width, len(clip_model.visual.transformer.resblocks), tokenizer,
-            classnames, spec=spec, n_ctx=n_ctx, depth=depth, maps=maps, zero_init=zero_init, ctx_init=ctx_init)
+            classnames, spec=spec, n_ctx=n_ctx, depth=depth, maps=maps, zero_init=zero_init, ctx_init=ctx_init,
+            per_layer=per_layer)
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         return [p for p in self.prompt_learner.parameters() if p.requires_grad]
@@ -405,40 +433,46 @@ def caption_alignment(model_or_clip, images: torch.Tensor, captions: Sequence[st
 
 # ----------------------------------------------------------------------------- the notebook's experiment
 
-ARMS = ("coop", "vpt", "mpt", "t2v", "v2t", "mudpt", "control", "mudpt-tf")  # base-to-new arms ("-tf": transformer maps)
-SHOT_ARMS = ("coop", "mpt", "mudpt")  # the few-shot curve
-DEPTH_ARMS = ("mudpt",)  # the depth ablation (J = depths; the main runs give J = cfg["depth"])
+ARMS = ("coop", "vpt", "mpt", "t2v", "v2t", "mudpt", "control", "mudpt-pl")  # base-to-new arms ("-pl": per-layer maps)
+ABLATION_ARMS = ("mudpt-zero",)  # zero-initialised maps (MuDPT starts exactly as MPT)
+DG_ARMS = ("mudpt",)  # trained on photo datasets for the shifted-style test (CoOp and CoCoOp come from data/coop/)
+# the base-to-new datasets: the shifted-style datasets whose frozen features leave headroom (linear probe minus
+# zero-shot on base >= 5 points, ``paperlab.coop.headroom``), the four with at most 8 base classes that the
+# compute budget allows (2, 4, 4 and 8 base classes)
+B2N_DATASETS = ("shape:sketch", "shape:blurred", "texture:noisy", "size_shape:sketch")
+DG_DATASETS = ("shape", "color", "texture")  # photo sources of the domain-generalisation test (as notebook 01)
 CPU_CONFIG = dict(
-    seeds=(0, 1, 2), shots=16, few_shots=(1, 2, 4, 8, 16), n_ctx=4, depth=3, depths=(1, 2), zero_init=True,
-    # official: SGD lr 0.0025, batch 4, 10 epochs (MuDPT) / 5 epochs (MPT, VPT); here batch 16 at the
-    # linearly scaled lr 0.01, 5 epochs for every arm (1 constant warm-up epoch at 1e-5, then cosine)
-    train=dict(epochs=5, batch_size=16, lr=0.01),
+    seeds=(0, 1, 2), shots=16, n_ctx=4, depth=3, zero_init=False,
+    datasets=B2N_DATASETS, dg_datasets=DG_DATASETS,
+    # official configs/trainers/MuDPT/vit_b16_bz4_ep10_nctx2_depth9.yaml: SGD lr 0.0025, batch 4, 10 epochs
+    # (1 constant warm-up epoch at 1e-5, then cosine); every arm gets the same recipe (the official MPT/VPT
+    # configs use 5 epochs: we do not give MuDPT more steps than its baselines)
+    train=dict(epochs=10, batch_size=4, lr=0.0025),
     styles=("sketch", "noisy", "blurred"),
-    test_images=128, test_min=4, test_max=20,  # test images per class: clamp(test_images // K_base, min, max)
+    test_per_class=50,  # the fixed test splits: 50 images per class
     pairs=256,  # held-out image-caption pairs for the alignment measure
 )
-SMOKE_CONFIG = dict(CPU_CONFIG, seeds=(0,), few_shots=(4, 16), depths=(1,), test_images=32, test_min=2, test_max=4,
+SMOKE_CONFIG = dict(CPU_CONFIG, seeds=(0, 1), datasets=("texture:noisy",), dg_datasets=("shape",), test_per_class=4,
                     pairs=32, train=dict(epochs=1, batch_size=16, lr=0.01))
 BACKBONE = "mudpt/backbone.pt"  # a pinned copy of the micro-CLIP the prompts were learned on
-PARTS = {"base2new": "mudpt/base2new.pt", "shots": "mudpt/shots.pt", "depth": "mudpt/depth.pt", "init": "mudpt/init.pt"}
-INIT_ARMS = ("mudpt-rand",)  # the map-init ablation: the official code's PyTorch-default init instead of zeros
+PARTS = {"base2new": "mudpt/base2new.pt", "dg": "mudpt/dg.pt", "ablation": "mudpt/ablation.pt"}
 
 
-def datasets() -> tuple[str, ...]:
-    """The downstream datasets: every ``shapes.DATASETS`` entry (photo style; other styles are DG targets)."""
-    from paperlab.worlds import shapes
-
-    return tuple(shapes.DATASETS)
+def datasets(cfg: dict | None = None) -> tuple[str, ...]:
+    """The base-to-new datasets of a config (default ``CPU_CONFIG``)."""
+    return tuple((cfg or CPU_CONFIG)["datasets"])
 
 
 def arm_kwargs(arm: str, cfg: dict, depth: int | None = None) -> dict:
-    """Constructor keywords of :class:`MuDPT` for an arm name ("mudpt-tf" = transformer maps)."""
+    """Constructor keywords of :class:`MuDPT` for an arm name: "<variant>" with the config's map init,
+    "-tf" transformer maps, "-pl" one map per deep layer, "-zero" / "-rand" zero / PyTorch-default map init."""
     name, _, suffix = arm.partition("-")
-    if suffix not in ("", "tf", "rand"):
-        raise ValueError(f"unknown arm {arm!r}; expected one of {ARMS} or '<variant>-rand' (PyTorch-default map init)")
+    if suffix not in ("", "tf", "pl", "zero", "rand"):
+        raise ValueError(f"unknown arm {arm!r}; expected one of {ARMS} or '<variant>-tf|-pl|-zero|-rand'")
     variant(name)
+    zero = {"zero": True, "rand": False}.get(suffix, cfg["zero_init"])
     return dict(variant=name, n_ctx=cfg["n_ctx"], depth=depth or cfg["depth"],
-                maps="transformer" if suffix == "tf" else "linear", zero_init=cfg["zero_init"] and suffix != "rand")
+                maps="transformer" if suffix == "tf" else "linear", zero_init=zero, per_layer=suffix == "pl")
 
 
 def make_model(arm: str, clip_model, tokenizer, classnames, cfg: dict, depth: int | None = None) -> MuDPT:
@@ -464,17 +498,12 @@ def load_run(arm: str, clip_model, tokenizer, classnames, run: dict, cfg: dict, 
 
 def jobs(part: str, cfg: dict) -> list[tuple[str, str, int, int, int]]:
     """(dataset, arm, k_shot, seed, depth) of every run of a checkpoint ``part`` (see ``PARTS``)."""
-    ds, J = datasets(), cfg["depth"]
-    if part == "base2new":
-        return [(d, a, cfg["shots"], s, J) for s in cfg["seeds"] for a in ARMS for d in ds]
-    if part == "shots":
-        return [(d, a, k, s, J) for s in cfg["seeds"] for a in SHOT_ARMS for k in cfg["few_shots"]
-                if k != cfg["shots"] for d in ds]
-    if part == "depth":
-        return [(d, a, cfg["shots"], s, j) for s in cfg["seeds"] for a in DEPTH_ARMS for j in cfg["depths"] for d in ds]
-    if part == "init":
-        return [(d, a, cfg["shots"], s, J) for s in cfg["seeds"] for a in INIT_ARMS for d in ds]
-    raise ValueError(f"unknown part {part!r}; expected one of {list(PARTS)}")
+    J, k = cfg["depth"], cfg["shots"]
+    arms = {"base2new": ARMS, "ablation": ABLATION_ARMS, "dg": DG_ARMS}
+    if part not in arms:
+        raise ValueError(f"unknown part {part!r}; expected one of {list(PARTS)}")
+    ds = cfg["dg_datasets"] if part == "dg" else cfg["datasets"]
+    return [(d, a, k, s, J) for s in cfg["seeds"] for a in arms[part] for d in ds]
 
 
 def run_key(d: str, arm: str, k: int, seed: int, depth: int) -> str:
@@ -482,8 +511,9 @@ def run_key(d: str, arm: str, k: int, seed: int, depth: int) -> str:
 
 
 def train_part(part: str, clip_model, tokenizer, cfg: dict = CPU_CONFIG, progress: bool = True, mapper=None) -> dict:
-    """Every learned prompt of one part; CoCoOp (``paperlab.coop``, its own recipe on cached features) joins
-    the base-to-new part. Returns ``{"runs": {key: run}, "config", "datasets", "wall_s"}``.
+    """Every learned prompt of one part; notebook 01's CoCoOp (and, for ``dg``, its CoOp: ``paperlab.coop``,
+    their own official recipes on cached features) join the ``base2new`` and ``dg`` parts. Returns
+    ``{"runs": {key: run}, "config", "datasets", "wall_s"}``.
 
     ``mapper(fn, jobs, common)`` (``paperlab.core.cli.Run.map``) spreads the independent runs over processes;
     each job seeds itself, so the result equals the sequential one. Without it the runs go one by one here."""
@@ -492,7 +522,6 @@ def train_part(part: str, clip_model, tokenizer, cfg: dict = CPU_CONFIG, progres
     from tqdm.auto import tqdm
 
     from paperlab import coop
-    from paperlab.worlds import shapes
 
     runs, t0 = {}, time.time()
     todo = jobs(part, cfg)
@@ -501,29 +530,32 @@ def train_part(part: str, clip_model, tokenizer, cfg: dict = CPU_CONFIG, progres
                          {"cfg": cfg})
         runs.update({run_key(*job): r for job, r in zip(todo, results)})
     for d, a, k, s, j in tqdm(todo if mapper is None else [], desc=f"train {part}", disable=not progress):
-        split = shapes.dataset(d).train(k_shot=k, seed=s, subset="base")
+        split = coop.dataset(d).train(k_shot=k, seed=s, subset="base")
         runs[run_key(d, a, k, s, j)] = train_run(a, clip_model, tokenizer, split, cfg, seed=s, depth=j)
-    if part == "base2new":  # CoCoOp: the coop notebook's learned prompts if they fit this backbone, else trained here
+    if part in ("base2new", "dg"):  # notebook 01's prompts if they fit this backbone, else trained here
         reused = _coop_runs()
-        for s in cfg["seeds"]:
-            for d in datasets():
-                if f"{d}/cocoop/k{cfg['shots']}/seed{s}" in reused:
-                    runs[run_key(d, "cocoop", cfg["shots"], s, 0)] = {"state": reused[f"{d}/cocoop/k{cfg['shots']}/seed{s}"],
-                                                                      "loss": [], "from": "data/coop/prompts.pt"}
-                    continue
-                feats = coop.encode_split(clip_model, shapes.dataset(d).train(k_shot=cfg["shots"], seed=s, subset="base"))
-                state, loss = coop.train_run("cocoop", clip_model, tokenizer, feats, coop.CPU_CONFIG, seed=s, dataset_name=d)
-                runs[run_key(d, "cocoop", cfg["shots"], s, 0)] = {"state": state, "loss": loss}
-    return {"runs": runs, "config": _plain(cfg), "datasets": list(datasets()), "wall_s": time.time() - t0,
-            "backbone_sha256": _sha(BACKBONE)}
+        ds = cfg["dg_datasets"] if part == "dg" else cfg["datasets"]
+        for method in ("cocoop", "coop") if part == "dg" else ("cocoop",):
+            for s in cfg["seeds"]:
+                for d in ds:
+                    src = f"{d}/{method}/k{cfg['shots']}/seed{s}"
+                    key = run_key(d, f"{method}@01", cfg["shots"], s, 0)
+                    if src in reused:
+                        runs[key] = {"state": reused[src], "loss": [], "from": "data/coop/prompts.pt"}
+                        continue
+                    feats = coop.encode_split(clip_model, coop.dataset(d).train(k_shot=cfg["shots"], seed=s, subset="base"))
+                    state, loss = coop.train_run(method, clip_model, tokenizer, feats, coop.CPU_CONFIG, seed=s, dataset_name=d)
+                    runs[key] = {"state": state, "loss": loss}
+    return {"runs": runs, "config": _plain(cfg), "datasets": list(cfg["dg_datasets"] if part == "dg" else cfg["datasets"]),
+            "wall_s": time.time() - t0, "backbone_sha256": _sha(BACKBONE)}
 
 
 def _train_job(dataset: str, arm: str, k: int, seed: int, depth: int, cfg: dict) -> dict:
     """One run in a worker process (module level, so process pools can import it): the pinned backbone."""
     from paperlab import clip as pclip
-    from paperlab.worlds import shapes
+    from paperlab import coop
 
-    split = shapes.dataset(dataset).train(k_shot=k, seed=seed, subset="base")
+    split = coop.dataset(dataset).train(k_shot=k, seed=seed, subset="base")
     return train_run(arm, _worker_backbone(), pclip.tokenizer(), split, cfg, seed=seed, depth=depth)
 
 
@@ -582,76 +614,70 @@ def load_backbone():
 
 # ----------------------------------------------------------------------------- evaluation
 
-def test_per_class(d: str, cfg: dict) -> int:
-    """Test images per class of dataset ``d``: clamp(test_images // K_base, test_min, test_max)."""
-    from paperlab.worlds import shapes
+def test_splits(cfg: dict, part: str = "base2new") -> dict:
+    """``{(dataset, split): shapes.Split}``, ``test_per_class`` images per class of the fixed test splits:
+    ``base2new``: base and new classes of every base-to-new dataset (in its own style); ``dg``: the base
+    classes of every photo source in the photo style (``"base"``) and in each shifted style."""
+    from paperlab.coop import dataset, subsample_split
 
-    k = len(shapes.dataset(d).base)
-    return max(cfg["test_min"], min(cfg["test_max"], cfg["test_images"] // k))
-
-
-def test_splits(cfg: dict, dg: bool = True) -> dict:
-    """``{(dataset, split): shapes.Split}``: base and new test classes (photo) and, with ``dg``, the base
-    classes in every shifted style (the domain-generalisation targets), subsampled per ``test_per_class``."""
-    from paperlab.coop import subsample_split
-    from paperlab.worlds import shapes
-
-    out = {}
-    for d in cfg.get("eval_datasets") or datasets():
-        n = test_per_class(d, cfg)
-        out[(d, "base")] = subsample_split(shapes.dataset(d).test("base"), n)
-        out[(d, "new")] = subsample_split(shapes.dataset(d).test("new"), n)
-        for st in cfg["styles"] if dg else ():
-            out[(d, st)] = subsample_split(shapes.dataset(d, style=st).test("base"), n)
+    out, n = {}, cfg["test_per_class"]
+    if part == "base2new":
+        for d in cfg["datasets"]:
+            out[(d, "base")] = subsample_split(dataset(d).test("base"), n)
+            out[(d, "new")] = subsample_split(dataset(d).test("new"), n)
+    elif part == "dg":
+        for d in cfg["dg_datasets"]:
+            out[(d, "base")] = subsample_split(dataset(d).test("base"), n)
+            for st in cfg["styles"]:
+                out[(d, st)] = subsample_split(dataset(d, style=st).test("base"), n)
+    else:
+        raise ValueError(f"part must be 'base2new' or 'dg', got {part!r}")
     return out
 
 
-def evaluate_base2new(clip_model, tokenizer, trained: dict, tests: dict, cfg: dict, pairs=None,
-                      progress: bool = True) -> list[dict]:
-    """Rows ``{dataset, seed, method, split, acc}`` (+ ``{method, seed, align}`` rows when ``pairs`` =
-    (images, captions)) for zero-shot, CoCoOp and every arm, from the base-to-new checkpoint."""
+def correct(model: MuDPT, split):
+    """Per-example 0/1 correctness (N,) as a float numpy array."""
+    return (predict(model, split).argmax(1).cpu() == split.labels.cpu()).float().numpy()
+
+
+def evaluate(clip_model, tokenizer, trained: dict, tests: dict, cfg: dict, per_example: dict, pairs=None,
+             progress: bool = True) -> list[dict]:
+    """Evaluate every run of a checkpoint part (and zero-shot) on ``tests`` -> rows ``{dataset, seed, method,
+    split, acc}``; fills ``per_example[(dataset, method, split, seed)]`` with 0/1 correctness per test image
+    (zero-shot repeated per seed). Runs from notebook 01 (``"cocoop@01"``, ``"coop@01"``) are evaluated with
+    ``paperlab.coop`` on cached features. With ``pairs`` = (images, captions), adds ``split="align"`` rows."""
     from tqdm.auto import tqdm
 
     from paperlab import coop
-    from paperlab.worlds import shapes
 
     rows, tcfg = [], trained["config"]
     seeds = [s for s in tcfg["seeds"] if s in cfg["seeds"]]
-    for d in tqdm(sorted({d for d, _ in tests}, key=list(datasets()).index), desc="evaluate", disable=not progress):
+    by_ds: dict = {}
+    for key, run in trained["runs"].items():
+        d, arm, k, J, seed = key.split("/")
+        if int(seed[4:]) in seeds and (d, "base") in tests:
+            by_ds.setdefault(d, []).append((arm, int(J[1:]), int(seed[4:]), run))
+    for d in tqdm(list(by_ds), desc="evaluate", disable=not progress):
         splits = [s for (dd, s) in tests if dd == d]
         feats = {s: coop.encode_split(clip_model, tests[(d, s)]) for s in splits}
-        template = shapes.dataset(d).templates[:1]
-        zs = {s: coop.zero_shot_accuracy(clip_model, feats[s], template) for s in splits}
-        for seed in seeds:
-            rows += [dict(dataset=d, seed=seed, method="zero-shot", split=s, acc=zs[s]) for s in splits]
-            state = trained["runs"][run_key(d, "cocoop", tcfg["shots"], seed, 0)]["state"]
-            m = coop.load_run("cocoop", clip_model, tokenizer, feats["base"].classnames, state, coop.CPU_CONFIG)
-            rows += [dict(dataset=d, seed=seed, method="cocoop", split=s, acc=coop.accuracy(m, feats[s])) for s in splits]
-            for arm in ARMS:
-                run = trained["runs"][run_key(d, arm, tcfg["shots"], seed, tcfg["depth"])]
-                m = load_run(arm, clip_model, tokenizer, tests[(d, "base")].classnames, run, tcfg)
-                rows += [dict(dataset=d, seed=seed, method=arm, split=s, acc=accuracy(m, tests[(d, s)])) for s in splits]
-                if pairs is not None:
-                    rows.append(dict(dataset=d, seed=seed, method=arm, split="align",
-                                     acc=caption_alignment(m, *pairs)))
-    return rows
-
-
-def evaluate_runs(clip_model, tokenizer, trained: dict, tests: dict, seeds, splits=("base",),
-                  progress: bool = True) -> list[dict]:
-    """Rows ``{dataset, seed, method, k, depth, split, acc}`` for every MuDPT-family run of a checkpoint
-    whose dataset has test splits in ``tests`` and whose seed is in ``seeds``."""
-    from tqdm.auto import tqdm
-
-    rows, cfg = [], trained["config"]
-    for key, run in tqdm(trained["runs"].items(), desc="evaluate", disable=not progress):
-        d, arm, k, J, seed = key.split("/")
-        k, J, seed = int(k[1:]), int(J[1:]), int(seed[4:])
-        if arm == "cocoop" or (d, "base") not in tests or seed not in seeds:
-            continue
-        m = load_run(arm, clip_model, tokenizer, tests[(d, "base")].classnames, run, cfg, depth=J)
-        rows += [dict(dataset=d, seed=seed, method=arm, k=k, depth=J, split=s, acc=accuracy(m, tests[(d, s)]))
-                 for s in splits]
+        template = coop.dataset(d).templates[:1]
+        for s in splits:
+            zs = coop.zero_shot_correct(clip_model, feats[s], template)
+            for seed in seeds:
+                per_example[(d, "zero-shot", s, seed)] = zs
+                rows.append(dict(dataset=d, seed=seed, method="zero-shot", split=s, acc=float(zs.mean())))
+        for arm, J, seed, run in by_ds[d]:
+            if arm.endswith("@01"):
+                m = coop.load_run(arm[:-3], clip_model, tokenizer, feats["base"].classnames, run["state"], coop.CPU_CONFIG)
+                score = lambda s: coop.correct(m, feats[s])
+            else:
+                m = load_run(arm, clip_model, tokenizer, tests[(d, "base")].classnames, run, tcfg, depth=J)
+                score = lambda s: correct(m, tests[(d, s)])
+            for s in splits:
+                per_example[(d, arm, s, seed)] = score(s)
+                rows.append(dict(dataset=d, seed=seed, method=arm, split=s, acc=float(per_example[(d, arm, s, seed)].mean())))
+            if pairs is not None and not arm.endswith("@01"):
+                rows.append(dict(dataset=d, seed=seed, method=arm, split="align", acc=caption_alignment(m, *pairs)))
     return rows
 
 
@@ -734,7 +760,7 @@ def run_real(name: str, root: str, backbone: str = "ViT-B-32", cfg: dict = REAL_
 
 
 def main(argv=None) -> None:
-    """``python -m paperlab.mudpt train [--part base2new|shots|depth|init|all] [--workers N] [--seeds ..]``.
+    """``python -m paperlab.mudpt train [--part base2new|dg|ablation|all] [--workers N] [--seeds ..]``.
 
     cpu profile: the notebook's learned prompts (``data/mudpt/*.pt``, registered); smoke: a seconds-long
     in-memory check of the command (writes nothing); gpu: ``run_real`` on ViT-B-32 and a real dataset (printed).
