@@ -44,5 +44,12 @@ def test_gpu_profile_without_cuda_says_so(monkeypatch, capsys):
 
     if torch.cuda.is_available():
         pytest.skip("CUDA present")
-    nb.setup(seed=0)
+    from IPython.core.interactiveshell import InteractiveShell
+
+    had_shell = InteractiveShell.initialized()
+    try:
+        nb.setup(seed=0)
+    finally:
+        if not had_shell:  # setup() starts an IPython shell; do not leak it into later tests of this worker
+            InteractiveShell.clear_instance()
     assert "no CUDA GPU is visible" in capsys.readouterr().out
