@@ -97,7 +97,7 @@ D.init_from_env("gloo")
 ok = D.run_many(job, [{"seed": s} for s in range(3)])
 with D.local():
     assert ok == [job(s) for s in range(3)], ok
-print("rank", D.global_rank(), "ok")
+print(f"rank {D.global_rank()} ok", flush=True)  # one string per write: the ranks share the pipe and may interleave
 D.run_many(job, [{"seed": s} for s in range(4)])
 '''
 
