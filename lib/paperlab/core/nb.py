@@ -187,12 +187,17 @@ def say(text: str) -> None:
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError("say() needs a non-empty markdown string")
+    display_or_print(text, "Markdown")
+
+
+def display_or_print(text: str, kind: str = "Markdown") -> None:
+    """Show ``text`` as an ``IPython.display`` object of ``kind`` ("Markdown", "Math", "HTML") in Jupyter; print it elsewhere."""
     try:
+        from IPython import display as ipd
         from IPython import get_ipython
-        from IPython.display import Markdown, display
 
         if get_ipython() is not None:
-            display(Markdown(text))
+            ipd.display(getattr(ipd, kind)(text))
             return
     except ImportError:  # pragma: no cover
         pass

@@ -33,14 +33,6 @@ def equations(rows) -> str:
 
 def show(rows) -> None:
     """Display ``equations(rows)`` as math in Jupyter (prints the LaTeX elsewhere)."""
-    text = equations(rows)
-    try:
-        from IPython import get_ipython
-        from IPython.display import Math, display
+    from paperlab.core.nb import display_or_print
 
-        if get_ipython() is not None:
-            display(Math(text))
-            return
-    except ImportError:  # pragma: no cover
-        pass
-    print(text)
+    display_or_print(equations(rows), "Math")
