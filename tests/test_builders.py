@@ -8,7 +8,6 @@ Jupyter, or only in a builder, fails here: edit the builder, run it, then re-exe
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest

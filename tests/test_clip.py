@@ -3,8 +3,8 @@
 import json
 from pathlib import Path
 
-import open_clip
 import numpy as np
+import open_clip
 import pytest
 import torch
 from _helpers import no_torchrun, usage_error

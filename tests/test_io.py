@@ -1,6 +1,5 @@
 """core.io and core.env: atomic writes survive a killed writer; env variables parse strictly."""
 
-import os
 import signal
 import subprocess
 import sys

@@ -2,7 +2,6 @@
 
 import re
 
-from paperlab.core import claims
 from paperlab.core.paths import repo_root
 
 

@@ -667,14 +667,13 @@ def evaluate(clip_model, tokenizer, trained: dict, tests: dict, cfg: dict, per_e
                 per_example[(d, "zero-shot", s, seed)] = zs
                 rows.append(dict(dataset=d, seed=seed, method="zero-shot", split=s, acc=float(zs.mean())))
         for arm, J, seed, run in by_ds[d]:
-            if arm.endswith("@01"):
+            from_coop = arm.endswith("@01")  # a 01_coop prompt, scored on the cached features
+            if from_coop:
                 m = coop.load_run(arm[:-3], clip_model, tokenizer, feats["base"].classnames, run["state"], coop.CPU_CONFIG)
-                score = lambda s: coop.correct(m, feats[s])
             else:
                 m = load_run(arm, clip_model, tokenizer, tests[(d, "base")].classnames, run, tcfg, depth=J)
-                score = lambda s: correct(m, tests[(d, s)])
             for s in splits:
-                per_example[(d, arm, s, seed)] = score(s)
+                per_example[(d, arm, s, seed)] = coop.correct(m, feats[s]) if from_coop else correct(m, tests[(d, s)])
                 rows.append(dict(dataset=d, seed=seed, method=arm, split=s, acc=float(per_example[(d, arm, s, seed)].mean())))
             if pairs is not None and not arm.endswith("@01"):
                 rows.append(dict(dataset=d, seed=seed, method=arm, split="align", acc=caption_alignment(m, *pairs)))

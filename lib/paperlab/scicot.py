@@ -414,7 +414,10 @@ def train_variants(seed: int, n_train: int = N_TRAIN, noise: float = 0.1, varian
     kb, held, tok = world()
     train = sciqa.make_questions(kb, held, "train", n_train, seed=seed, noise=noise)
     t0, models, walls = time.time(), {}, {}
-    ep = (lambda v: epochs or VARIANT_EPOCHS[v])
+
+    def ep(v):
+        return epochs or VARIANT_EPOCHS[v]
+
     fits = {"answer_only": fit_answer_only, "single_stage": fit_single_stage, "multitask": fit_multitask,
             "stage1": fit_stage1}
     for name in variants:

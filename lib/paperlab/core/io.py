@@ -12,8 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 try:  # POSIX (Linux, macOS, Colab); on Windows the lock degrades to a no-op
     import fcntl

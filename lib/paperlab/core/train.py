@@ -13,7 +13,6 @@ validation values are averaged over ranks, and only rank 0 shows progress or wri
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
