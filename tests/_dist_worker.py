@@ -27,8 +27,7 @@ def main(out: Path, bad_init: bool = False) -> None:
 
     fit(model, loss_fn, dl, epochs=5, lr=0.05, optimizer=torch.optim.SGD(model.parameters(), lr=0.05), progress=False)
     save_checkpoint({k: v.detach().clone() for k, v in model.state_dict().items()}, out / f"weights_rank{D.rank()}.pt")
-    if D.is_distributed():
-        torch.distributed.destroy_process_group()
+    D.shutdown()
 
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ import pytest
 from paperlab.core.paths import notebooks_dir
 
 BUILD = notebooks_dir() / "build"
-BUILDERS = sorted(p for p in BUILD.glob("*.py") if not p.name.startswith("_") and not p.stem.endswith("_text"))
+BUILDERS = sorted(p for p in BUILD.glob("*.py")
+                  if not p.name.startswith("_") and not p.stem.endswith("_text") and p.stem != "solutions")
 
 
 def _cells(nb):

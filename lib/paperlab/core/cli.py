@@ -126,8 +126,8 @@ class Run:
 
     def finish(self) -> None:
         """Leave the process group (if :func:`start` joined it)."""
-        if self.joined and torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()
+        if self.joined:
+            D.shutdown()
 
 
 def resolve_device(requested: str, prof: Profile, backend: str | None, local_rank: int) -> str:

@@ -110,6 +110,18 @@ def init_from_env(backend: str | None = None) -> int:
     return dist.get_world_size()
 
 
+def shutdown() -> None:
+    """Leave the process group cleanly: wait for every rank, then destroy it; no-op without one.
+
+    Without the barrier a rank that finishes first (rank 0 also writes the checkpoint, so the others may
+    finish first, or last) tears its gloo connections down while another rank still uses them, and that
+    rank aborts (SIGABRT) though every result was correct.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def check_global_batch(batch_size: int, world: int | None = None) -> int:
     """The per-rank batch ``batch_size / W``; error when the global batch does not split evenly."""
     W = world_size() if world is None else world

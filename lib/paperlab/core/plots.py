@@ -101,3 +101,43 @@ def reliability_diagram(ax, probs, labels, n_bins: int = 10, label: str = ""):
     ax.set_xlabel("confidence (max probability)")
     ax.set_ylabel("accuracy")
     return ax
+
+
+def block_diagram(boxes: dict, arrows: list, ax=None, title: str | None = None, size=(7.0, 3.0)):
+    """A method figure drawn reproducibly: labelled boxes joined by arrows.
+
+    ``boxes`` maps a name to ``(x, y, label)`` or ``(x, y, label, colour)`` in axis units (0-1 both ways);
+    ``arrows`` is a list of ``(from, to)`` or ``(from, to, label)`` or ``(from, to, label, style)`` with style
+    ``"-"`` (solid) or ``"--"`` (dashed, for an optional or compared path). Box labels should be the names the
+    code uses. Returns the axis.
+    """
+    import matplotlib.pyplot as plt
+
+    if not boxes:
+        raise ValueError("block_diagram needs at least one box")
+    for a in arrows:
+        if len(a) < 2 or a[0] not in boxes or a[1] not in boxes:
+            raise ValueError(f"arrow {a!r} joins a box that is not in boxes ({sorted(boxes)})")
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    ax.set_xlim(0, 1), ax.set_ylim(0, 1), ax.axis("off")
+    for name, spec in boxes.items():
+        if len(spec) not in (3, 4):
+            raise ValueError(f"box {name!r} must be (x, y, label) or (x, y, label, colour), got {spec!r}")
+        x, y, label = spec[:3]
+        colour = spec[3] if len(spec) == 4 else "#dbe9f6"
+        ax.text(x, y, label, ha="center", va="center", fontsize=8.5, zorder=3,
+                bbox={"boxstyle": "round,pad=0.35", "fc": colour, "ec": "#333333", "lw": 0.8})
+    for a in arrows:
+        (x0, y0), (x1, y1) = boxes[a[0]][:2], boxes[a[1]][:2]
+        label = a[2] if len(a) > 2 else ""
+        ls = a[3] if len(a) > 3 else "-"
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=2,
+                    arrowprops={"arrowstyle": "-|>", "lw": 1.0, "ls": ls, "color": "#444444",
+                                "shrinkA": 14, "shrinkB": 14})
+        if label:
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.035, label, ha="center", va="bottom", fontsize=7.5,
+                    color="#444444", zorder=4)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
