@@ -31,14 +31,18 @@ venv: $(STAMP)
 
 # JOBS processes share the cores: one torch/OpenMP thread each avoids oversubscription (which can be 10x slower).
 unit: $(STAMP)
-	OMP_NUM_THREADS=1 PAPERLAB_THREADS=1 $(PY) -m pytest tests/ -n $(JOBS) -q
+	OMP_NUM_THREADS=1 PAPERLAB_THREADS=1 $(PY) -m pytest tests/ -n $(JOBS) -q -m "not dryrun"
+
+# the gpu profile's code path of every notebook that has one, on the CPU against data/samples (no network)
+dryrun: $(STAMP)
+	OMP_NUM_THREADS=1 PAPERLAB_THREADS=1 TQDM_DISABLE=1 MPLBACKEND=Agg $(PY) -m pytest tests/test_dryrun.py -n $(JOBS) -q -m dryrun
 
 # pytest exits 5 when it collects nothing (e.g. no notebooks yet): not a failure here.
 smoke: $(STAMP)
 	PAPERLAB_PROFILE=smoke PAPERLAB_THREADS=1 OMP_NUM_THREADS=1 TQDM_DISABLE=1 MPLBACKEND=Agg $(PY) -m pytest $(NBVAL_FLAGS) -n $(JOBS) --dist loadfile \
 		notebooks/ $(if $(NB),-k "$(NB)",) -q; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 
-test: unit smoke
+test: unit smoke dryrun
 
 reproduce: $(STAMP)
 	TQDM_MININTERVAL=5 $(PY) -m paperlab.reproduce $(if $(NB),--nb $(NB),) $(if $(FULL),--full,)

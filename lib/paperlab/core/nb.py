@@ -99,14 +99,18 @@ def setup(seed: int = 0, quiet: bool = True) -> Profile:
     """First cell of every notebook: seeds, plot style, quiet loggers. Returns the profile."""
     P = profile()
     seed_everything(seed)
-    if P.name == "gpu" and P.device != "cuda":
+    if P.samples:
+        print("gpu dry run: the gpu profile's code path on the CPU against the tiny format samples in data/samples/ "
+              "(no network, no pretrained downloads, tiny sizes); its numbers mean nothing, it only shows every "
+              "step runs. Unset PAPERLAB_SAMPLES for the real gpu run.")
+    elif P.name == "gpu" and P.device != "cuda":
         print("note: the gpu profile was asked for but no CUDA GPU is visible: the paper-scale sizes will run on "
               "the CPU (slowly). On Colab choose Runtime > Change runtime type > GPU; elsewhere use "
               "PAPERLAB_PROFILE=cpu for the reduced experiment.")
     try:
         import torch
 
-        if P.name != "gpu":
+        if P.name != "gpu" or P.samples:
             from paperlab.core.env import env_int
 
             torch.set_num_threads(min(os.cpu_count() or 1, env_int("PAPERLAB_THREADS", 2, minimum=1)))
@@ -121,8 +125,8 @@ def setup(seed: int = 0, quiet: bool = True) -> Profile:
         warnings.filterwarnings("ignore", category=UserWarning, module="torch")
         warnings.filterwarnings("ignore", category=FutureWarning)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        os.environ.setdefault("HF_HUB_OFFLINE", "1" if P.name != "gpu" else os.environ.get("HF_HUB_OFFLINE", "0"))
-    print(f"paperlab profile: {P.name} | seed {seed}")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1" if P.name != "gpu" else os.environ.get("HF_HUB_OFFLINE", "1" if P.samples else "0"))
+    print(f"paperlab profile: {P} | seed {seed}")
     return P
 
 
