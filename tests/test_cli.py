@@ -131,3 +131,13 @@ def test_dispatch_finds_the_module_and_says_what_is_missing():
         cli.dispatch(["ftgame", "train"])
     with pytest.raises(SystemExit, match="usage"):
         cli.dispatch([])
+
+
+def test_unknown_profile_from_the_environment_is_a_usage_error(monkeypatch, capsys):
+    no_torchrun(monkeypatch)
+    monkeypatch.setenv("PAPERLAB_PROFILE", "bogus")
+    ap = cli.parser("demo", "a demo module")
+    with pytest.raises(SystemExit) as e:
+        cli.start(ap, ["train"])
+    assert e.value.code == 2
+    assert "unknown profile 'bogus'" in capsys.readouterr().err

@@ -70,3 +70,14 @@ def test_failed_or_timed_out_run_keeps_notebook_and_claims(tmp_repo, capsys):
     assert rc == 1 and "01_slow.ipynb" in err and "Timeout" in err
     assert (tmp_repo / "notebooks" / "01_slow.ipynb").read_text() == before  # left unchanged
     assert claims_file.read_text() == "[]\n"  # the committed claims survive a failed run
+
+
+def test_check_nb_refuses_notebooks_with_nothing_to_train():
+    """`make train NB=_template` (and the theory notebook) stop at the check with the list of trainable ones."""
+    from paperlab import reproduce
+
+    with pytest.raises(SystemExit, match="skeleton: nothing to train.*07_pat"):
+        reproduce.main(["--check-nb", "_template"])
+    with pytest.raises(SystemExit, match="no train command"):
+        reproduce.main(["--check-nb", "11_ftgame"])
+    assert reproduce.main(["--check-nb", "07_pat"]) == 0

@@ -264,7 +264,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check-nb", help="only check that a notebook name exists (used by make train)")
     args = ap.parse_args(argv)
     if args.check_nb:
-        resolve([args.check_nb])
+        (path,) = resolve([args.check_nb])
+        from paperlab.core.cli import uses_shared_cli
+
+        trainable = [p.stem for p in list_notebooks() if uses_shared_cli(module_of(p))]
+        if path.stem not in trainable:
+            what = "the notebook skeleton" if path.stem == "_template" else "a notebook whose module has no train command"
+            raise SystemExit(f"error: {path.stem} is {what}: nothing to train. "
+                             f"make train NB=... takes one of: {', '.join(trainable)}")
         return 0
     if args.profile not in PROFILES:
         raise SystemExit(f"error: unknown profile {args.profile!r}; valid profiles are {', '.join(PROFILES)}")

@@ -158,7 +158,10 @@ def start(ap: argparse.ArgumentParser, argv: Sequence[str] | None = None) -> tup
     """
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    prof = profile(args.profile)
+    try:
+        prof = profile(args.profile)
+    except ValueError as exc:  # unknown PAPERLAB_PROFILE / --profile, or a bad PAPERLAB_SAMPLES: a usage error
+        ap.error(str(exc))
     world_env = int(os.environ.get("WORLD_SIZE", "1"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     if world_env > 1 and args.workers > 1:
