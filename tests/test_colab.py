@@ -3,8 +3,10 @@
 import sys
 import types
 
+import nbformat
 import pytest
 from paperlab.core import nb
+from paperlab.core.paths import notebooks_dir
 
 
 def _run_cell(src, monkeypatch):
@@ -53,3 +55,17 @@ def test_gpu_profile_without_cuda_says_so(monkeypatch, capsys):
         if not had_shell:  # setup() starts an IPython shell; do not leak it into later tests of this worker
             InteractiveShell.clear_instance()
     assert "no CUDA GPU is visible" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("path", sorted(notebooks_dir().glob("*.ipynb")), ids=lambda p: p.stem)
+def test_every_notebook_runs_the_checked_setup_cell_under_a_simulated_colab(path, tmp_path, monkeypatch):
+    """Each notebook's Colab cell is the checked one, and run as on a fresh Colab with no network it stops with
+    the message saying what to do (instead of a later 'No module named paperlab')."""
+    cells = [c.source.strip() for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    src = nb.colab_install_source().strip()
+    assert src in cells, f"{path.name}: no code cell is the checked Colab setup cell (nb.colab_install_source())"
+    src = src.replace(f"'{nb.repo_url()}.git'", f"'{tmp_path / 'no-such-repo'}'").replace(
+        "'/content/paperlab'", repr(str(tmp_path / "dest")))
+    monkeypatch.setitem(sys.modules, "paperlab", None)
+    with pytest.raises(SystemExit, match="(?s)could not download the course.*needs internet"):
+        _run_cell(src, monkeypatch)
