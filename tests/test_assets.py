@@ -84,3 +84,15 @@ def test_concurrent_registers_lose_no_entry(tmp_repo):
         p.join(120)
     assert all(p.exitcode == 0 for p in procs)
     assert len(assets.load_registry()) == 30
+
+
+def test_unregister_removes_the_entry_and_optionally_the_file(tmp_repo):
+    for n in ("a.bin", "b.bin"):
+        (tmp_repo / "data" / n).write_bytes(n.encode())
+        assets.register(n, command="make " + n)
+    assert assets.unregister("a.bin")["command"] == "make a.bin"
+    assert "a.bin" not in assets.load_registry() and (tmp_repo / "data" / "a.bin").exists()
+    assets.unregister("b.bin", delete_file=True)
+    assert assets.load_registry() == {} and not (tmp_repo / "data" / "b.bin").exists()
+    with pytest.raises(assets.AssetError, match="not registered"):
+        assets.unregister("a.bin")

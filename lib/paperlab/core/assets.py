@@ -82,8 +82,6 @@ def path(name: str, verify: bool = True) -> Path:
 
 def register(name: str, command: str, **extra: Any) -> dict[str, Any]:
     """Add or update the entry for ``data/<name>`` (hash and size computed here) and save the registry."""
-    import tomli_w
-
     from paperlab.core.distributed import is_main_process
 
     p = data_dir() / name
@@ -91,13 +89,40 @@ def register(name: str, command: str, **extra: Any) -> dict[str, Any]:
         return {}
     if not p.exists():
         raise AssetError(f"cannot register {p}: no such file")
-    from paperlab.core.io import atomic_write_text, locked
+    from paperlab.core.io import locked
 
     meta = {"sha256": sha256_of(p), "size": p.stat().st_size, "command": command}
     meta.update({k: v for k, v in extra.items() if v is not None})
-    header = "# Every committed data file: sha256, size, the command that made it. Written by paperlab.core.assets.register.\n"
     with locked(registry_path()):  # read-modify-write under a lock; the write itself is atomic
         reg = load_registry()
         reg[name] = meta
-        atomic_write_text(registry_path(), header + tomli_w.dumps({"assets": dict(sorted(reg.items()))}))
+        _write_registry(reg)
+    return meta
+
+
+_HEADER = "# Every committed data file: sha256, size, the command that made it. Written by paperlab.core.assets.register.\n"
+
+
+def _write_registry(reg: dict) -> None:
+    import tomli_w
+
+    from paperlab.core.io import atomic_write_text
+
+    atomic_write_text(registry_path(), _HEADER + tomli_w.dumps({"assets": dict(sorted(reg.items()))}))
+
+
+def unregister(name: str, delete_file: bool = False) -> dict[str, Any]:
+    """Remove the entry for ``data/<name>`` (a file no code loads any more); with ``delete_file`` also the file.
+
+    An unknown name is an error listing the registered ones. Returns the removed entry."""
+    from paperlab.core.io import locked
+
+    with locked(registry_path()):
+        reg = load_registry()
+        if name not in reg:
+            raise AssetError(f"{name!r} is not registered in {registry_path()}; registered: {', '.join(sorted(reg))}")
+        meta = reg.pop(name)
+        _write_registry(reg)
+    if delete_file:
+        (data_dir() / name).unlink(missing_ok=True)
     return meta
