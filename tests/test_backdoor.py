@@ -375,3 +375,87 @@ def test_committed_results_load_only_for_their_config():
     assert set(saved["results"]) == keys
     assert all(set(B.DEFENCES) <= set(v) and 0 <= v["MMAC"]["asr"] <= 1 for v in saved["results"].values())
     assert B.load_results({**cfg, "seeds": [0]}) is None  # another config: the notebook reruns instead
+
+
+# ----------------------------------------------------------------------------- issue 22: clear errors up front
+@pytest.mark.parametrize("kw,match", [
+    (dict(input_shape=(3, 32, 32)), "does not accept inputs of input_shape=\\(3, 32, 32\\)"),
+    (dict(input_shape=(1, 8)), "does not accept inputs"),
+    (dict(input_shape=5), "input_shape must be one image's shape"),
+    (dict(input_shape=(0, 8, 8)), "input_shape must be one image's shape"),
+    (dict(n_classes=0), "n_classes must be a positive integer, got 0"),
+    (dict(n_classes=5), "not \\(1, n_classes=5\\)"),
+    (dict(per_class=0), "per_class must be a positive integer"),
+])
+def test_max_margin_per_class_rejects_bad_arguments(kw, match):
+    model = B.MLP()
+    with pytest.raises(ValueError, match=match):
+        B.max_margin_per_class(model, steps=1, **{"per_class": 2, **kw})
+
+
+def test_max_margin_per_class_accepts_a_good_call():
+    out = B.max_margin_per_class(B.MLP(), n_classes=10, per_class=2, steps=2)
+    assert out.shape == (10,) and torch.isfinite(out).all()
+
+
+# ----------------------------------------------------------------------------- the bound-strength explorer
+def test_bound_strength_restores_bounds_and_infinity_is_the_original():
+    from paperlab.worlds import digits as W
+
+    torch.manual_seed(0)
+    model = B.MLP()
+    x, y = torch.rand(40, 1, 8, 8), torch.arange(40) % 10
+    net = B.BoundedNet(model, x)
+    net.set_bounds([torch.rand_like(z) for z in net.bounds])
+    before = [z.detach().clone() for z in net.bounds]
+    trig = W.patch_trigger(3, "bottom_right")
+    cur = B.bound_strength(net, [0.5, 1.0, float("inf")], x, y, trig)
+    for a, b in zip(before, net.bounds):
+        torch.testing.assert_close(a, b.detach())
+    ref = B.evaluate(B.argmax_of(model), x, y, trig)
+    assert cur["acc"][-1] == ref["acc"] and cur["asr"][-1] == ref["asr"]
+    assert B.evaluate(B.argmax_of(net), x, y, trig)["acc"] == cur["acc"][1]
+    with pytest.raises(ValueError, match="bound scales must be > 0"):
+        B.bound_strength(net, [0.0], x, y, trig)
+
+
+# ----------------------------------------------------------------------------- exercises (issue 23)
+def _verdict(n, answer, **data):
+    return B.check_exercise(n, answer, **data)
+
+
+@pytest.mark.parametrize("n,right,wrongs,data", [
+    (1, 2.5, [5.0, -2.5, 7.0], dict(logits=[2.0, 7.0, 4.5], k=1)),
+    (2, 1.0, [0.9, 0.1, 324], dict(n_target=36, n_other=324)),
+    (3, 0.0, [1.0, 2.576], {}),
+    (5, "a", ["b", "c"], {}),
+])
+def test_check_exercise_values(n, right, wrongs, data):
+    assert _verdict(n, right, **data) == "correct"
+    for w in wrongs:
+        assert _verdict(n, w, **data) in ("incorrect", "close"), (n, w)
+        assert _verdict(n, w, **data) != "correct"
+    assert _verdict(n, ..., **data) == "not attempted"
+
+
+def test_check_exercise_4_function():
+    def right(o_f, o_bar):
+        yhat = o_f.argmax(1)
+        return B.margins(o_f, yhat) - B.margins(o_bar, yhat)
+
+    def own_argmax(o_f, o_bar):  # each network's own predicted class
+        return B.margins(o_f, o_f.argmax(1)) - B.margins(o_bar, o_bar.argmax(1))
+
+    def flipped(o_f, o_bar):
+        return -right(o_f, o_bar)
+
+    def not_done(o_f, o_bar):
+        raise NotImplementedError
+
+    assert B.check_exercise(4, right) == "correct"
+    assert B.check_exercise(4, own_argmax) != "correct"
+    assert B.check_exercise(4, flipped) == "incorrect"
+    assert B.check_exercise(4, not_done) == "not attempted"
+    assert B.check_exercise(4, ...) == "not attempted"
+    with pytest.raises(ValueError, match="1-5"):
+        B.check_exercise(6, 1)

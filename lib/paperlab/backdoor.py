@@ -180,6 +180,29 @@ def margins(logits: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     return own - others.amax(1)
 
 
+def check_search(model: nn.Module, n_classes, per_class, input_shape) -> None:
+    """Clear errors before a surrogate search: ``n_classes`` and ``per_class`` positive integers, and
+    ``input_shape`` (one image, e.g. ``(1, 8, 8)``) a shape the model accepts, giving ``n_classes`` logits."""
+    for name, v in (("n_classes", n_classes), ("per_class", per_class)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    try:
+        shape = tuple(int(d) for d in input_shape)
+    except TypeError:
+        raise ValueError(f"input_shape must be one image's shape such as (1, 8, 8), got {input_shape!r}") from None
+    if not shape or any(d < 1 for d in shape):
+        raise ValueError(f"input_shape must be one image's shape such as (1, 8, 8), got {input_shape!r}")
+    try:
+        with torch.no_grad():
+            out = model.eval()(torch.zeros((1, *shape)))
+    except (RuntimeError, ValueError) as exc:
+        raise ValueError(f"the model does not accept inputs of input_shape={shape} (one image; the batch "
+                         f"dimension is added): {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+    if out.ndim != 2 or out.shape[1] != n_classes:
+        raise ValueError(f"the model gives logits of shape {tuple(out.shape)} for input_shape={shape}, "
+                         f"not (1, n_classes={n_classes})")
+
+
 def max_margin_inputs(model: nn.Module, n_classes: int, per_class: int, input_shape, steps: int = 300,
                       lr: float = 1e-2, seed: int = 0, classes=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Surrogate inputs ``X*_k``: per class, ``per_class`` uniform-random images in [0, 1] pushed by
@@ -189,6 +212,7 @@ def max_margin_inputs(model: nn.Module, n_classes: int, per_class: int, input_sh
     (The code builds a new SGD(momentum=0.2) every step, so no momentum carries over: plain SGD here.)
     ``classes`` restricts the search to those classes (default: all ``n_classes``).
     Returns images ``(len(classes) * per_class, *input_shape)`` and their classes."""
+    check_search(model, n_classes, per_class, input_shape)
     g = torch.Generator().manual_seed(seed)
     classes = torch.arange(n_classes) if classes is None else torch.as_tensor(classes, dtype=torch.long)
     ks = classes.repeat_interleave(per_class)
@@ -718,6 +742,106 @@ def load_results(cfg: dict) -> dict | None:
         return None
     return saved
 
+
+
+# ----------------------------------------------------------------------------- the bound-strength explorer
+@torch.no_grad()
+def bound_strength(net: BoundedNet, scales, x: torch.Tensor, y: torch.Tensor, trigger: Trigger,
+                   mode: str = "all_to_one", target: int = 0) -> dict[str, list[float]]:
+    """Scale every learned bound by ``a`` (``z -> a z``; ``a = inf`` is the unbounded ``f``) and measure, per
+    scale: clean ``acc``, ``asr``, and the median margins of the triggered images (attack label) and of the
+    clean images (own class). ``net``'s bounds are restored afterwards."""
+    saved = [z.detach().clone() for z in net.bounds]
+    keep = attacked_mask(y, mode, target)
+    xt, yt = apply_trigger(x[keep], trigger), attack_labels(y[keep], mode, target)
+    out = {"scale": [], "acc": [], "asr": [], "triggered margin": [], "clean margin": []}
+    try:
+        for a in scales:
+            a = float(a)
+            if not a > 0:
+                raise ValueError(f"bound scales must be > 0 (inf: no bounds), got {a}")
+            net.set_bounds([z * a for z in saved])
+            ev = evaluate(argmax_of(net), x, y, trigger, mode, target)
+            out["scale"].append(a)
+            out["acc"].append(ev["acc"])
+            out["asr"].append(ev["asr"])
+            out["triggered margin"].append(float(margins(net(xt), yt).median()))
+            out["clean margin"].append(float(margins(net(x), y).median()))
+    finally:
+        net.set_bounds(saved)
+    return out
+
+
+# ----------------------------------------------------------------------------- exercises
+def _reference_score(o_f: torch.Tensor, o_bar: torch.Tensor) -> torch.Tensor:
+    """MMDF's score from the two networks' logits: ``m_yhat(o_f) - m_yhat(o_bar)``, ``yhat = argmax o_f``."""
+    yhat = o_f.argmax(1)
+    return margins(o_f, yhat) - margins(o_bar, yhat)
+
+
+def check_exercise(n: int, answer, **data) -> str:
+    """The notebook's exercise checks (1-5); each prints not attempted / incorrect / close / correct.
+
+    ``data``: exercise 1 ``logits`` (one input's logits) and ``k`` (the class); exercise 2 ``n_target`` and
+    ``n_other`` (triggered test images of the target class / of the other classes, all sent to the target)."""
+    from paperlab.core import checks
+
+    if n == 1:
+        logits = torch.as_tensor(data.get("logits", [2.0, 7.0, 4.5]), dtype=torch.float64)[None]
+        expected = float(margins(logits, torch.tensor([int(data.get("k", 1))]))[0])
+        return checks.check_close("exercise 1", answer, expected, rtol=1e-6, close_rtol=0.01,
+                                  hint="the margin subtracts the best *other* logit, not the smallest one")
+    if n == 2:
+        n_target, n_other = int(data.get("n_target", 36)), int(data.get("n_other", 324))
+        expected = n_other / n_other  # every non-target triggered image goes to the target class
+        return checks.check_close("exercise 2", answer, expected, rtol=1e-9, close_rtol=0.01,
+                                  hint=f"ASR counts only the triggered images of non-target classes "
+                                       f"(the {n_target} target-class images are left out of it)")
+    if n == 3:
+        o = torch.randn(16, 10, generator=torch.Generator().manual_seed(3))
+        expected = float(_reference_score(o, o).abs().max())  # f_bar == f: the two margins are equal
+        return checks.check_close("exercise 3", answer, expected, atol=1e-6,
+                                  hint="with infinite bounds the bounded and the original network agree")
+    if n == 4:
+        g = torch.Generator().manual_seed(0)
+        cases = [(torch.randn(5, 4, generator=g), torch.randn(5, 4, generator=g)) for _ in range(3)]
+        return checks.check_function("exercise 4", answer, _reference_score, cases,
+                                     hint="take yhat from the ORIGINAL logits and use it for both margins (B.margins)")
+    if n == 5:
+        return checks.check_choice("exercise 5", answer, "a", ["a", "b", "c"],
+                                   hint="what does min(h, z) do to an activation that is already below z?")
+    raise ValueError(f"exercise number must be 1-5, got {n}")
+
+
+SOLUTIONS = {
+    1: ("The margin of class 1 is its logit minus the best logit of any *other* class: $7.0 - \\max(2.0, 4.5) = 2.5$. "
+        "`backdoor.margins` computes the same for a batch.",
+        "logits = torch.tensor([[2.0, 7.0, 4.5]])\n"
+        "answer_1 = float(backdoor.margins(logits, torch.tensor([1]))[0])\n"
+        "verdict = backdoor.check_exercise(1, answer_1, logits=[2.0, 7.0, 4.5], k=1)"),
+    2: ("ASR is measured on triggered images of the *non-target* classes only (a class-0 image sent to class 0 is "
+        "not an attack success). All 324 of them go to class 0, so ASR = 324 / 324 = 1.0, not 324 / 360 = 0.9.",
+        "n_target, n_other = 36, 324\n"
+        "answer_2 = n_other / n_other\n"
+        "verdict = backdoor.check_exercise(2, answer_2, n_target=n_target, n_other=n_other)"),
+    3: ("With every bound at $+\\infty$, $\\min(h, z) = h$: the bounded network equals the original, both margins "
+        "are the same and $s(x) = 0$ for every input. The clean scores are all 0 too ($\\mu = \\sigma = 0$), "
+        "so nothing exceeds the threshold and no triggered image is flagged.",
+        "net = backdoor.BoundedNet(backdoor.MLP(), torch.rand(4, 1, 8, 8), init=float('inf'))\n"
+        "answer_3 = float(backdoor.mmdf_scores(net, torch.rand(8, 1, 8, 8)).abs().max())\n"
+        "verdict = backdoor.check_exercise(3, answer_3)"),
+    4: ("Take $\\hat y$ from the original network's logits and measure both margins for that same class; "
+        "using the bounded network's own argmax would compare different classes.",
+        "def my_score(o_f, o_bar):\n"
+        "    yhat = o_f.argmax(1)\n"
+        "    return backdoor.margins(o_f, yhat) - backdoor.margins(o_bar, yhat)\n\n"
+        "verdict = backdoor.check_exercise(4, my_score)"),
+    5: ("(a): naive clipping puts each bound at the largest activation that channel reaches on the clean set, so "
+        "clean test images, drawn from the same distribution, rarely exceed it and are almost never clipped. (b) is "
+        "wrong (the bounds act on every class), (c) too (naive clipping learns nothing).",
+        "answer_5 = 'a'\n"
+        "verdict = backdoor.check_exercise(5, answer_5)"),
+}
 
 if __name__ == "__main__":
     main()
