@@ -704,13 +704,32 @@ if __name__ == "__main__":
 
 # -------------------------------------------------------------------------- exercises ----
 
+def order_blind_share(labels) -> float:
+    """Exercise 1's expected value: the share of X frames labelled B (class 1) among all X frames (B or B')
+    in ``labels (N, T, K)``. An order-blind model gives every X frame one score, so B's AP is this share."""
+    y = np.asarray(labels)
+    if y.ndim != 3 or y.shape[-1] < 3:
+        raise ValueError(f"labels must be (N, T, K) with K >= 3 (classes B = 1 and B' = 2), got shape {y.shape}")
+    b, bp = float(y[..., 1].sum()), float(y[..., 2].sum())
+    if b + bp == 0:
+        raise ValueError("labels hold no X frame (no B or B' label): pass the test split's labels")
+    return b / (b + bp)
+
+
 def check_exercise(n: int, answer, **ctx) -> str:
-    """The notebook's exercise checks (1-5); each prints not attempted / incorrect / close / correct."""
+    """The notebook's exercise checks (1-5); each prints not attempted / incorrect / close / correct.
+
+    Exercise 1 needs ``labels=`` (the test split's ``(N, T, K)`` labels); exercise 3 takes ``T=`` (default 64).
+    """
     from paperlab.core import checks
 
     if n == 1:  # order-blind AP of B = share of B among the X frames (ties are one threshold)
-        # tight: the answer is exactly `share` (~0.55 on the test set), and 0.5 / 1 - share must not pass
-        return checks.check_close("exercise 1", answer, ctx.get("share", 0.5), rtol=0.01, close_rtol=0.05,
+        if not checks._attempted(answer):
+            return checks.check_close("exercise 1", answer, 0.0)
+        if "labels" not in ctx:
+            raise ValueError("exercise 1 needs the test split's labels: pat.check_exercise(1, answer_1, labels=test_s.labels)")
+        # tight: the answer is exactly the share (~0.55 on the test set), and 0.5 / 1 - share must not pass
+        return checks.check_close("exercise 1", answer, order_blind_share(ctx["labels"]), rtol=0.01, close_rtol=0.05,
                                   hint="all X frames get the same score; what fraction of them are B?")
     if n == 2:
         return checks.check_equal("exercise 2", answer, 0, hint="pad one zero column on the left, then reshape")
@@ -726,3 +745,157 @@ def check_exercise(n: int, answer, **ctx) -> str:
         return checks.check_function("exercise 5", answer, relative_bias, cases,
                                      hint="S[..., i, j] = q[..., i, :] @ table[L - 1 + j - i]")
     raise ValueError(f"exercise number must be 1-5, got {n}")
+
+
+SOLUTIONS = {
+    1: ("""An order-blind model gives every X frame the same score for B and every other frame a lower one. sklearn
+treats tied scores as one threshold, so B's average precision is the precision at that threshold: the share of
+X frames that are B. We compute it from the test labels and confirm it with sklearn on the same scores.""",
+        """from sklearn.metrics import average_precision_score
+from paperlab.worlds import timelines as tl
+
+test_s = tl.generate(256, seed=100)  # the notebook's short-range test split
+y = test_s.labels[test_s.mask]  # (real frames, classes)
+x_frames = (y[:, 1] + y[:, 2]) > 0  # frames labelled B or B'
+order_blind = x_frames.astype(float)  # one score for every X frame, lower elsewhere
+answer_1 = float(y[:, 1].sum() / (y[:, 1].sum() + y[:, 2].sum()))
+print(f"share of B among X frames {answer_1:.4f}; sklearn AP {average_precision_score(y[:, 1], order_blind):.4f}")
+verdict = pat.check_exercise(1, answer_1, labels=test_s.labels)"""),
+    2: ("""The skew trick computes Q E^T, pads one zero column on the left and reshapes. With no causal mask, the
+entry just above the diagonal lands on that padded zero: S[i, i+1] = 0 for every i, whatever q and E are.""",
+        """torch.manual_seed(0)
+q, table = torch.randn(1, 1, 5, 4), torch.randn(8, 4)
+S = pat.skew_bias(q, table)[0, 0]
+print("S[i, i+1] =", S.diagonal(1).tolist())
+answer_2 = 0
+verdict = pat.check_exercise(2, answer_2)"""),
+    3: ("""The scale-8 branch sees T/8 = 8 steps, so its offsets run from -(8-1) to 8-1: 2 * 8 - 1 = 15 rows.""",
+        """T = 64
+L = T // 8
+answer_3 = 2 * L - 1
+verdict = pat.check_exercise(3, answer_3, T=T)"""),
+    4: ("""The official averaging divides the sum of APs by the number of non-zero APs (here 2, the classes with a
+positive); the plain mean divides by all 4 classes.""",
+        """ap = np.array([0.8, 0.0, 0.5, 0.0])
+answer_4 = (ap.sum() / (ap > 0).sum(), ap.mean())
+print(answer_4)
+verdict = pat.check_exercise(4, answer_4)"""),
+    5: ("""Row L-1+r of the table holds offset r = j - i, so S[..., i, j] = q[..., i, :] . table[L-1+j-i]; with
+L = (rows + 1) / 2. A double loop over i and j is enough (`pat.relative_bias` does the same with one gather).""",
+        """def my_relative_bias(q, table):
+    N = q.shape[-2]
+    L = (table.shape[0] + 1) // 2
+    out = torch.zeros(*q.shape[:-1], N)
+    for i in range(N):
+        for j in range(N):
+            out[..., i, j] = q[..., i, :] @ table[L - 1 + j - i]
+    return out
+
+verdict = pat.check_exercise(5, my_relative_bias)"""),
+}
+
+
+# ----------------------------------------------------------------------- figures, explorer ----
+
+def plot_wiring(axes=None):
+    """The method figure: PAT's non-hierarchical multi-scale wiring, the hierarchical MS-TCT wiring and the
+    fine-only network, side by side (the three networks the wiring claims compare), labelled with this
+    module's names (``PAT.fine``, ``PAT.coarse[k]``, ``mix_coarse``, ``head_fine`` / ``head_coarse``, ``fuse``)."""
+    import matplotlib.pyplot as plt
+
+    from paperlab.core.plots import block_diagram
+
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(13, 4.8), dpi=80)
+    grey, coarse_c, out_c = "#eeeeee", "#fdebd0", "#d5f5e3"
+    common = {"x": (0.5, 0.96, "x (B, T, D0)", grey),
+              "fine": (0.5, 0.8, "fine = Branch(stride 1)\nRPT blocks with e_{j-i}"),
+              "hf": (0.1, 0.58, "mix_fine,\nhead_fine\n-> Y_fine")}
+    out = {"out": (0.5, 0.03, "fuse: sigmoid(0.1 Y_fine\n+ 0.9 Y_coarse)", out_c)}
+    mix = {"mix": (0.6, 0.18, "mix_coarse + Up,\nsum, head_coarse\n-> Y_coarse")}
+    flat = {f"c{s}": (x, 0.5, f"coarse[{k}]\nstride {s}\nof fine", coarse_c)
+            for k, (s, x) in enumerate(zip((2, 4, 8), (0.4, 0.65, 0.9)))}
+    chain = {"c2": (0.39, 0.62, "coarse[0]\nstride 2\nof fine", coarse_c),
+             "c4": (0.65, 0.47, "coarse[1]\nstride 2 of\ncoarse[0]", coarse_c),
+             "c8": (0.9, 0.37, "coarse[2]\nstride 2 of\ncoarse[1]", coarse_c)}
+    base = [("x", "fine"), ("fine", "hf"), ("hf", "out")]
+    block_diagram({**common, **flat, **mix, **out},
+                  base + [("fine", f"c{s}") for s in (2, 4, 8)] + [(f"c{s}", "mix") for s in (2, 4, 8)] + [("mix", "out")],
+                  ax=axes[0], title="PAT: non-hierarchical (every scale reads fine)")
+    block_diagram({**common, **chain, **mix, **out},
+                  base + [("fine", "c2"), ("c2", "c4"), ("c4", "c8")] + [(f"c{s}", "mix") for s in (2, 4, 8)]
+                  + [("mix", "out")],
+                  ax=axes[1], title="hierarchical (MS-TCT wiring): a chain")
+    block_diagram({**common, "out": (0.5, 0.03, "sigmoid(Y_fine)", out_c)}, base, ax=axes[2],
+                  title="fine only: no coarse branches")
+    for ax in axes:
+        _arrows_to_box_edges(ax)
+    return axes
+
+
+@torch.no_grad()
+def relative_term_for_query(model: PAT, x: torch.Tensor, mask: torch.Tensor, video: int, query: int,
+                            block: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The relative logit q_i . e_{j-i} / sqrt(d_h) that the fine branch's ``block`` adds to the attention of
+    step ``query`` (= i) of one video towards every key j, averaged over heads. Returns ``(keys j, term)``,
+    each ``(T,)``. Needs ``pos="relative"``."""
+    attn = model.fine.blocks[block].attn
+    if attn.pos != "relative":
+        raise ValueError(f"the fine branch has pos={attn.pos!r}; a relative table is needed")
+    T = x.shape[1]
+    if not 0 <= video < len(x) or not 0 <= query < T:
+        raise ValueError(f"video must be in [0, {len(x)}) and query in [0, {T}), got {video}, {query}")
+    seen = {}
+    hook = attn.register_forward_pre_hook(lambda mod, args: seen.setdefault("z", args[0]))
+    model.eval()(x[video:video + 1], mask[video:video + 1])
+    hook.remove()
+    q = attn.q(seen["z"][0, query]).reshape(attn.heads, attn.d_h)  # (H, d)
+    L = (attn.table.shape[0] + 1) // 2
+    keys = np.arange(T)
+    rows = attn.table[torch.as_tensor(L - 1 + keys - query)]  # e_{j-i} for every key j: (T, d)
+    return keys, ((q @ rows.T).mean(0) * attn.d_h ** -0.5).numpy()
+
+
+def plot_query_offsets(models: dict, data, video: int, query: int, block: int = 0, axes=None):
+    """Explorer view: the label timeline of one video (anchor A, B, B') with the query step marked, and
+    below it each model's relative logit towards every key j for that query (``relative_term_for_query``)."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(2, 1, figsize=(8, 4.2), dpi=80, sharex=True, gridspec_kw={"height_ratios": [1, 2]})
+    x, y, m = data.tensors()
+    L = int(m[video].sum())
+    query = min(query, L - 1)
+    for c, name in enumerate(data.class_names[:3]):
+        on = np.flatnonzero(data.labels[video, :, c])
+        axes[0].scatter(on, np.full(len(on), c), marker="|", s=60, color=f"C{c}")
+    axes[0].axvline(query, color="k", lw=1)
+    axes[0].set_yticks(range(3), data.class_names[:3], fontsize=7)
+    axes[0].set_ylim(-0.6, 2.6)
+    axes[0].set_title(f"video {video} ({L} real steps): labels, query step i = {query} (black line)", fontsize=9)
+    anchor = np.flatnonzero(data.labels[video, :, 0])
+    for name, model in models.items():
+        keys, term = relative_term_for_query(model, x, m, video, query, block)
+        axes[1].plot(keys[:L], term[:L], label=name)
+    if len(anchor):
+        axes[1].axvspan(anchor.min(), anchor.max(), color="C0", alpha=0.15, label="anchor A")
+    axes[1].axvline(query, color="k", lw=1)
+    axes[1].set_xlabel("key step j (the offset is j − i)")
+    axes[1].set_ylabel("relative logit\nq_i·e_{j−i}/√d_h")
+    axes[1].legend(fontsize=7, loc="upper right")
+    return axes
+
+
+def _arrows_to_box_edges(ax) -> None:
+    """Make ``block_diagram``'s arrows end at the box edges (clipped to the boxes' patches) so every arrowhead
+    shows, however tall the box; the core helper shrinks by a fixed 14 pt from the box centres."""
+    from matplotlib.text import Annotation
+
+    boxes = {t.get_position(): t.get_bbox_patch() for t in ax.texts
+             if not isinstance(t, Annotation) and t.get_bbox_patch() is not None}
+    for a in ax.texts:
+        if isinstance(a, Annotation) and a.arrow_patch is not None:
+            a.arrowprops["patchA"] = boxes.get(tuple(a.xyann))  # read again at every draw
+            a.arrow_patch.set_patchB(boxes.get(tuple(a.xy)))
+            a.arrow_patch.shrinkA = a.arrow_patch.shrinkB = 2
+            a.set_zorder(3.5)  # drawn after the boxes, whose patches then have their final place

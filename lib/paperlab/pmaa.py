@@ -768,3 +768,113 @@ def check_exercise(n: int, answer) -> str:
         return checks.check_function("exercise 4", answer, gate_reference, cases,
                                      hint="sigmoid first, then nearest upsampling to the local size")
     raise ValueError(f"exercise number must be 1-4, got {n}")
+
+
+SOLUTIONS = {
+    1: ("""A depthwise convolution gives each of the C channels its own k x k filter (groups = C). At stride 1 and
+padding 1 every one of the 8 x 8 output pixels of every channel costs k*k = 9 multiply-accumulates:
+C * 9 * 8 * 8 = 18,432. `FlopCounterMode` counts FLOPs (2 per multiply-accumulate), so MACs = FLOPs / 2.""",
+        """from torch.utils.flop_counter import FlopCounterMode
+
+conv = torch.nn.Conv2d(32, 32, 3, padding=1, groups=32, bias=False)
+with FlopCounterMode(display=False) as fc:
+    conv(torch.zeros(1, 32, 8, 8))
+answer_1 = fc.get_total_flops() // 2
+print("by hand:", 32 * 9 * 8 * 8, " counted:", answer_1)
+verdict = pmaa.check_exercise(1, answer_1)"""),
+    2: ("""Depth N = 5 means N - 1 = 4 stride-2 steps after the first (full-resolution) level, so the coarsest
+level, where MAM pools every scale and runs its Conv2Former, is 256 / 2^4 = 16 pixels on a side. The library's
+encoder confirms it on a 64-pixel input (64 / 2^4 = 4).""",
+        """ae = pmaa.MAMAutoencoder(8, 8, 8, pmaa.PMAAConfig(depth=5)).eval()
+with torch.no_grad():
+    feats, g = ae.encode(torch.zeros(1, 8, 64, 64))
+print("levels:", [f.shape[-1] for f in feats], " G on a", g.shape[-1], "x", g.shape[-1], "grid for a 64-px input")
+answer_2 = 256 // 2 ** (5 - 1)
+verdict = pmaa.check_exercise(2, answer_2)"""),
+    3: ("""With N = 5 levels (H ... H/16), the figure's decoder starts from the coarsest level H/16. The official
+code's first decoder step reads levels N-2 (H/8) as local and N-3 (H/4) as "global", and every later step reads
+finer levels still: the coarsest level H/16 never enters the decoder. Bumping it changes nothing:""",
+        """torch.manual_seed(0)
+ae = pmaa.MAMAutoencoder(8, 8, 8, pmaa.PMAAConfig(decoder="code", depth=5)).eval()
+fused = [torch.randn(1, 8, s, s) for s in (32, 16, 8, 4, 2)]
+bumped = fused[:4] + [fused[4] + 10]
+print("code decoder reacts to H/16:", not torch.allclose(ae.decode(fused), ae.decode(bumped)))
+answer_3 = "H/16"
+verdict = pmaa.check_exercise(3, answer_3)"""),
+    4: ("""Squash the coarse activation map with the sigmoid, upsample it (nearest) to the local map's size, multiply,
+then add the upsampled coarse feature map. `F.interpolate(..., size=local.shape[-2:])` uses nearest by default.""",
+        """import torch.nn.functional as F
+
+def my_gate(local, glob_act, glob_feat):
+    size = local.shape[-2:]
+    return local * torch.sigmoid(F.interpolate(glob_act, size=size)) + F.interpolate(glob_feat, size=size)
+
+verdict = pmaa.check_exercise(4, my_gate)"""),
+}
+
+
+# --------------------------------------------------------------------- figures and real data ----
+
+def plot_method(axes=None):
+    """The method figure: PMAA's pipeline (left) beside the heavy U-Net baseline (right), labelled with
+    the classes and methods of this module. Returns the two axes."""
+    import matplotlib.pyplot as plt
+
+    from paperlab.core.plots import block_diagram
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 4.4), dpi=80, gridspec_kw={"width_ratios": [2.4, 1]})
+    block_diagram({
+        "x": (0.07, 0.86, "3 cloudy dates\nx_t (B,3,4,H,W)", "#eeeeee"),
+        "fe": (0.35, 0.86, "FeatureExtractor\n(shared, once per date;\nmask A_t gates bottlenecks)"),
+        "cat": (0.62, 0.86, "concat\nF_1, F_2, F_3"),
+        "ae": (0.88, 0.86, "3 x MAMAutoencoder\n(progressive)"),
+        "enc": (0.09, 0.4, "encode:\nE_0 .. E_{N-1}\n(H .. H/2^(N-1))", "#fdebd0"),
+        "g0": (0.29, 0.4, "G0 = sum_k\nAvgPool(E_k)", "#fdebd0"),
+        "cf": (0.48, 0.4, "Conv2Former\n-> G", "#fdebd0"),
+        "gate": (0.8, 0.4, "fuse: Gate (1x1)\nphi_l(E_k) * sig(up phi_a(G))\n+ up phi_g(G)", "#fdebd0"),
+        "lim": (0.8, 0.1, "decode: LIM = Gate (5x5),\ncoarse O gates finer E~_k", "#fdebd0"),
+        "head": (0.2, 0.1, "head: 1x1 conv + tanh\n-> y_hat", "#d5f5e3"),
+    }, [("x", "fe"), ("fe", "cat"), ("cat", "ae"), ("ae", "enc", "one stage:", "--"), ("enc", "g0"), ("g0", "cf"), ("cf", "gate"),
+        ("gate", "lim"), ("lim", "head", "after the 3rd stage")],
+        ax=axes[0], title="PMAA (PMAA.forward); orange box: inside one MAMAutoencoder")
+    axes[0].add_patch(plt.Rectangle((0.0, -0.02), 1.0, 0.62, fill=False, ls=":", lw=0.8, ec="#b9770e"))
+    block_diagram({
+        "x": (0.5, 0.9, "3 dates concatenated\n(B, 12, H, W)", "#eeeeee"),
+        "down": (0.5, 0.64, "down: 4 conv blocks\nwidths 24-192, max-pool"),
+        "up": (0.5, 0.38, "up: ConvTranspose2d\n+ skip concat + conv block"),
+        "head": (0.5, 0.1, "head: 1x1 conv + tanh\n-> y_hat", "#d5f5e3"),
+    }, [("x", "down"), ("down", "up"), ("up", "head")], ax=axes[1],
+        title="Baseline: UNet (heavy, stand-in for CTGAN)")
+    for ax in axes:
+        _arrows_to_box_edges(ax)
+    return axes
+
+
+def sen2mtc_rows(models: dict, data: dict, batch: int = 8) -> list[dict]:
+    """Score models (name -> model or function) on Sen2_MTC arrays from ``clouds.load_sen2mtc``:
+    PSNR / SSIM on the visible bands, fixed [0, 1] range. Real tiles have no cloud masks, so the
+    all-cloudy PSNR is not defined there."""
+    x = torch.from_numpy(data["x"] * 2 - 1).float()
+    scored = {**data, "masks": np.zeros((len(x), 3, 1, *x.shape[-2:]), np.float32)}
+    rows = []
+    for name, m in models.items():
+        with torch.no_grad():
+            r = evaluate(predict(m, x, batch=batch), scored)
+        rows.append({"method": name, "tiles": len(x), "PSNR (dB)": r["psnr"], "SSIM": r["ssim"]})
+    return rows
+
+
+def _arrows_to_box_edges(ax) -> None:
+    """Make ``block_diagram``'s arrows end at the box edges (clipped to the boxes' patches) so every arrowhead
+    shows, however tall the box; the core helper shrinks by a fixed 14 pt from the box centres."""
+    from matplotlib.text import Annotation
+
+    boxes = {t.get_position(): t.get_bbox_patch() for t in ax.texts
+             if not isinstance(t, Annotation) and t.get_bbox_patch() is not None}
+    for a in ax.texts:
+        if isinstance(a, Annotation) and a.arrow_patch is not None:
+            a.arrowprops["patchA"] = boxes.get(tuple(a.xyann))  # read again at every draw
+            a.arrow_patch.set_patchB(boxes.get(tuple(a.xy)))
+            a.arrow_patch.shrinkA = a.arrow_patch.shrinkB = 2
+            a.set_zorder(3.5)  # drawn after the boxes, whose patches then have their final place

@@ -787,8 +787,17 @@ def load_pretrained(name_or_path: str, device: str | torch.device = "cpu"):
     directory written by ``save_pretrained``). Float32: flan-t5 overflows in float16."""
     from transformers import AutoTokenizer, T5ForConditionalGeneration
 
-    tok = AutoTokenizer.from_pretrained(name_or_path)
-    model = T5ForConditionalGeneration.from_pretrained(name_or_path, dtype=torch.float32)
+    try:
+        tok = AutoTokenizer.from_pretrained(name_or_path)
+        model = T5ForConditionalGeneration.from_pretrained(name_or_path, dtype=torch.float32)
+    except OSError as e:
+        if Path(name_or_path).expanduser().exists():
+            raise
+        from paperlab.core.profiles import download_error
+
+        raise download_error(name_or_path, f"https://huggingface.co/{name_or_path}", "~/.cache/huggingface/hub",
+                             f"run `huggingface-cli download {name_or_path}` on a machine with internet and copy the cache to",
+                             e) from e
     return tok, model.to(device).eval()
 
 
@@ -805,7 +814,13 @@ def fetch_arc_easy(root: str | Path = "~/.cache/paperlab/arc", url: str = ARC_UR
     zpath = root / Path(url).name
     if not zpath.exists():
         root.mkdir(parents=True, exist_ok=True)
-        urllib.request.urlretrieve(url, zpath)  # noqa: S310 (fixed https URL)
+        try:
+            urllib.request.urlretrieve(url, zpath)  # noqa: S310 (fixed https URL)
+        except OSError as e:  # URLError is an OSError
+            from paperlab.core.profiles import download_error
+
+            zpath.unlink(missing_ok=True)
+            raise download_error("ARC-Easy (ARC-V1-Feb2018)", url, zpath, "download the zip by hand and save it as", e) from e
     with zipfile.ZipFile(zpath) as z:
         names = set(z.namelist())
         for k, m in ARC_MEMBERS.items():
@@ -899,3 +914,150 @@ def run_arc(cfg: ArcConfig, progress: bool = True) -> dict:
                                 "two-stage answer": test[0].options[int(pred[0])]}]
     out["wall_s"] = time.time() - t0
     return out
+
+
+SAMPLE_FILE = "ARC-Easy-sample.jsonl"  # data/samples/arc: the gpu dry run's ARC-format file
+
+
+def arc_paths(data_dir: str | Path) -> dict:
+    """ARC-Easy train/test paths: in the gpu dry run (``data_dir`` holds the 4-question format sample
+    ``ARC-Easy-sample.jsonl``) that file serves as both splits; otherwise ``fetch_arc_easy(data_dir)``."""
+    sample = Path(data_dir).expanduser() / SAMPLE_FILE
+    if sample.exists():
+        return {"train": sample, "test": sample}
+    return fetch_arc_easy(data_dir)
+
+
+def offline_pretrained(path: str | Path, questions: list, seed: int = 0) -> str:
+    """A tiny, randomly initialised T5 and a word-level tokenizer trained on ``questions``' prompts, written with
+    ``save_pretrained`` to ``path``: the offline stand-in for a hub checkpoint (gpu dry run, unit tests).
+    ``load_pretrained(path)`` reads it through the same transformers classes as ``google/flan-t5-small``."""
+    tok = train_tokenizer([cot_prompt(q) for q in questions] + [fewshot_prompt(q) for q in questions]
+                          + [answer_input(q, "", True) for q in questions])
+    make_student(tok, seed=seed).save_pretrained(path)
+    tok.save_pretrained(path)
+    return str(path)
+
+
+# -------------------------------------------------------------------------- exercises ----
+
+EX2_LOGP = {"soda can": [-1.0, -0.1, -0.1], "foil": [-0.9, -0.1]}  # exercise 2: per-token log p (words + </s>)
+
+
+def bigger_drop(noise_per: dict, margin: float = 0.02) -> str:
+    """Exercise 5's expected answer from the measured noise ablation (noise % -> method -> per-seed accuracies):
+    which of two-stage and the oracle loses more mean accuracy from 0% to 30% noise ("neither" within ``margin``)."""
+    for n in (0, 30):
+        if n not in noise_per or not {"two-stage", "oracle"} <= set(noise_per[n]):
+            raise ValueError(f"noise_per needs keys 0 and 30, each with 'two-stage' and 'oracle'; got {sorted(noise_per)}")
+    d2 = np.mean(noise_per[0]["two-stage"]) - np.mean(noise_per[30]["two-stage"])
+    d1 = np.mean(noise_per[0]["oracle"]) - np.mean(noise_per[30]["oracle"])
+    return "neither" if abs(d2 - d1) <= margin else ("two-stage" if d2 > d1 else "oracle")
+
+
+def check_exercise(n: int, answer, **data) -> str:
+    """The notebook's exercise checks (1-5): not attempted / incorrect / close / correct.
+
+    Exercise 1 takes ``questions=`` (the test questions); 4 takes ``model=``, ``tokenizer=``, ``questions=``;
+    5 takes ``noise_per=`` (the measured ablation). The expected values are computed here from that data.
+    """
+    from paperlab.core import checks
+
+    def need(*keys):
+        missing = [k for k in keys if k not in data]
+        if missing:
+            raise ValueError(f"exercise {n} needs {', '.join(f'{k}=' for k in missing)} (see the notebook's check cell)")
+
+    if n == 1:
+        if not checks._attempted(answer):
+            return checks.check_close("exercise 1", answer, 0.0)
+        need("questions")
+        chance = float(np.mean([1 / len(q.options) for q in data["questions"]]))
+        return checks.check_close("exercise 1", answer, chance, rtol=0.01, close_rtol=0.3,
+                                  hint="a random pick is right once per number of options")
+    if n == 2:
+        sums = {k: sum(v) for k, v in EX2_LOGP.items()}
+        means = {k: sum(v) / len(v) for k, v in EX2_LOGP.items()}
+        want = (max(sums, key=sums.get), max(means, key=means.get))
+        opts = [(a, b) for a in EX2_LOGP for b in EX2_LOGP]
+        return checks.check_choice("exercise 2", answer, want, opts,
+                                   hint="add each option's numbers for the sum; divide by its token count for the mean; "
+                                        "the larger (less negative) wins")
+    if n == 3:
+        gold = ["(A) nail is iron : yes .", "(B) cup is glass : no .", "(C) crayon is wax : yes .", "(D) coin is copper : no ."]
+        generated = [gold[0], gold[1], "(C) crayon is rubber : no .", gold[3]]
+        want = sum(g in generated for g in gold) / len(gold)
+        return checks.check_close("exercise 3", answer, want, rtol=0.01, close_rtol=0.2,
+                                  hint="count the gold steps stated verbatim, out of all gold steps")
+    if n == 4:
+        if not checks._attempted(answer):
+            return checks.check_function("exercise 4", answer, None, [])
+        need("model", "tokenizer", "questions")
+        model, tok = data["model"], data["tokenizer"]
+        return checks.check_function(
+            "exercise 4", lambda src, opts: answer(model, src, opts),
+            lambda src, opts: option_scores(model, tok, [src], [opts], reduction="sum")[0],
+            [(qa_input(q), labelled(q)) for q in data["questions"]], rtol=1e-4, atol=1e-4,
+            hint="loss is the mean over target tokens (incl. </s>): multiply by their number, and flip the sign")
+    if n == 5:
+        if not checks._attempted(answer):
+            return checks.check_choice("exercise 5", answer, "", [])
+        need("noise_per")
+        return checks.check_choice("exercise 5", answer, bigger_drop(data["noise_per"]), ["two-stage", "oracle", "neither"],
+                                   hint="mean at 0% minus mean at 30%, for each method, then compare")
+    raise ValueError(f"exercise number must be 1-5, got {n}")
+
+
+SOLUTIONS = {
+    1: ("""A student that ignores the question picks each of the K options with probability 1/K, so it is right with
+probability 1/K on every question: 1/4 = 0.25 on 4-option questions (the checker averages 1/K over the test
+questions, which all have 4 options).""",
+        """kb, held, tok = scicot.world()
+from paperlab.worlds import sciqa
+test_q = sciqa.make_questions(kb, held, "test", 100, seed=1000)
+answer_1 = float(np.mean([1 / len(q.options) for q in test_q]))
+print(answer_1)
+verdict = scicot.check_exercise(1, answer_1, questions=test_q)"""),
+    2: ("""Sum: soda can -1.0 - 0.1 - 0.1 = -1.2, foil -0.9 - 0.1 = -1.0, so the sum picks foil (the shorter string pays
+for fewer tokens). Mean: soda can -1.2 / 3 = -0.4, foil -1.0 / 2 = -0.5, so the mean picks soda can.""",
+        """logp = {"soda can": [-1.0, -0.1, -0.1], "foil": [-0.9, -0.1]}
+by_sum = max(logp, key=lambda k: sum(logp[k]))
+by_mean = max(logp, key=lambda k: np.mean(logp[k]))
+answer_2 = (by_sum, by_mean)
+print(answer_2)
+verdict = scicot.check_exercise(2, answer_2)"""),
+    3: ("""Fact recall is the share of the gold rationale's steps that the generated one states verbatim. Three of the
+four steps match; the (C) step names the wrong material, so it does not: 3 / 4.""",
+        """gold = "(A) nail is iron : yes . (B) cup is glass : no . (C) crayon is wax : yes . (D) coin is copper : no ."
+generated = "(A) nail is iron : yes . (B) cup is glass : no . (C) crayon is rubber : no . (D) coin is copper : no ."
+answer_3 = scicot.fact_recall([generated], [gold])
+print(answer_3)
+verdict = scicot.check_exercise(3, answer_3)"""),
+    4: ("""`model(**x, labels=y).loss` is the mean cross-entropy over the target tokens, and the tokenizer appends the end
+token `</s>` to each option. Minus the loss times the number of target tokens is therefore the summed
+log-likelihood of the option followed by `</s>`: one number per option.""",
+        """from paperlab.worlds import sciqa
+kb, held, tok = scicot.world()
+test_q = sciqa.make_questions(kb, held, "test", 3, seed=1000)
+ex_model = scicot.make_student(tok, seed=3).eval()
+
+def my_option_logp(model, source, options):
+    x = tok([source], return_tensors="pt")
+    out = []
+    for o in options:
+        y = tok([o], return_tensors="pt")["input_ids"]  # the option's tokens + </s>
+        with torch.no_grad():
+            out.append(-model(**x, labels=y).loss * y.shape[1])
+    return torch.stack(out)
+
+verdict = scicot.check_exercise(4, my_option_logp, model=ex_model, tokenizer=tok, questions=test_q)"""),
+    5: ("""For each method take the mean accuracy at 0% noise minus the mean at 30%; the larger drop names the method,
+unless the two drops are within 2 points ("neither"). The code works on any `noise_per` of the notebook's shape;
+here it runs on an example dict (the notebook's measured one gives the notebook's answer).""",
+        """noise_per = {0: {"two-stage": [0.92], "oracle": [1.0]}, 10: {"two-stage": [0.85], "oracle": [1.0]},
+             30: {"two-stage": [0.70], "oracle": [0.97]}}
+drop = {k: np.mean(noise_per[0][k]) - np.mean(noise_per[30][k]) for k in ("two-stage", "oracle")}
+answer_5 = "neither" if abs(drop["two-stage"] - drop["oracle"]) <= 0.02 else max(drop, key=drop.get)
+print(drop, answer_5)
+verdict = scicot.check_exercise(5, answer_5, noise_per=noise_per)"""),
+}
