@@ -459,3 +459,21 @@ def test_check_exercise_4_function():
     assert B.check_exercise(4, ...) == "not attempted"
     with pytest.raises(ValueError, match="1-5"):
         B.check_exercise(6, 1)
+
+
+# ----------------------------------------------------------------------------- the gpu path's CIFAR-10 premise (#22 dry run)
+def test_cifar_premise_job_runs_on_the_format_sample():
+    from paperlab.core.paths import data_dir
+
+    out = B.cifar_premise_job(data_dir() / "samples" / "cifar10", B.CONFIG["samples"], 0, download=False, verify=False)
+    assert out["n_train"] == 40 and out["n_test"] == 8
+    assert 0 <= out["acc"] <= 1 and 0 <= out["asr"] <= 1
+
+
+def test_cifar_missing_says_where_to_put_it(tmp_path):
+    with pytest.raises(RuntimeError, match="could not download CIFAR-10 from https://www.cs.toronto.edu.*cifar-10-batches-py"):
+        B.load_cifar10_split(tmp_path, download=False)
+
+
+def test_cpu_config_has_no_cifar_key():  # the committed results.json is keyed on the cpu config
+    assert "cifar" not in B.CONFIG["cpu"] and "cifar" in B.CONFIG["gpu"] and "cifar" in B.CONFIG["samples"]

@@ -583,7 +583,14 @@ CONFIG = dict(
     gpu=dict(seeds=list(range(10)), settings=["patch", "blended", "x2x", "adaptive"], train_epochs=100, ft_epochs=50,
              clean_per_class=10, trigger_size=3, rate=0.1, penalty=0.05,
              mmac=dict(epochs=300, surrogates_per_class=50, surrogate_steps=300, regen_every=100),
-             premise=dict(per_class=50, steps=300), sizes=[2, 5, 20], sweep=_SWEEP, sweep_seeds=[0, 1, 2]),
+             premise=dict(per_class=50, steps=300), sizes=[2, 5, 20], sweep=_SWEEP, sweep_seeds=[0, 1, 2],
+             cifar=dict(per_class=1000, n_test=2000, epochs=30, batch=128, per_class_surrogates=50, steps=300)),
+    # the gpu dry run (PAPERLAB_PROFILE=gpu PAPERLAB_SAMPLES=1): the gpu code path at tiny sizes, CIFAR-10 read
+    # from the format sample data/samples/cifar10 (random images, random labels: the numbers mean nothing)
+    samples=dict(seeds=[0, 1], settings=["patch"], train_epochs=3, ft_epochs=5, clean_per_class=10, trigger_size=3,
+                 rate=0.1, penalty=0.05, mmac=dict(epochs=5, surrogates_per_class=2, surrogate_steps=5, regen_every=100),
+                 premise=dict(per_class=3, steps=10), sizes=[5], sweep=[dict(size=2)], sweep_seeds=[0],
+                 cifar=dict(per_class=10, n_test=8, epochs=2, batch=16, per_class_surrogates=2, steps=5)),
 )
 ARMS = ("none", "naive clip", "fine-tune", "MMAC", "MMAC-target", "MMAC-oracle")
 MMDF_ARMS = ("MMDF (MMAC)", "MMDF (MMAC-target)", "MMDF (MMAC-oracle)")
@@ -743,6 +750,48 @@ def load_results(cfg: dict) -> dict | None:
     return saved
 
 
+
+CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+
+
+def load_cifar10_split(root, download: bool = True, verify: bool = True):
+    """CIFAR-10's training and test batches under ``root`` (torchvision's loader; downloads when asked); a
+    failed download says which dataset, from where, and how to provide it by hand."""
+    from urllib.error import URLError
+
+    from paperlab.core.profiles import download_error
+    from paperlab.worlds import digits as W
+
+    try:
+        return W.load_cifar10(root, True, download, verify), W.load_cifar10(root, False, download, verify)
+    except (OSError, URLError, RuntimeError) as exc:
+        raise download_error("CIFAR-10", CIFAR_URL, root, "unpack cifar-10-python.tar.gz (the folder "
+                             "cifar-10-batches-py) into", exc) from exc
+
+
+def cifar_premise_job(root, cfg: dict, seed: int = 0, download: bool = True, verify: bool = True) -> dict:
+    """The premise at CIFAR-10's input size (gpu profile): the main patch attack (3x3 white corner, 10%,
+    target 0, the official schedule) on a class-balanced CIFAR-10 subset with the same MLP (3072-256-256-10,
+    not the paper's ResNet-18). Returns ACC / ASR without defence, the premise ratio (median triggered
+    margin / median class-0 surrogate margin) and MM-BD's statistic. ``cfg``: the notebook's config, with
+    ``cfg["cifar"]`` = per_class (training images per class), n_test, epochs, batch, per_class_surrogates, steps."""
+    c = cfg["cifar"]
+    (x, y), (xt, yt) = load_cifar10_split(root, download, verify)
+    g = np.random.default_rng(seed)
+    keep = np.concatenate([g.permutation(np.flatnonzero(y.numpy() == k))[:c["per_class"]] for k in range(int(y.max()) + 1)])
+    x, y = x[np.sort(keep)], y[np.sort(keep)]
+    xt, yt = xt[:c["n_test"]], yt[:c["n_test"]]
+    from paperlab.worlds import digits as W
+
+    trig = W.patch_trigger(cfg["trigger_size"], "bottom_right", image_shape=tuple(x.shape[1:]))
+    xp, yp, _ = poison(x, y, trig, cfg["rate"], "all_to_one", 0, seed=seed)
+    model = train_classifier(xp, yp, seed=seed, epochs=c["epochs"], batch=c["batch"], schedule=True)
+    ev = evaluate(argmax_of(model), xt, yt, trig)
+    p = premise_margins(model, xt, yt, trig, per_class=c["per_class_surrogates"], steps=c["steps"], seed=seed)
+    mm = max_margin_per_class(model, int(y.max()) + 1, c["per_class_surrogates"], c["steps"], tuple(x.shape[1:]), seed)
+    return {"n_train": len(y), "n_test": len(yt), "acc": ev["acc"], "asr": ev["asr"], "ratio": p["ratio"],
+            "clean median": float(p["clean"].median()), "triggered median": float(p["triggered"].median()),
+            "surrogate median (class 0)": float(p["surrogate"][0].median()), "mmbd": float(mm[0] / mm[1:].max())}
 
 # ----------------------------------------------------------------------------- the bound-strength explorer
 @torch.no_grad()
