@@ -794,6 +794,86 @@ def load_or_train_supervised(retrain: bool | None = None) -> dict:
                            command=SUP_TRAIN_COMMAND, seeds=[0, 1, 2], steps=SUP_STEPS)
 
 
+# ----------------------------------------------------------------------------- the committed evaluation
+# Scoring every committed checkpoint on the 256 test pairs costs ~6 CPU-minutes; the per-pair results are
+# committed (registered with the checkpoints' sha256), the notebook loads them and re-scores one checkpoint live.
+EVAL = f"{MODULE}/eval.npz"
+EVAL_COMMAND = "OMP_NUM_THREADS=1 python -c 'from paperlab import pointmbf; pointmbf.write_eval()'"
+TEST_SEED = 2026  # the notebook's test rooms: rooms.generate(n_test, seed=TEST_SEED)
+EVAL_KEYS = ("rot", "trans", "chamfer", "inlier", "inlier_w", "family")
+
+
+def test_pairs(n_test: int, seed: int = TEST_SEED) -> dict:
+    """The prepared test pairs every claim is measured on."""
+    return prepare(rooms.generate(n_test, seed=seed))
+
+
+def evaluate_checkpoints(test: dict, seeds=(0, 1, 2), ckpt: dict | None = None, sup: dict | None = None) -> dict:
+    """:func:`evaluate` of every committed model on ``test``: ``{"s2|<name>|<seed>": per-pair results}`` for
+    stage 2 (``variants.pt``: :data:`ALL_NAMES`) and ``"s1|<name>|<seed>"`` for stage 1 (``supervised.pt``)."""
+    ckpt = load_or_train_all(False) if ckpt is None else ckpt
+    sup = load_or_train_supervised(False) if sup is None else sup
+    out = {}
+    for stage, c, names in (("s2", ckpt, ALL_NAMES), ("s1", sup, STAGE1)):
+        for name in names:
+            for s in seeds:
+                out[f"{stage}|{name}|{s}"] = evaluate(load_model(c, name, s), test)
+    return out
+
+
+def _eval_meta(n_test: int, seeds) -> dict:
+    from paperlab.core import assets
+
+    return {"n_test": int(n_test), "test_seed": TEST_SEED, "seeds": [int(s) for s in seeds],
+            "eval_cfg": asdict(TrainConfig()), "checkpoints": {n: assets.entry(n)["sha256"] for n in (CKPT, SUP_CKPT)}}
+
+
+def save_eval(results: dict, n_test: int, seeds, path) -> None:
+    """Write :func:`evaluate_checkpoints`' results as an ``.npz`` (no pickles) with the run's metadata."""
+    import io
+    import json
+
+    from paperlab.core.io import atomic_write_bytes
+
+    arrays = {f"{k}|{m}": np.asarray(v[m]) for k, v in results.items() for m in EVAL_KEYS if m in v}
+    arrays["meta"] = np.array(json.dumps(_eval_meta(n_test, seeds)))
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_eval(n_test: int, seeds) -> dict | None:
+    """The committed per-pair results (sha256-verified) if they were made for these test pairs, seeds and the
+    committed checkpoints; else None (the caller then evaluates)."""
+    import json
+
+    from paperlab.core import assets
+
+    if EVAL not in assets.load_registry():
+        return None
+    with np.load(assets.path(EVAL), allow_pickle=False) as z:
+        if json.loads(str(z["meta"])) != _eval_meta(n_test, seeds):
+            return None
+        out: dict = {}
+        for key in z.files:
+            if key != "meta":
+                run, m = key.rsplit("|", 1)
+                out.setdefault(run, {})[m] = z[key]
+    return out
+
+
+def write_eval(n_test: int = 256, seeds=(0, 1, 2)) -> dict:
+    """Evaluate every committed checkpoint on the test pairs, write ``data/pointmbf/eval.npz`` and register it."""
+    from paperlab.core import assets
+    from paperlab.core.paths import data_dir
+
+    t0 = time.time()
+    res = evaluate_checkpoints(test_pairs(n_test), seeds)
+    save_eval(res, n_test, seeds, data_dir() / EVAL)
+    assets.register(EVAL, command=EVAL_COMMAND, seeds=list(seeds), n_test=n_test, wall_s=round(time.time() - t0))
+    return res
+
+
 def main(argv=None):
     """``python -m paperlab.pointmbf train [--workers N] [--seeds ...] [--steps N] [--variants ...] [--out F]``.
 
