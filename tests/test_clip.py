@@ -139,6 +139,11 @@ def test_zero_shot_weights_and_logits(nano):
     torch.testing.assert_close(w.norm(dim=1), torch.ones(3))
     with pytest.raises(ValueError, match="slot"):
         clip.zero_shot_weights(nano, ["red star"], ["a photo"])
+    # issue 22: a string is not a list of class names (it would be six one-letter classes)
+    with pytest.raises(TypeError, match=r"wrap it in a list: \['circle'\]"):
+        clip.zero_shot_weights(nano, "circle", ["a photo of a {}."])
+    with pytest.raises(TypeError, match="templates must be a list"):
+        clip.zero_shot_weights(nano, ["circle"], "a photo of a {}.")
     images = W.pretrain_batch(5, seed=2)[0]
     protos = clip.encode_images(nano, images)  # each image is closest to its own embedding
     logits = clip.zero_shot_logits(nano, images, protos)
@@ -309,3 +314,52 @@ def test_committed_checkpoint_if_registered():
     card = Path(assets.registry_path()).parent / clip.CARD
     assert card.exists() and "zero-shot" in card.read_text()
     json.dumps(clip.checkpoint_metadata()["history"])  # the loss curve is plain data
+
+
+def test_real_clip_download_failure_names_dataset_and_fix(monkeypatch):
+    def offline(*a, **k):
+        raise RuntimeError("Failed to download: no network")
+
+    monkeypatch.setattr(clip, "create_model", offline)
+    with pytest.raises(RuntimeError, match="ViT-B/32 weights.*by hand"):
+        clip.load_pretrained("ViT-B-32")
+
+
+def test_exercise_checkers_accept_the_answer_and_reject_plausible_wrong_ones():
+    import torch.nn.functional as F
+
+    for n in range(1, 6):
+        assert clip.check_exercise(n, ...) == "not attempted"
+    assert clip.check_exercise(1, 1 / len(W.dataset("combo").new)) == "correct"
+    assert clip.check_exercise(1, 1 / 64) == "incorrect"  # all 64 classes, not the new half
+    assert clip.check_exercise(1, 1 / 8) == "incorrect"
+    assert clip.check_exercise(2, "unchanged") == "correct"
+    assert clip.check_exercise(2, "goes up") == "incorrect"
+    assert clip.check_exercise(2, "goes down") == "incorrect"
+    assert clip.check_exercise(3, lambda a, b: (a.mean(0) - b.mean(0)).norm()) == "correct"
+    assert clip.check_exercise(3, lambda a, b: (a - b).norm(dim=1).mean()) == "incorrect"  # mean of pair distances
+    assert clip.check_exercise(3, lambda a, b: a.mean(0).norm() - b.mean(0).norm()) == "incorrect"
+
+    def rows(u, v, s):
+        return F.cross_entropy(s * u @ v.T, torch.arange(len(u)))
+
+    def cols(u, v, s):  # the wrong direction: captions choosing among images
+        return F.cross_entropy((s * u @ v.T).T, torch.arange(len(u)))
+
+    assert clip.check_exercise(4, rows) == "correct"
+    assert clip.check_exercise(4, cols) == "incorrect"
+    assert clip.check_exercise(4, lambda u, v, s: open_clip.ClipLoss()(u, v, s)) == "incorrect"  # both directions
+    with pytest.raises(ValueError, match="1-5"):
+        clip.check_exercise(6, 1)
+
+
+def test_exercise_5_judges_templates_on_the_fixed_draw(nano):
+    # the checker's logic on any model: the bare name is never 2 points better than itself; no slot is wrong
+    assert clip.check_exercise(5, "{}", model=nano) in ("incorrect", "close")
+    assert clip.check_exercise(5, "{}", model=nano) != "correct"
+    assert clip.check_exercise(5, "a photo of a", model=nano) == "incorrect"
+    reg = assets.load_registry()
+    if clip.CHECKPOINT in reg:  # on the committed micro-CLIP: "a big {}." wins, "{}." does not
+        model = clip.load_pretrained()
+        assert clip.check_exercise(5, "a big {}.", model=model) == "correct"
+        assert clip.check_exercise(5, "{}.", model=model) == "incorrect"

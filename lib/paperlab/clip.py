@@ -131,7 +131,16 @@ def load_pretrained(which: str = "micro", device: str = "cpu", checkpoint: str =
         model, _ = create_model(assets.path(checkpoint), name=checkpoint_metadata(checkpoint)["model_name"],
                                 device=device)
     elif which in (REAL_MODEL[0], REAL_MODEL[0] + "-quickgelu"):
-        model, _ = create_model(REAL_MODEL[1], name=REAL_MODEL[0] + "-quickgelu", device=device)
+        try:
+            model, _ = create_model(REAL_MODEL[1], name=REAL_MODEL[0] + "-quickgelu", device=device)
+        except (OSError, RuntimeError) as exc:  # no network, a blocked host, a truncated download
+            from paperlab.core.profiles import download_error
+
+            raise download_error(
+                "OpenAI's CLIP ViT-B/32 weights", "https://openaipublic.azureedge.net/clip/models/ (via open_clip)",
+                "~/.cache/clip or the Hugging Face cache (open_clip's default)",
+                "run `open_clip.create_model_and_transforms('ViT-B-32-quickgelu', pretrained='openai')` once on a "
+                "machine with internet and copy its cache into", exc) from exc
     else:
         raise ValueError(f"which must be 'micro' or {REAL_MODEL[0]!r}, got {which!r}")
     return model.eval()
@@ -218,6 +227,10 @@ def _model_tokenizer(model):
 
 def zero_shot_weights(model, classnames: list[str], templates: list[str]) -> torch.Tensor:
     """Class embeddings (K, D): for each class, the normalized mean of its normalized template embeddings."""
+    for arg, what in ((classnames, "classnames"), (templates, "templates")):
+        if isinstance(arg, str):  # a string is a sequence of characters: 'circle' would be six one-letter classes
+            raise TypeError(f"{what} must be a list of strings, got the single string {arg!r}; "
+                            f"wrap it in a list: [{arg!r}]")
     if not classnames or not templates:
         raise ValueError("zero_shot_weights needs at least one class name and one template")
     bad = [t for t in templates if "{}" not in t]
@@ -643,6 +656,116 @@ def _rewrite_card(extra: list[str], reevaluate: bool = False, eval_from: str | N
                                                             if k not in ("sha256", "size", "command")})
     (data_dir() / CARD).write_text(_card_text(meta))
     return 0
+
+
+
+# ----------------------------------------------------------------------------- exercises of notebook 00
+
+
+def _info_nce_rows(u: torch.Tensor, v: torch.Tensor, scale) -> torch.Tensor:
+    """One direction of CLIP's loss: images (rows of ``scale * u @ v.T``) choose among the captions."""
+    return F.cross_entropy(scale * u @ v.T, torch.arange(len(u)))
+
+
+def _gap(fi: torch.Tensor, ft: torch.Tensor) -> torch.Tensor:
+    return (fi.mean(0) - ft.mean(0)).norm()
+
+
+EXERCISE_5_TEST = dict(dataset="shape", per_class=50, seed=0)  # the fixed test draw exercise 5 is judged on
+
+
+def check_exercise(n: int, answer, **data) -> str:
+    """Notebook 00's exercise checks (1-5); each prints not attempted / incorrect / close / correct.
+
+    Data the checks need: exercise 3 takes the notebook's embeddings ``fi`` (N, D) and ``ft`` (N, D) (random
+    ones if absent); exercise 5 takes ``model`` (the pretrained micro-CLIP if absent). The expected values
+    are computed here, never written in the notebook.
+    """
+    from paperlab.core import checks
+
+    if n == 1:  # uniform guessing among combo's new classes (the base-to-new half)
+        k_new = len(world.dataset("combo").new)
+        return checks.check_close("exercise 1", answer, 1 / k_new, rtol=0.01, close_rtol=0.05,
+                                  hint="the new half of combo only: how many classes are in it?")
+    if n == 2:
+        return checks.check_choice("exercise 2", answer, "unchanged", ["goes up", "goes down", "unchanged"],
+                                   hint="does multiplying all logits by the same positive number change the argmax?")
+    if n == 3:
+        g = torch.Generator().manual_seed(3)
+        fi = data.get("fi", F.normalize(torch.randn(40, 16, generator=g) + 1.0, dim=-1))
+        ft = data.get("ft", F.normalize(torch.randn(40, 16, generator=g) - 1.0, dim=-1))
+        return checks.check_function("exercise 3", answer, _gap, [(fi, ft), (ft, fi), (fi[:7], ft[5:30])],
+                                     hint="average each modality first, then take one distance")
+    if n == 4:  # asymmetric inputs: u != v, so the two directions (and their mean, ClipLoss) differ
+        g = torch.Generator().manual_seed(4)
+        cases = [(F.normalize(torch.randn(6, 8, generator=g), dim=-1),
+                  F.normalize(torch.randn(6, 8, generator=g), dim=-1), torch.tensor(s)) for s in (10.0, 3.0)]
+        return checks.check_function("exercise 4", answer, _info_nce_rows, cases,
+                                     hint="rows of scale * u @ v.T are images; the label of row i is i "
+                                          "(only this direction, no average with the columns)")
+    if n == 5:
+        model = data["model"] if data.get("model") is not None else load_pretrained()
+        t = EXERCISE_5_TEST
+        test = world.dataset(t["dataset"]).sample("all", t["per_class"], seed=t["seed"])
+        bare = evaluate_zero_shot(model, test, ["{}"])
+
+        def score(tpl):
+            if not isinstance(tpl, str) or "{}" not in tpl:
+                raise ValueError(f"a template is a string with a '{{}}' slot, got {tpl!r}")
+            return evaluate_zero_shot(model, test, [tpl])
+
+        return checks.check_true("exercise 5", answer, lambda tpl: score(tpl) >= bare + 0.02,
+                                 close_predicate=lambda tpl: score(tpl) > bare,
+                                 hint="better than bare, but not by 2 points: how are the pretraining captions "
+                                      "phrased?")
+    raise ValueError(f"exercise number must be 1-5, got {n!r}")
+
+
+SOLUTIONS = {
+    1: ("Combo has 8 x 8 = 64 classes; the base-to-new protocol splits them half/half, so the new half has 32. "
+        "A uniform guess among them is right with probability 1/32.",
+        """from paperlab.worlds import shapes
+
+k_new = len(shapes.dataset("combo").new)
+print(k_new, "new classes")
+verdict = clip.check_exercise(1, 1 / k_new)"""),
+    2: ("Multiplying every logit of an image by the same positive number $e^\\theta$ keeps their order, so the "
+        "argmax, and with it the accuracy, is unchanged. (The *loss* and the confidence change.)",
+        """logits = torch.randn(5, 10)
+assert torch.equal(logits.argmax(1), (2 * logits).argmax(1))
+verdict = clip.check_exercise(2, "unchanged")"""),
+    3: ("The gap is the distance between the two centroids: average the image embeddings, average the text "
+        "embeddings, then take the norm of the difference (not the mean of per-pair distances).",
+        """def my_gap(fi, ft):
+    return (fi.mean(0) - ft.mean(0)).norm()
+
+verdict = clip.check_exercise(3, my_gap)"""),
+    4: ("The image-to-text direction is a cross-entropy over the **rows** of the similarity matrix: row $i$ is "
+        "image $i$, its label is caption $i$. CLIP's loss (open_clip's `ClipLoss`) averages this with the "
+        "columns' cross-entropy; on asymmetric inputs ($u \\ne v$) the two directions differ, so neither "
+        "`ClipLoss` nor the column version passes.",
+        """import torch.nn.functional as F
+
+def image_to_text_loss(u, v, scale):
+    logits = scale * u @ v.T
+    return F.cross_entropy(logits, torch.arange(len(u)))
+
+verdict = clip.check_exercise(4, image_to_text_loss)"""),
+    5: ("Pretraining captions describe the object with more words than its class name (\"a large red star on a "
+        "striped background\"), so a template that reads like a caption moves the text embedding towards the "
+        "image embeddings. On the fixed draw the checker uses, \"a big {}.\" beats the bare name by several "
+        "points (\"a photo of a {}.\" helps less than 2 points there); the solution scores a few candidates and "
+        "submits the best.",
+        """from paperlab.worlds import shapes
+
+model = clip.load_pretrained()
+t = clip.EXERCISE_5_TEST
+test = shapes.dataset(t["dataset"]).sample("all", t["per_class"], seed=t["seed"])
+cands = ["{}", "a photo of a {}.", "a {} shape.", "a big {}."]
+acc = {c: clip.evaluate_zero_shot(model, test, [c]) for c in cands}
+print(acc)
+verdict = clip.check_exercise(5, max(cands, key=acc.get), model=model)"""),
+}
 
 
 if __name__ == "__main__":
