@@ -187,17 +187,28 @@ def test_exercise_checks_not_attempted_and_reference_answers():
                 S[..., i, j] = q[..., i, :] @ table[L - 1 + j - i]
         return S
 
-    assert pat.check_exercise(1, 0.5) == "correct"  # default share
-    share = 0.5507  # the notebook's test set (tl.generate(256, seed=100))
-    assert pat.check_exercise(1, share, share=share) == "correct"
-    assert pat.check_exercise(1, 0.55, share=share) == "correct"  # rounded
-    assert pat.check_exercise(1, 0.5, share=share) == "incorrect"  # order-blind coin flip is not the AP
-    assert pat.check_exercise(1, 1 - share, share=share) == "incorrect"  # that is B''s AP
+    from paperlab.worlds import timelines as tl
+
+    labels = tl.generate(256, seed=100).labels  # the notebook's short-range test split
+    share = pat.order_blind_share(labels)
+    assert 0.5 < share < 0.6
+    assert pat.check_exercise(1, share, labels=labels) == "correct"
+    assert pat.check_exercise(1, round(share, 2), labels=labels) == "correct"  # rounded
+    assert pat.check_exercise(1, 0.5, labels=labels) == "incorrect"  # order-blind coin flip is not the AP
+    assert pat.check_exercise(1, 1 - share, labels=labels) == "incorrect"  # that is B''s AP
+    with pytest.raises(ValueError, match="labels"):
+        pat.check_exercise(1, share)
     assert pat.check_exercise(2, 0) == "correct"
     assert pat.check_exercise(3, 15) == "correct"
     assert pat.check_exercise(4, (0.65, 0.325)) == "correct"
     assert pat.check_exercise(5, loops) == "correct"
-    assert pat.check_exercise(3, 16) == "incorrect"
+    assert pat.check_exercise(3, 16) == "incorrect"  # 2L rows
+    assert pat.check_exercise(3, 127) == "incorrect"  # the fine branch's table
+    assert pat.check_exercise(2, -1) == "incorrect"
+    assert pat.check_exercise(4, (0.325, 0.65)) == "incorrect"  # swapped
+    assert pat.check_exercise(4, (0.65, 0.65)) == "incorrect"
+    assert pat.check_exercise(5, lambda q, t: loops(q, t.flip(0))) == "incorrect"  # offset i - j
+    assert pat.check_exercise(5, lambda q, t: loops(q, t).transpose(-1, -2)) == "incorrect"
     with pytest.raises(ValueError, match="1-5"):
         pat.check_exercise(6, 1)
 
@@ -209,7 +220,31 @@ def test_exercise_1_answer_is_sklearn_ap_of_tied_scores():
     score = np.array([1, 1, 1, 1, 1, 0, 0, 0], dtype=float)  # every X frame tied, others lower
     share = y_b[:5].mean()
     assert average_precision_score(y_b, score) == pytest.approx(share)
-    assert pat.check_exercise(1, average_precision_score(y_b, score), share=share) == "correct"
+    labels = np.zeros((1, 8, 3))
+    labels[0, :5, 1], labels[0, :5, 2] = y_b[:5], 1 - y_b[:5]  # X frames: B or B'
+    assert pat.order_blind_share(labels) == pytest.approx(share)
+    assert pat.check_exercise(1, average_precision_score(y_b, score), labels=labels) == "correct"
+
+
+def test_relative_term_for_query_matches_the_table_and_the_figures_draw():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from paperlab.worlds import timelines as tl
+
+    model = pat.PAT(SMALL).eval()
+    x, m = torch.randn(2, SMALL.T, SMALL.in_dim), torch.ones(2, SMALL.T, dtype=torch.bool)
+    keys, term = pat.relative_term_for_query(model, x, m, 1, 5)
+    assert keys.shape == term.shape == (SMALL.T,)
+    frames = torch.zeros(2, SMALL.T, dtype=torch.bool)
+    frames[1, 5] = True
+    offs, by_offset = pat.relative_term_by_offset(model, x, m, frames)
+    np.testing.assert_allclose(term, by_offset[SMALL.T - 1 - 5: 2 * SMALL.T - 1 - 5], rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="query"):
+        pat.relative_term_for_query(model, x, m, 0, SMALL.T)
+    axes = pat.plot_wiring()
+    assert len(axes) == 3
+    matplotlib.pyplot.close("all")
 
 
 def test_training_is_deterministic_given_the_seed():

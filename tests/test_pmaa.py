@@ -143,8 +143,31 @@ def test_exercise_checks():
     assert M.check_exercise(2, 16) == "correct"
     assert M.check_exercise(3, "H/16") == "correct" and M.check_exercise(3, "H/8") == "incorrect"
     assert M.check_exercise(4, M.gate_reference) == "correct"
+    # plausible wrong answers
+    assert M.check_exercise(1, 32 * 9 * 64 * 2) != "correct"  # FLOPs, not MACs
+    assert M.check_exercise(1, 32 * 32 * 9 * 64) == "incorrect"  # a dense conv
+    assert M.check_exercise(2, 8) == "incorrect" and M.check_exercise(2, 32) == "incorrect"
+    assert M.check_exercise(3, "H") == "incorrect"
+    up = torch.nn.functional.interpolate
+    assert M.check_exercise(4, lambda lo, a, g: lo * up(a, size=lo.shape[-2:]) + up(g, size=lo.shape[-2:])) == "incorrect"
+    assert M.check_exercise(4, lambda lo, a, g: lo * torch.sigmoid(up(a, size=lo.shape[-2:]))) == "incorrect"
     with pytest.raises(ValueError, match="1-4"):
         M.check_exercise(9, 0)
+
+
+def test_method_figure_and_sen2mtc_rows_on_the_format_sample():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from paperlab.core.paths import data_dir
+    from paperlab.worlds import clouds
+
+    assert len(M.plot_method()) == 2
+    matplotlib.pyplot.close("all")
+    real = clouds.load_sen2mtc(data_dir() / "samples" / "sen2mtc", "test")
+    rows = M.sen2mtc_rows({"median": M.median_of_dates, "PMAA": M.PMAA(M.PMAAConfig()).eval()}, real)
+    assert [r["method"] for r in rows] == ["median", "PMAA"] and all(r["tiles"] == len(real["x"]) for r in rows)
+    assert all(np.isfinite(r["PSNR (dB)"]) for r in rows)
 
 
 def test_rgb_and_gate_maps():

@@ -135,40 +135,80 @@ def test_committed_checkpoint_reproduces_its_registered_eval(noise):
     assert got["oracle_acc"] >= S.ORACLE_MIN  # the instrument: stage 2 reads the gold rationale on held-out questions
 
 
-def test_exercise_reference_answers_are_correct(setup):
-    from paperlab.core import checks
-
+def test_exercise_checkers_accept_the_answer_and_reject_plausible_wrong_ones(setup):
     _, tok, _, test, _ = setup
-    assert checks.check_close("ex1", 0.25, 0.25, rtol=0.01) == "correct"
-    assert checks.check_close("ex1", ..., 0.25) == "not attempted"
-    s = {"soda can": [-1.0, -0.1, -0.1], "foil": [-0.9, -0.1]}
-    ref2 = (max(s, key=lambda k: sum(s[k])), max(s, key=lambda k: sum(s[k]) / len(s[k])))
-    opts = [(a, b) for a in ("foil", "soda can") for b in ("foil", "soda can")]
-    assert checks.check_choice("ex2", ref2, ("foil", "soda can"), opts) == "correct"
-    gold = "(A) nail is iron : yes . (B) jar is glass : no . (C) sock is cotton : no . " \
-           "(D) coin is copper : no ."
-    gen = gold.replace("sock is cotton", "sock is wood")
-    assert checks.check_close("ex3", S.fact_recall([gen], [gold]), 3 / 4, rtol=0.01) == "correct"
-
+    for n in range(1, 6):
+        assert S.check_exercise(n, ...) == "not attempted"
+    # 1: chance on 4-option questions, computed from the questions
+    assert S.check_exercise(1, 0.25, questions=test) == "correct"
+    assert S.check_exercise(1, 0.5, questions=test) == "incorrect"  # two options
+    assert S.check_exercise(1, 1 / 3, questions=test) != "correct"  # one option ruled out
+    with pytest.raises(ValueError, match="questions="):
+        S.check_exercise(1, 0.25)
+    # 2: sum picks foil, mean picks soda can
+    assert S.check_exercise(2, ("foil", "soda can")) == "correct"
+    assert S.check_exercise(2, ("soda can", "foil")) == "incorrect"  # swapped
+    assert S.check_exercise(2, ("foil", "foil")) == "incorrect"
+    # 3: 3 of 4 gold steps
+    assert S.check_exercise(3, 3 / 4) == "correct"
+    assert S.check_exercise(3, 1 / 4) == "incorrect"
+    assert S.check_exercise(3, 1.0) == "incorrect"
+    # 4: summed log-likelihood incl. </s>
     model = S.make_student(tok, seed=3).eval()
+    data = dict(model=model, tokenizer=tok, questions=test[:3])
 
-    def my_option_logp(source, options):
-        x = tok([source], return_tensors="pt")
-        out = []
-        for o in options:
-            y = tok([o], return_tensors="pt")["input_ids"]
-            with torch.no_grad():
-                out.append(-model(**x, labels=y).loss * y.shape[1])
-        return torch.stack(out)
+    def make(sign=-1.0, extra=0):
+        def fn(m, source, options):
+            x = tok([source], return_tensors="pt")
+            out = []
+            for o in options:
+                y = tok([o], return_tensors="pt")["input_ids"]
+                with torch.no_grad():
+                    out.append(sign * m(**x, labels=y).loss * (y.shape[1] - extra))
+            return torch.stack(out)
+        return fn
 
-    ref = lambda s_, o_: S.option_scores(model, tok, [s_], [o_], reduction="sum")[0]  # noqa: E731
-    inputs = [(S.qa_input(x), S.labelled(x)) for x in test[:3]]
-    assert checks.check_function("ex4", my_option_logp, ref, inputs, rtol=1e-4, atol=1e-4) == "correct"
+    assert S.check_exercise(4, make(), **data) == "correct"
+    assert S.check_exercise(4, make(extra=1), **data) == "incorrect"  # forgot the end token
+    assert S.check_exercise(4, make(sign=1.0), **data) == "incorrect"  # the loss, not the log-likelihood
 
-    def todo(source, options):
+    def todo(m, source, options):
         raise NotImplementedError
 
-    assert checks.check_function("ex4", todo, ref, inputs) == "not attempted"
+    assert S.check_exercise(4, todo, **data) == "not attempted"
+    # 5: from the measured ablation
+    per = {0: {"two-stage": [0.9, 0.92], "oracle": [1.0, 1.0]}, 30: {"two-stage": [0.7, 0.72], "oracle": [0.99, 0.97]}}
+    assert S.bigger_drop(per) == "two-stage"
+    assert S.check_exercise(5, "two-stage", noise_per=per) == "correct"
+    assert S.check_exercise(5, "oracle", noise_per=per) == "incorrect"
+    assert S.check_exercise(5, "neither", noise_per=per) == "incorrect"
+    flat = {0: {"two-stage": [0.9], "oracle": [1.0]}, 30: {"two-stage": [0.89], "oracle": [0.995]}}
+    assert S.check_exercise(5, "neither", noise_per=flat) == "correct"
+    with pytest.raises(ValueError, match="1-5"):
+        S.check_exercise(6, 1)
+
+
+def test_arc_paths_use_the_format_sample_in_the_dry_run(tmp_path):
+    paths = S.arc_paths(ARC_SAMPLE.parent)
+    assert paths["train"] == paths["test"] == ARC_SAMPLE
+
+
+def test_offline_pretrained_loads_through_transformers(tmp_path):
+    qs = W.load_arc_jsonl(ARC_SAMPLE)
+    tok, model = S.load_pretrained(S.offline_pretrained(tmp_path / "m", qs, seed=0))
+    assert type(model).__name__ == "T5ForConditionalGeneration" and len(tok) > 10
+
+
+def test_failed_downloads_say_what_and_how(tmp_path, monkeypatch):
+    import urllib.request
+
+    def offline(*a, **k):
+        raise OSError("no network")
+
+    monkeypatch.setattr(urllib.request, "urlretrieve", offline)
+    with pytest.raises(RuntimeError, match="ARC-Easy.*by hand"):
+        S.fetch_arc_easy(tmp_path / "arc")
+    assert not (tmp_path / "arc" / "ARC-V1-Feb2018.zip").exists()
 
 
 # ---------------------------------------------------------------- gpu profile path, on a tiny saved T5

@@ -702,20 +702,27 @@ def plot_pipeline(ax=None):
     reads q, o and the rationale (``answer_input``) and scores the option labels."""
     import matplotlib.pyplot as plt
 
+    from matplotlib.text import Annotation
+
+    from paperlab.core.plots import block_diagram
+
     ax = ax or plt.subplots(figsize=(7.5, 3.2), dpi=80)[1]
-    boxes = {"q": (0.1, 0.5, "question q\n+ options o"), "g": (0.36, 0.82, "stage 1: generator g_phi\n(fit_stage1)"),
-             "r": (0.74, 0.82, "rationale r_hat\n(teacher r^T in training)"),
-             "h": (0.5, 0.18, "stage 2: answer model h_psi\n(fit_stage2, reads q, o, r)"),
-             "a": (0.87, 0.18, "argmax over labels\nlog p((B) | q, o, r)")}
-    for x, y, text in boxes.values():
-        ax.text(x, y, text, ha="center", va="center", fontsize=8,
-                bbox=dict(boxstyle="round", fc="#e8f0fb", ec="#3b6aa0"))
-    for a, b in (("q", "g"), ("g", "r"), ("r", "h"), ("q", "h"), ("h", "a")):
-        (x0, y0, _), (x1, y1, _) = boxes[a], boxes[b]
-        ax.annotate("", xy=(x1 - 0.1 * np.sign(x1 - x0), y1), xytext=(x0 + 0.1 * np.sign(x1 - x0), y0),
-                    arrowprops=dict(arrowstyle="->", color="#333"))
-    ax.set_xlim(0, 1), ax.set_ylim(0, 1), ax.axis("off")
-    ax.set_title("Sci-CoT as data flow: stage 1 writes a rationale, stage 2 reads it with the question")
+    block_diagram({"q": (0.1, 0.5, "question q\n+ options o", "#eeeeee"),
+                   "g": (0.36, 0.85, "stage 1: generator g_phi\n(fit_stage1)"),
+                   "r": (0.78, 0.85, "rationale r_hat\n(teacher r^T in training)"),
+                   "h": (0.5, 0.15, "stage 2: answer model h_psi\n(fit_stage2, reads q, o, r)"),
+                   "a": (0.87, 0.15, "argmax over labels\nlog p((B) | q, o, r)", "#d5f5e3")},
+                  [("q", "g"), ("g", "r"), ("r", "h"), ("q", "h"), ("h", "a")], ax=ax,
+                  title="Sci-CoT as data flow: stage 1 writes a rationale, stage 2 reads it with the question")
+    # arrows end at the box edges (the core helper shrinks by a fixed 14 pt, hiding heads under tall boxes)
+    boxes = {t.get_position(): t.get_bbox_patch() for t in ax.texts
+             if not isinstance(t, Annotation) and t.get_bbox_patch() is not None}
+    for t in ax.texts:
+        if isinstance(t, Annotation) and t.arrow_patch is not None:
+            t.arrowprops["patchA"] = boxes.get(tuple(t.xyann))
+            t.arrow_patch.set_patchB(boxes.get(tuple(t.xy)))
+            t.arrow_patch.shrinkA = t.arrow_patch.shrinkB = 2
+            t.set_zorder(3.5)
     return ax
 
 

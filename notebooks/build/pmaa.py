@@ -57,21 +57,38 @@ md("""
 The **parameters** cell is the only cell that reads the profile. Both smoke and cpu load the
 committed checkpoints (`data/pmaa/variants.pt`, sha256-verified) and evaluate them on freshly
 generated test tiles; smoke uses seeds 0 and 1 and a few tiles. `PAPERLAB_RETRAIN=1` retrains everything.
+The gpu profile also scores the models on real Sen2_MTC tiles if they are in `data/sen2mtc/` (its dry run,
+`PAPERLAB_SAMPLES=1`, uses the two format-sample tiles in `data/samples/sen2mtc/`).
 """)
 code("""
 P = paperlab.profile()
+sen2mtc_root = P.data_root("sen2mtc")  # real Sen2_MTC for the gpu profile; data/samples/sen2mtc in its dry run
 cfg = P.pick(
     smoke=dict(seeds=[0, 1], n_test=16, n_stall=16, live_steps=3, latency_repeats=3, rf_size=16, rf_size_card=64, cost_steps=1),
     cpu=dict(seeds=[0, 1, 2, 3, 4], n_test=256, n_stall=128, live_steps=40, latency_repeats=20, rf_size=256, rf_size_card=512,
              cost_steps=3),
     gpu=dict(seeds=[0, 1, 2, 3, 4], n_test=512, n_stall=256, live_steps=100, latency_repeats=20, rf_size=256, rf_size_card=512,
-             cost_steps=3),
+             cost_steps=3, sen2mtc_tiles=64),
+    samples=dict(seeds=[0, 1], n_test=16, n_stall=16, live_steps=3, latency_repeats=3, rf_size=16, rf_size_card=64,
+                 cost_steps=1, sen2mtc_tiles=2),
 )
 cfg
 """, tags=["parameters"])
 
-md(r"""
+md("""
 ## The paper in one page
+
+The method in one picture (names as in `paperlab.pmaa`), beside the heavy baseline it is compared with.
+Look for the two places where PMAA is cheap: one extractor shared by the three dates, and one small
+global map $G$ (orange) computed once per autoencoder and reused by every scale.
+""")
+code("""
+pmaa.plot_method()
+plt.show()
+""")
+md(r"""
+PMAA spends its capacity on per-date cloud detection and on gating; the U-Net simply stacks the
+dates as channels and relies on width (24-192 channels) and depth. The equations of each box follow.
 
 **The task.** For one place we get three cloudy acquisitions $x_1,x_2,x_3\in[-1,1]^{4\times H\times W}$
 (bands blue, green, red, near-infrared; reflectance mapped to $[-1,1]$) and want the cloud-free image
@@ -152,6 +169,10 @@ for ax in axes.ravel():
 fig.suptitle("One synthetic sample (32 x 32 px, true colour x2.5)", fontsize=9)
 fig.tight_layout()
 plt.show()
+""")
+md("""
+Each date loses a different patch of ground to cloud, and only the small white area of the last mask
+is hidden on all three: most of the target can be *selected* from some date, the rest must be inpainted.
 """)
 
 md("""
@@ -298,6 +319,16 @@ for name, r in res.items():
                  "SSIM": nb.mean_std(r["ssim"]), "PSNR all-cloudy (dB)": nb.mean_std(r["psnr_all_cloudy"], "{:.2f}"),
                  "params (k)": c["params"] / 1e3, "MMACs/tile": c["macs"] / 1e6, "CPU ms/tile": c["ms"]})
 nb.results_table(rows, floatfmt="{:.1f}")
+""")
+code("""
+ms_p, ms_u = cost["PMAA-small"]["ms"], cost["U-Net (heavy)"]["ms"]
+mac_p = cost["PMAA-small"]["macs"] / cost["U-Net (heavy)"]["macs"]
+nb.say(f"**Latency.** PMAA-small takes {ms_p:.1f} ms per tile on one CPU thread against {ms_u:.1f} ms for the U-Net "
+       f"({ms_p / ms_u:.1f}x), with {mac_p:.0%} of its MACs. "
+       + ("Fewer MACs do not make it faster: it runs many small depthwise and 1 x 1 layers (and the extractor once per "
+          "date) where the U-Net runs a few dense convolutions, and on a CPU the per-layer overhead, not the arithmetic, "
+          "sets the time at this tile size." if ms_p > ms_u else
+          "Here its lower arithmetic also means lower latency."))
 """)
 md("""
 **A short live run.** So that you see the method learn, we train a fresh PMAA-small for a few dozen
@@ -677,9 +708,29 @@ nb.say(f"One training step (batch 8, 64 x 64, depth 4) took {step_s:.2f} s here,
        f"needs at the least; and by the instrument above, 64 x 64 tiles would still not put any context out of the local path's reach.")
 """)
 md("""
+**Real Sen2_MTC (gpu profile).** With the real tiles in `data/sen2mtc/` (the Sen2_MTC *new* release of
+the CTGAN authors, unpacked with its `{train,val,test}.txt`), the gpu profile scores the trivial
+baselines and the committed models, trained only on synthetic 16 x 16 tiles, on real test tiles. This is
+a transfer check, not the paper's experiment (which trains on Sen2_MTC); its numbers are printed, not claimed.
+""")
+code("""
+if not cfg.get("sen2mtc_tiles"):
+    print("Sen2_MTC: not in this profile (the cpu and smoke profiles use the synthetic world only)")  # NBVAL_CHECK_OUTPUT
+elif not (sen2mtc_root / "test.txt").exists():
+    print(f"Sen2_MTC not found under {sen2mtc_root}: download Sen2_MTC (new) from the link in the CTGAN repository "
+          "(github.com/come880412/CTGAN) and unpack it there (test.txt beside the Sen2_MTC/ folder); skipped")
+else:
+    real = clouds.load_sen2mtc(sen2mtc_root, "test", limit=cfg["sen2mtc_tiles"])
+    print(f"Sen2_MTC test tiles {real['x'].shape} from {sen2mtc_root}")
+    display(nb.results_table(pmaa.sen2mtc_rows({"median of dates": pmaa.median_of_dates, "least-cloudy date": pmaa.least_cloudy_date,
+                                         "PMAA-small (synthetic-trained)": models["PMAA-small|0"],
+                                         "U-Net (synthetic-trained)": models["U-Net (heavy)|0"]}, real), floatfmt="{:.2f}"))
+""")
+md("""
 ## Exercises
 
-Easiest first; each has a check cell that says *not attempted / close / correct*.
+Easiest first; each has a check cell that says *not attempted / close / correct*. Worked solutions:
+[`../solutions/06_pmaa.ipynb`](../solutions/06_pmaa.ipynb) (try first).
 
 **Exercise 1.** How many multiply-accumulates does a depthwise $3\\times3$ convolution with
 $C=32$ channels (stride 1, padding 1) spend on an $8\\times8$ feature map? Check yourself afterwards

@@ -46,7 +46,7 @@ import torch
 
 import paperlab
 from paperlab import scicot as S
-from paperlab.core import checks, claims, nb
+from paperlab.core import claims, nb
 from paperlab.worlds import sciqa as W
 
 nb.setup(seed=0)
@@ -55,12 +55,17 @@ warnings.filterwarnings("ignore", message=".*generation flags.*")
 md("The **parameters** cell is the only cell that reads the profile (smoke for CI, cpu for a laptop, gpu for Colab).")
 code("""
 P = paperlab.profile()
+arc_dir = P.data_root("arc") if P.samples else "~/.cache/paperlab/arc"  # the dry run reads data/samples/arc
 cfg = P.pick(
     smoke=dict(seeds=[0], noise_seeds=[0], n_test=40, live_n_train=100, live_epochs=2, arc=None),
     cpu=dict(seeds=[0, 1, 2], noise_seeds=[0], n_test=400, live_n_train=600, live_epochs=15, arc=None),
     gpu=dict(seeds=[0, 1, 2], noise_seeds=[0], n_test=1000, live_n_train=600, live_epochs=15,
-             arc=dict(student="google/flan-t5-small", teacher="google/flan-t5-large", data_dir="~/.cache/paperlab/arc",
+             arc=dict(student="google/flan-t5-small", teacher="google/flan-t5-large", data_dir=arc_dir,
                       epochs=5, lr=3e-4, batch_size=16)),
+    # the gpu dry run: the same ARC path on the 4-question format sample, with tiny offline T5s written by
+    # save_pretrained in place of the flan-t5 downloads (student/teacher None)
+    samples=dict(seeds=[0], noise_seeds=[0], n_test=40, live_n_train=100, live_epochs=2,
+                 arc=dict(student=None, teacher=None, data_dir=arc_dir, epochs=1, lr=3e-3, batch_size=4, max_rationale=8)),
 )
 cfg
 """, tags=["parameters"])
@@ -85,6 +90,10 @@ options; stage 2 reads the question, the options and the rationale, and scores t
 code("""
 S.plot_pipeline()
 plt.show()
+""")
+md("""
+The one arrow that makes it two-stage is the rationale's path into stage 2: at test time stage 2 reads
+stage 1's own $\\hat r$ beside the question and options, and the answer is a choice among the labels.
 """)
 md(r"""
 **Training** (teacher rationale $r^T$, token $t$, parameters $\phi$ of stage 1 and $\psi$ of stage 2):
@@ -472,7 +481,15 @@ if cfg["arc"] is None:
     print("ARC-Easy run: not in this profile (offline: no flan-t5 weights, no ARC-Easy files)")  # NBVAL_CHECK_OUTPUT
 else:
     a = dict(cfg["arc"])
-    paths = S.fetch_arc_easy(a.pop("data_dir"))  # the official ARC-V1-Feb2018 zip, ~680 MB
+    paths = S.arc_paths(a.pop("data_dir"))  # the official ARC-V1-Feb2018 zip (~680 MB), or the dry run's sample
+    if a["student"] is None:  # the dry run: no download, tiny random T5s saved with save_pretrained instead
+        import tempfile
+
+        offline = tempfile.mkdtemp(prefix="scicot_offline_")
+        qs = W.load_arc_jsonl(paths["train"])
+        a["student"] = S.offline_pretrained(f"{offline}/student", qs, seed=0)
+        a["teacher"] = S.offline_pretrained(f"{offline}/teacher", qs, seed=1)
+        print("dry run: tiny offline T5s stand in for google/flan-t5-small and google/flan-t5-large (no download)")
     arc = S.run_arc(S.ArcConfig(str(paths["train"]), str(paths["test"]), seeds=tuple(cfg["seeds"]), **a))
     print(f"ARC-Easy test ({arc['n_test']} questions): {arc['teacher']} few-shot {arc['teacher_fewshot']:.3f}; "
           f"{arc['student']} two-stage {nb.mean_std(arc['two_stage'])}, answer-only {nb.mean_std(arc['answer_only'])}; "
@@ -506,19 +523,16 @@ code("nb.claims_table([rec1, rec2, rec3])")
 code("""
 d1, d2 = r_single["estimate"], r_answer["estimate"]
 q1, q2 = np.mean(quality["stage 1"]["conclusion"]), np.mean(quality["single-stage"]["conclusion"])
-why_close = (f"Why the two CoT students are so close: stage 2 copies the conclusion of stage 1's rationale, and single-stage "
-             f"answers after its own rationale, which concludes the same way; so each is as good as its rationales "
-             f"(conclusions right {q1:.2f} for stage 1, {q2:.2f} for single-stage). ")
+why_close = (f"The two CoT students are close because each is as good as its rationales: stage 2 copies the conclusion of "
+             f"stage 1's, single-stage answers after its own (conclusions right {q1:.2f} and {q2:.2f}). ")
 nb.say(f"**What held and what did not.** The instruments {'pass' if all(i['passed'] for i in inst) else 'do not all pass'}: "
        f"stage 2 reads the rationale (oracle {min(acc['oracle']):.2f} or more) and stage 1's conclusions are right on "
        f"{q1:.2f} of test questions. Two-stage minus single-stage is {d1:+.3f} "
-       f"(95% interval {r_single['interval'][0]:+.3f} to {r_single['interval'][1]:+.3f}; minimum effect +0.05): "
+       f"(95% interval {r_single['interval'][0]:+.3f} to {r_single['interval'][1]:+.3f}; minimum +0.05): "
        f"**{rec1['verdict']}**. Two-stage minus answer-only is {d2:+.3f} ({r_answer['verdict']} against +0.10). "
        + (why_close if abs(d1) < 0.05 else "")
-       + f"Per seed, two-stage minus single-stage is {', '.join(f'{x:+.2f}' for x in r_single['differences'])}: "
-       f"the sign follows which of the two generators happened to learn the task better in that run (single-stage's "
-       f"conclusions are right on {', '.join(f'{x:.2f}' for x in quality['single-stage']['conclusion'])}, stage 1's on "
-       f"{', '.join(f'{x:.2f}' for x in quality['stage 1']['conclusion'])}), so more seeds would decide. "
+       + f"Per seed the difference is {', '.join(f'{x:+.2f}' for x in r_single['differences'])}, following which generator "
+       f"happened to learn better in that run, so more seeds would decide. "
        f"Claim 2 is **{rec2['verdict']}** (oracle minus shuffled {r_mech['estimate']:+.2f}).")
 """)
 md("""
@@ -608,31 +622,28 @@ nb.say(f"From 0% to 30% noisy rationales, two-stage goes {mean(0, 'two-stage'):.
 md("""
 ## Exercises
 
-Easiest first; each has a check cell that says *not attempted / close / correct*.
+Easiest first; each has a check cell that says *not attempted / close / correct*. Worked solutions:
+[`../solutions/10_scicot.ipynb`](../solutions/10_scicot.ipynb) (try first).
 
 **Exercise 1.** A student that ignores the question and picks an option at random: what accuracy does it
 reach on our 4-option test questions? (Compare with answer-only above.)
 """)
 code("answer_1 = ...  # a fraction between 0 and 1")
-code("checks.check_close('exercise 1', answer_1, 0.25, rtol=0.01, close_rtol=0.3, hint='one correct option out of four')")
+code("S.check_exercise(1, answer_1, questions=test_q)")
 md("""
 **Exercise 2.** Sum versus mean. Option "soda can" has per-token log-probabilities `[-1.0, -0.1, -0.1]`
 (two words and the end token), option "foil" has `[-0.9, -0.1]`. Which option does the **sum** choose, and
 which does the **mean** choose? Answer with a tuple `(sum_choice, mean_choice)`.
 """)
 code("answer_2 = ...  # e.g. ('foil', 'foil')")
-code("""
-checks.check_choice('exercise 2', answer_2, ("foil", "soda can"),
-                    [(a, b) for a in ("foil", "soda can") for b in ("foil", "soda can")],
-                    hint='sum: -1.2 vs -1.0; mean: -0.4 vs -0.5')
-""")
+code("S.check_exercise(2, answer_2)")
 md("""
 **Exercise 3.** Fact recall by hand. A gold rationale has 4 steps, one per option (`(C) crayon is wax : yes .`).
 A generated rationale gets the steps of options (A), (B) and (D) right and names the
 wrong material for (C). What is its fact recall (`S.fact_recall`), the share of gold steps it states?
 """)
 code("answer_3 = ...  # a fraction")
-code("checks.check_close('exercise 3', answer_3, 3 / 4, rtol=0.01, close_rtol=0.2, hint='count matching steps out of 4')")
+code("S.check_exercise(3, answer_3)")
 md("""
 **Exercise 4.** Implement the **sum** reduction of option scoring for one question: return a tensor of
 `K` log-likelihoods, one per option, given an encoder `source` string and a list of answer strings
@@ -647,32 +658,19 @@ def my_option_logp(model, source, options):
 """)
 code("""
 ex_model = S.make_student(tok, seed=3).eval()
-checks.check_function(
-    'exercise 4', lambda s, opts: my_option_logp(ex_model, s, opts),
-    lambda s, opts: S.option_scores(ex_model, tok, [s], [opts], reduction="sum")[0],
-    [(S.qa_input(x), S.labelled(x)) for x in test_q[:3]], rtol=1e-4, atol=1e-4,
-    hint='loss * number of target tokens = -sum of log-probabilities')
+S.check_exercise(4, my_option_logp, model=ex_model, tokenizer=tok, questions=test_q[:3])
 """)
 
 md("""
 **Exercise 5.** Read the noise ablation. From `noise_per` (noise % → method → per-seed accuracies), compute
 how much two-stage and the oracle lose on the mean from 0% to 30% noisy rationales. Which loses more?
 Set `answer_5` to `"two-stage"`, `"oracle"` or `"neither"` (the two drops within 2 points of each
-other). The check computes the same thing from the measured numbers.
+other). The check computes its answer from the same measured numbers.
 """)
 code("""
 answer_5 = ...  # "two-stage", "oracle" or "neither"
 """)
-code("""
-def bigger_drop(per, margin=0.02):  # the reference answer, from the measured ablation
-    d2 = np.mean(per[0]["two-stage"]) - np.mean(per[30]["two-stage"])
-    d1 = np.mean(per[0]["oracle"]) - np.mean(per[30]["oracle"])
-    return "neither" if abs(d2 - d1) <= margin else ("two-stage" if d2 > d1 else "oracle")
-
-
-checks.check_choice('exercise 5', answer_5, bigger_drop(noise_per), ["two-stage", "oracle", "neither"],
-                    hint='mean at 0% minus mean at 30%, for each method')
-""")
+code("S.check_exercise(5, answer_5, noise_per=noise_per)")
 
 md("""
 ## Summary and references
