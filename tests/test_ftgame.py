@@ -141,6 +141,23 @@ def test_exercise_checkers_right_and_wrong_answers(capsys):
     assert ex.check_5("contribute") == "incorrect" and ex.check_5("abstain") == "incorrect"
 
 
+def test_check_exercise_dispatches_to_the_checkers():
+    """ftgame.check_exercise(n, answer): the course's one convention, the same verdicts as exercises.check_n."""
+    import paperlab.ftgame as ftgame
+
+    for n in range(1, 6):
+        assert ftgame.check_exercise(n, ...) == "not attempted"
+    assert ftgame.check_exercise(1, 0.5) == "correct" and ftgame.check_exercise(1, 1.0) == "incorrect"
+    assert ftgame.check_exercise(2, 13 / 16) == "correct" and ftgame.check_exercise(2, 0.75) == "incorrect"
+    assert ftgame.check_exercise(3, A0 + sp.sqrt((1 - DELTA) / (3 * C1))) == "correct"
+    assert ftgame.check_exercise(3, A0 - sp.sqrt((1 - DELTA) / (3 * C1))) == "incorrect"
+    assert ftgame.check_exercise(5, "free-ride") == "correct" and ftgame.check_exercise(5, "abstain") == "incorrect"
+    with pytest.raises(ValueError, match="1-5"):
+        ftgame.check_exercise(6, 0.5)
+    assert isinstance(ftgame.SOLUTIONS, dict) and sorted(ftgame.SOLUTIONS) == [1, 2, 3, 4, 5]
+    assert ftgame.BARGAINING_SOLUTIONS[:3] == ("utilitarian", "egalitarian", "nash")
+
+
 def test_exercise_hints_only_after_an_attempt(capsys):
     for check in (ex.check_1, ex.check_2, ex.check_3, ex.check_4, ex.check_5):
         assert check(...) == "not attempted"

@@ -440,6 +440,32 @@ def overlap_accuracy(pairs: list[Pair], docs: dict[str, str]) -> float:
     return score / len(pairs)
 
 
+
+@torch.no_grad()
+def word_set_samples(stats: CorpusStats, docid: str, lam: float, n_pairs: int = 5, seed: int = 0, model=None,
+                     tok=None, docs: dict[str, str] | None = None, max_len: int = 64) -> list[dict]:
+    """``n_pairs`` ROP pairs of one document at Poisson ``lam`` (the PROP word-set explorer's rows).
+
+    Each row: the two sets, their log-likelihoods (Eq. 2: the label) and, given ``model``, ``tok`` and ``docs``,
+    the ROP head's scores f(s+, d), f(s-, d) (eval mode), so a reader sees whether the model agrees with the label.
+    """
+    if lam <= 0:
+        raise ValueError(f"the Poisson lambda must be > 0, got {lam}")
+    if model is not None and (tok is None or docs is None):
+        raise ValueError("scoring the sets with a model needs its tokenizer and the documents (tok=, docs=)")
+    rng = np.random.default_rng(seed)
+    pairs = [sample_pair(stats, docid, lam, rng) for _ in range(n_pairs)]
+    rows = [{"length": len(p.pos), "s+": " ".join(p.pos), "log P(s+|d)": p.ll_pos,
+             "s-": " ".join(p.neg), "log P(s-|d)": p.ll_neg} for p in pairs]
+    if model is not None:
+        model.eval()
+        enc = encode(tok, [r[k] for r in rows for k in ("s+", "s-")], [docs[docid]] * (2 * n_pairs), max_len)
+        s, _ = model(**_on(dict(enc), model))
+        for r, (fp, fn) in zip(rows, s.view(-1, 2).float().cpu().tolist()):
+            r["f(s+,d)"], r["f(s-,d)"] = fp, fn
+    return rows
+
+
 # ------------------------------------------------------------------------------ retrieval and ranking
 class BM25Index:
     """First-stage retrieval with ``bm25s`` (Lucene BM25, k1=1.5, b=0.75, English stopwords)."""
@@ -898,25 +924,107 @@ if __name__ == "__main__":
     main()
 
 
+# ------------------------------------------------------------------------------------------- the figure
+def _arrows_to_box_edges(ax) -> None:
+    """Clip ``plots.block_diagram``'s centre-to-centre arrows at the box outlines, so wide boxes keep their heads."""
+    from matplotlib.text import Annotation
+
+    at = {tuple(map(float, t.get_position())): t for t in ax.texts
+          if not isinstance(t, Annotation) and t.get_bbox_patch() is not None}
+    for a in ax.texts:
+        if isinstance(a, Annotation) and a.arrow_patch is not None:
+            src, dst = at.get(tuple(map(float, a.xyann))), at.get(tuple(map(float, a.xy)))
+            if src is not None and dst is not None:
+                a.arrow_patch.set_patchA(src.get_bbox_patch())
+                a.arrow_patch.set_patchB(dst.get_bbox_patch())
+                a.arrow_patch.shrinkA = a.arrow_patch.shrinkB = 2
+
+
+def method_figure(ax=None):
+    """The PROP pipeline with the names this module uses: pre-training on sampled word sets, then re-ranking."""
+    from paperlab.core import plots
+
+    boxes = {
+        "doc": (0.07, 0.82, "document d\n(pydocs passage)", "#eeeeee"),
+        "lm": (0.27, 0.82, "dirichlet_lm\np(w|d)  (Eq. 1)"),
+        "pair": (0.51, 0.82, "sample_pair: length ~ Poisson(λ),\ntwo sets; the likelier is s+\n(log P(s|d), Eq. 2)"),
+        "model": (0.85, 0.82, "PROPModel (BERT)\n[CLS] s [SEP] d [SEP]\n→ f(s+,d), f(s-,d)"),
+        "loss": (0.85, 0.48, "pretrain_loss:\nrop_loss (Eq. 3) + MLM (Eq. 4)", "#f6dbdb"),
+        "query": (0.07, 0.14, "test query q", "#eeeeee"),
+        "bm25": (0.27, 0.14, "BM25Index\nsearch: top 20"),
+        "ft": (0.55, 0.14, "finetune: fresh head,\nsoftmax over (rel, non-rel)"),
+        "rr": (0.86, 0.14, "rerank the 20\n→ nDCG@10, MRR@10", "#dbf6e0"),
+    }
+    arrows = [("doc", "lm"), ("lm", "pair"), ("pair", "model"), ("model", "loss"), ("query", "bm25"), ("bm25", "ft"),
+              ("model", "ft", "pre-trained\nencoder    "), ("ft", "rr")]
+    ax = plots.block_diagram(boxes, arrows, ax=ax, size=(10, 3.8),
+                             title="PROP: pre-train on word sets sampled from each document's language model, "
+                                   "then re-rank BM25")
+    _arrows_to_box_edges(ax)
+    return ax
+
+
 # ------------------------------------------------------------------------------------------- exercises
 EXERCISE_1 = {"tf": 3, "doc_len": 20, "p_c": 0.001, "mu": 25.0}
-# check_close tolerances of the notebook's check cells (one place, so the tests check what the notebook runs).
+# check_close tolerances of the exercises (one place, so the tests check what the notebook runs).
 # ex3: close_rtol 0.02 keeps the typical wrong answer, plain lambda = 3 (ignoring the redraw of 0), out of "close".
-EXERCISE_TOLERANCES = {"ex1": {"rtol": 1e-3, "close_rtol": 0.05}, "ex2": {"rtol": 1e-6},
-                       "ex3": {"rtol": 1e-3, "close_rtol": 0.02}}
+EXERCISE_TOLERANCES = {1: {"rtol": 1e-3, "close_rtol": 0.05}, 2: {"rtol": 1e-6}, 3: {"rtol": 1e-3, "close_rtol": 0.02}}
+_HINTS = {1: "(tf + mu * p(w|C)) / (|d| + mu)", 2: "softmax of two equal scores",
+          3: "P(l > 0) = 1 - exp(-lambda)", 4: "torch.softmax(scores, dim=1), then torch.clamp(..., min=0).mean()"}
 
 
-def exercise_answers() -> dict:
-    """Reference answers of the notebook's exercises (the tests check that they print 'correct')."""
-    e = EXERCISE_1
+def check_exercise(n: int, answer) -> str:
+    """The notebook's exercise checks (1-4): not attempted / incorrect / close / correct.
 
-    def rop_from_scratch(scores):
-        p = torch.softmax(scores, dim=1)
-        return torch.clamp(1.0 - (p[:, 0] - p[:, 1]), min=0.0).mean()
+    1: p(socket|d) for ``EXERCISE_1`` (Eq. 1 by hand); 2: the ROP loss of a pair with equal scores; 3: the mean
+    Poisson(3) set length with the redraw of 0; 4: a function ``(P, 2) scores -> ROP loss`` (checked against
+    ``rop_loss`` on random scores).
+    """
+    from paperlab.core import checks
 
-    return {
-        "ex1": (e["tf"] + e["mu"] * e["p_c"]) / (e["doc_len"] + e["mu"]),  # Eq. 1 by hand
-        "ex2": 1.0,  # equal scores: p+ = p- = 1/2, loss = 1 - 0
-        "ex3": 3.0 / (1.0 - math.exp(-3.0)),  # E[l | l > 0] for Poisson(3)
-        "ex4": rop_from_scratch,
-    }
+    if n == 1:
+        e = EXERCISE_1
+        expected = (e["tf"] + e["mu"] * e["p_c"]) / (e["doc_len"] + e["mu"])  # Eq. 1
+        return checks.check_close("exercise 1", answer, expected, **EXERCISE_TOLERANCES[1], hint=_HINTS[1])
+    if n == 2:  # equal scores: p+ = p- = 1/2, loss = max(0, 1 - 1/2 + 1/2) = 1
+        return checks.check_close("exercise 2", answer, 1.0, **EXERCISE_TOLERANCES[2], hint=_HINTS[2])
+    if n == 3:  # E[l | l > 0] = lambda / (1 - exp(-lambda))
+        return checks.check_close("exercise 3", answer, 3.0 / (1.0 - math.exp(-3.0)), **EXERCISE_TOLERANCES[3],
+                                  hint=_HINTS[3])
+    if n == 4:
+        g = torch.Generator().manual_seed(4)
+        cases = [torch.randn(b, 2, generator=g) * 3 for b in (5, 7, 1)]
+        return checks.check_function("exercise 4", answer, rop_loss, cases, hint=_HINTS[4])
+    raise ValueError(f"exercise number must be 1-4, got {n}")
+
+
+SOLUTIONS = {
+    1: ("Eq. 1 with $tf = 3$, $|d| = 20$, $p(w\\mid C) = 0.001$, $\\mu = 25$: the smoothing adds $\\mu\\,p(w\\mid C) = 0.025$ "
+        "pseudo-counts to the numerator and $\\mu$ to the denominator. Forgetting the smoothing gives $3/20$.",
+        """tf, doc_len, p_c, mu = 3, 20, 0.001, 25.0
+answer_1 = (tf + mu * p_c) / (doc_len + mu)
+print(answer_1)
+verdict = prop.check_exercise(1, answer_1)"""),
+    2: ("Equal scores give $p^+ = p^- = 1/2$ under the two-way softmax, so $\\max(0, 1 - 1/2 + 1/2) = 1$, which is "
+        "also $2(1-\\sigma(0))$. The hinge on raw scores is 1 here too; once $\\Delta$ grows it reaches 0 at "
+        "$\\Delta = 1$, while the softmax version only approaches 0.",
+        """s = torch.tensor([[0.7, 0.7]])
+p = torch.softmax(s, dim=1)
+answer_2 = float(torch.clamp(1 - p[:, 0] + p[:, 1], min=0).mean())
+verdict = prop.check_exercise(2, answer_2)"""),
+    3: ("$P(\\ell > 0) = 1 - e^{-\\lambda}$ and $E[\\ell\\,\\mathbb 1(\\ell>0)] = E[\\ell] = \\lambda$, so "
+        "$E[\\ell \\mid \\ell > 0] = \\lambda / (1 - e^{-\\lambda}) \\approx 3.157$ for $\\lambda = 3$: the redraw of 0 "
+        "lengthens the sets a little. A simulation agrees.",
+        """lam = 3.0
+answer_3 = lam / (1 - np.exp(-lam))
+l = np.random.default_rng(0).poisson(lam, 200_000)
+print(answer_3, l[l > 0].mean())
+verdict = prop.check_exercise(3, answer_3)"""),
+    4: ("Softmax over each row (positive, negative), then the margin loss with margin 1 on the two probabilities, "
+        "averaged over pairs. A hinge on the raw scores (the card's version) is wrong whenever $|\\Delta|$ is not 0.",
+        """def my_rop_loss(scores):
+    p = torch.softmax(scores, dim=1)
+    return torch.clamp(1 - (p[:, 0] - p[:, 1]), min=0).mean()
+
+verdict = prop.check_exercise(4, my_rop_loss)"""),
+}

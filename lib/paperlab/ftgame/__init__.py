@@ -17,6 +17,7 @@ forms and bargaining solutions), ``numeric`` (brute force, Pareto masks), ``mult
 """
 
 from paperlab.ftgame import exercises, experiment, render
+from paperlab.ftgame.exercises import SOLUTIONS, check_exercise
 from paperlab.ftgame.multi import (
                                    REGIMES,
                                    MultiOutcome,
@@ -43,7 +44,7 @@ from paperlab.ftgame.numeric import (
                                    spe_grid,
 )
 from paperlab.ftgame.quadratic import (
-                                   SOLUTIONS,
+                                   BARGAINING_SOLUTIONS,
                                    bargaining_solutions,
                                    egalitarian_share,
                                    hold_up,
@@ -70,7 +71,7 @@ from paperlab.ftgame.symbolic import (
 )
 
 __all__ = [
-    "A0", "A1", "exercises", "experiment", "render", "dominated_by_grid", "shares_grid", "spe_grid", "C0", "C1", "DELTA", "REGIMES", "SOLUTIONS", "SPE", "MultiOutcome", "NotConcaveError", "Outcome",
+    "A0", "A1", "exercises", "experiment", "render", "dominated_by_grid", "shares_grid", "spe_grid", "C0", "C1", "DELTA", "REGIMES", "BARGAINING_SOLUTIONS", "SOLUTIONS", "SPE", "check_exercise", "MultiOutcome", "NotConcaveError", "Outcome",
     "Stage", "argmax_1d", "bargaining_bruteforce", "bargaining_solutions", "best_response", "check_share",
     "domain_response", "egalitarian_share", "entry_thresholds", "frontier_bruteforce", "hold_up", "ideal_shares",
     "max_alpha1_share", "multi_bruteforce", "pareto_common_delta", "pareto_interval", "pareto_mask",

@@ -13,7 +13,7 @@ import sympy as sp
 
 from paperlab.ftgame.symbolic import C0, C1, DELTA, quadratic_family, solve_spe, vertical_monopoly
 
-SOLUTIONS = ("utilitarian", "egalitarian", "nash", "kalai_smorodinsky", "max_alpha1")
+BARGAINING_SOLUTIONS = ("utilitarian", "egalitarian", "nash", "kalai_smorodinsky", "max_alpha1")
 
 
 @lru_cache(maxsize=1)
