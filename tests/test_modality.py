@@ -464,3 +464,81 @@ def test_train_command_bad_options_are_clear_errors(monkeypatch, capsys, argv, m
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
     monkeypatch.setattr(M, "load_results", lambda **kw: pytest.fail("must not train"))
     assert message in usage_error(M.main, argv, capsys)
+
+
+@pytest.fixture
+def tmp_data(tmp_path, monkeypatch):
+    """A scratch data/ folder (and registry) so nothing under the repository's data/ is touched."""
+    from paperlab.core import assets, paths
+
+    monkeypatch.setattr(paths, "data_dir", lambda: tmp_path)
+    monkeypatch.setattr(assets, "data_dir", lambda: tmp_path)
+    (tmp_path / "modality").mkdir()
+    return tmp_path
+
+
+@pytest.mark.parametrize("bad", [b"\xff\xfe\x00 not text", b'{"rows": [1, 2', b"[1, 2, 3]"],
+                         ids=["not-utf8", "truncated-json", "not-a-results-dict"])
+def test_corrupt_results_give_a_clear_error(tmp_data, bad):
+    """#22: a damaged results.json (even one re-registered with its sha256) names the file and both fixes."""
+    from paperlab.core import assets
+
+    (tmp_data / M.RESULTS).write_bytes(bad)
+    assets.register(M.RESULTS, command=M.COMMAND)  # the sha256 matches: only the content is wrong
+    with pytest.raises(assets.AssetError) as err:
+        M.load_results(retrain=False)
+    msg = str(err.value)
+    assert "data/modality/results.json" in msg and "git checkout -- data/modality/results.json" in msg
+    assert "python -m paperlab.modality train" in msg
+    assert not isinstance(err.value.__cause__, assets.AssetError)  # the raw decode error is only the cause
+
+
+def test_results_changed_after_registering_give_the_checkout_fix(tmp_data):
+    from paperlab.core import assets
+
+    (tmp_data / M.RESULTS).write_text('{"rows": []}')
+    assets.register(M.RESULTS, command=M.COMMAND)
+    (tmp_data / M.RESULTS).write_bytes(b"\x00\x01garbage")  # corrupted after registering: a sha256 mismatch
+    with pytest.raises(assets.AssetError, match=r"git checkout -- data/modality/results.json"):
+        M.load_results(retrain=False)
+
+
+def test_results_are_written_atomically(tmp_data, monkeypatch):
+    """#22: the results JSON goes through core.io.atomic_write_text, and what it wrote reads back."""
+    from paperlab.core import io as pio
+
+    fake = {"rows": [{"arm": "a", "seed": 0}], "seeds": [0], "wall_s": 1.0, "steps": 1, "batch_size": 2}
+    monkeypatch.setattr(M, "train_all", lambda **kw: fake)
+    written = []
+    real = pio.atomic_write_text
+    monkeypatch.setattr(pio, "atomic_write_text", lambda path, text, **kw: written.append(path) or real(path, text, **kw))
+    assert M.load_results(retrain=True) == fake
+    assert written[0] == tmp_data / M.RESULTS  # (then the registry, which core writes the same way)
+    assert M.load_results(retrain=False) == fake  # registered with its sha256, read back through read_results
+    assert not list((tmp_data / "modality").glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_exercise_checkers_right_and_wrong_answers():
+    """modality.check_exercise: right answers correct, `...` not attempted, plausible wrong answers rejected."""
+    from paperlab.core import checks
+
+    for n in range(1, 6):
+        assert M.check_exercise(n, ...) == checks.NOT_ATTEMPTED
+    log = math.log
+    assert M.check_exercise(1, 0.5 * log(4)) == checks.CORRECT
+    assert M.check_exercise(1, log(4)) == checks.INCORRECT  # the aligned price, not the gap
+    assert M.check_exercise(1, 0.5) == checks.INCORRECT  # (1 - q) without log k
+    assert M.check_exercise(2, log(4)) == checks.CORRECT
+    assert M.check_exercise(2, 0.5 * log(4)) == checks.INCORRECT  # the bound Delta_p, not H(Y2|Z)
+    assert M.check_exercise(2, 0.0) == checks.INCORRECT  # "the image shows the background"
+    assert M.check_exercise(3, log(9)) == checks.CORRECT
+    assert M.check_exercise(3, log(0.9 / 0.1) / 2) == checks.INCORRECT
+    assert M.check_exercise(3, 0.1 * log(0.1) + 0.9 * log(0.9)) == checks.INCORRECT  # -h(0.1), not h'(0.1)
+    assert M.check_exercise(4, 0.5 * log(2 / 1.25)) == checks.CORRECT
+    assert M.check_exercise(4, 0.5 * log(2) - 0.5 * log(1.5)) == checks.INCORRECT  # 1/sigma instead of 1/sigma^2
+    assert M.check_exercise(4, log(2 / 1.25)) == checks.INCORRECT  # forgot the 1/2
+    assert M.check_exercise(5, M.geometric_consistency_loss) == checks.CORRECT
+    assert M.check_exercise(5, lambda zv, zt: (zv @ zv.T - zt @ zt.T).pow(2).mean()) != checks.CORRECT  # intra only
+    assert M.check_exercise(5, lambda zv, zt: (zv @ zt.T - zt @ zv.T).pow(2).sum()) != checks.CORRECT  # sum, cross only
+    with pytest.raises(ValueError, match="1-5"):
+        M.check_exercise(6, 0.0)

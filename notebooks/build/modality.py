@@ -72,12 +72,27 @@ cfg = P.pick(
     smoke=dict(live_steps=20, live_batch=16, n_gap=128),
     cpu=dict(live_steps=150, live_batch=64, n_gap=500),
     gpu=dict(live_steps=300, live_batch=64, n_gap=1000),
+    # gpu dry run (PAPERLAB_SAMPLES=1): the gpu path at tiny sizes (no real dataset or download in this notebook)
+    samples=dict(live_steps=3, live_batch=8, n_gap=32),
 )
 cfg
 """, tags=["parameters"])
 
 md(r"""
 ## The paper in one page
+
+The method first, with the names the code uses: (a) what one arm of our experiment trains, a nano-CLIP whose
+contrastive loss gets the extra terms; (b) the argument behind the paper's claim that exact alignment costs
+information.
+""")
+code("""
+modality.method_figure()
+plt.show()
+""")
+md(r"""
+Read (b) as the proof's outline: if the image's and the caption's embeddings are the *same* vector $Z$, then $Z$ is a
+function of the caption, so it cannot know more about $Y$ than the caption does (Lemma 4 below), and the best
+cross-entropy from $Z$ is at least the information gap worse than from the image (Steps 1-2).
 
 **The modality gap.** A CLIP model maps an image $x_v$ and a caption $x_t$ to unit vectors
 $z_v=g_v(x_v)$ and $z_t=g_t(x_t)$ in $\mathbb R^D$. Training uses the symmetric InfoNCE loss with a
@@ -135,6 +150,9 @@ images, captions = shapes.pretrain_batch(6, seed=3, policy=pol, style_probs={"ph
 fig = plots.image_grid(images, titles=[textwrap.fill(c, 22) for c in captions], ncols=6, size=2.0,
                        suptitle="Shapes-world pairs with q = 0.25: most captions omit the background")
 plt.show()
+named = sum(any(b in c for b in ("plain", "striped", "checkered", "dotted")) for c in captions)
+nb.say(f"What it shows: every image has a visible background, but only {named} of these {len(captions)} captions name "
+       "it; shape and colour are named in every caption.")
 """)
 md("""
 **The modality gap of the course's micro-CLIP.** Before any theory, here is the gap on the model that
@@ -161,6 +179,10 @@ ax.scatter(*xy[len(zi):].T, s=6, alpha=0.5, label="captions")
 ax.set_xlabel("along mean(z_v) - mean(z_t) (cosine units)"); ax.set_ylabel("main orthogonal direction")
 ax.set_title("micro-CLIP embeddings: the modality gap"); ax.legend()
 plt.show()
+spread = float(xy[:, 0].std())
+nb.say(f"What it shows: the image and caption clouds sit apart along the gap direction (centroid distance "
+       f"{g['gap']:.3f}, against a spread of {spread:.3f} along that axis), although each image is paired with its own "
+       f"caption (mean paired cosine {g['paired_cos']:.3f}, where 1 would be exact alignment).")
 """)
 
 md(r"""
@@ -355,6 +377,10 @@ ax.set_title("The price of alignment rises monotonically"); ax.legend()
 plt.show()
 """)
 md(r"""
+What it shows: the best cross-entropy grows steadily from 0 to $\log 2$ as the alignment pressure adds noise to the
+background bit, steepest near $\eta = 0$, so even partial alignment has a price.
+""")
+md(r"""
 **A Gaussian example.** Let $Y\sim\mathcal N(0,1)$ and $X_m=Y+N_m$ with $N_m\sim\mathcal N(0,\sigma_m^2)$.
 Then $I(X_m;Y)=\tfrac12\log(1+\sigma_m^{-2})$. Take linear encoders $Z_v=aX_v$ and $Z_t=bX_t$. Exact
 alignment needs $\mathrm{Var}(aX_v-bX_t)=0$. This variance is a positive-definite quadratic form in
@@ -476,12 +502,12 @@ for name, (hist, _) in live.items():
     ax.plot(hist["step"], hist["loss"], label=name)
 ax.set_xlabel("step"); ax.set_ylabel("training loss (nats)"); ax.set_title("Live run: InfoNCE with and without forced alignment")
 ax.legend(); plt.show()
+(_, gp), (_, gf) = live["plain"], live["ramped lam=3"]
+nb.say(f"What it shows: both losses fall; the forced arm's includes the alignment term, so the heights are not "
+       f"comparable. What matters is the gap: {gp['gap']:.3f} for plain InfoNCE and {gf['gap']:.3f} with forced "
+       f"alignment (paired cosine {gp['paired_cos']:.3f} vs {gf['paired_cos']:.3f}).")
 """)
-md(r"""
-The forced arm's loss includes the alignment term, so the two curves are not comparable in height.
-What matters is the gap printed above: forced alignment closes most of it, and the paired cosine
-approaches 1. Now the committed results of the full runs:
-""")
+md("Now the committed results of the full runs:")
 code("""
 res = modality.load_results()                        # the grid: constant lambda_a, regularizers
 ali = modality.load_results(plan_name="alignment")   # ramped forced alignment across q
@@ -696,15 +722,12 @@ nb.say(f"**The derivation** is {rec_derivation['verdict']}: (A) is proven one-si
 """)
 code("""
 train_min = np.mean([r["train_s"] for r in ali["rows"]]) / 60
-nb.say(f"**What claims 1 and 2 need.** An encoder that reaches near-exact alignment at q = 1 *and* keeps "
-       f"the background there (instrument (c)); ours reached {ce[1.0].mean():.3f} nats at paired cosine {cos[1.0].mean():.3f} "
-       f"(needs {no_collapse['threshold']}). "
-       f"Candidates: longer training (the course's micro-CLIP trains for 2000 steps, about 7x ours), a wider embedding, "
-       f"or a lower alignment weight with more steps. A 300-step run took {train_min:.1f} min here on one shared core, so "
-       f"the 12-run alignment plan at 2000 steps is roughly {12 * train_min * 2000 / 300 / 60:.0f} h of CPU (minutes on a GPU). "
-       f"For claim 3: a q at which plain InfoNCE learns the background (q = 0.5 gave "
-       f"{floor_ce.mean() - ce_plain[0.5].mean():+.3f} nats over the floor), and a weight sweep per regularizer on "
-       f"validation data (4 regularizers x 3 weights x 3 seeds = 36 more runs); neither fit this budget.")
+nb.say(f"**What would make them testable.** Claims 1-2: an encoder that aligns near-exactly at q = 1 *and* keeps the "
+       f"background (ours: {ce[1.0].mean():.3f} nats at paired cosine {cos[1.0].mean():.3f}; needs "
+       f"{no_collapse['threshold']}), e.g. 2000 steps as the micro-CLIP: about {12 * train_min * 2000 / 300 / 60:.0f} h of "
+       f"CPU for the 12-run plan ({train_min:.1f} min per 300-step run here). Claim 3: a q at which plain InfoNCE learns "
+       f"the background (q = 0.5: {floor_ce.mean() - ce_plain[0.5].mean():+.3f} nats over the floor) and a weight sweep "
+       f"per regularizer (36 more runs).")
 """)
 md(r"""
 **Caveats.**
@@ -752,7 +775,8 @@ nb.say(f"**What the grid shows.** At lambda_a = 0, going from q = 0.25 to q = 1 
 md(r"""
 ## Exercises
 
-Easiest first. Each has a check cell that says *not attempted / close / correct*.
+Easiest first. Each check cell (`modality.check_exercise(n, answer)`) says *not attempted / incorrect / close /
+correct*, with a hint after a wrong attempt. Worked solutions: [`../solutions/03_modality.ipynb`](../solutions/03_modality.ipynb).
 
 **Exercise 1.** In the worked example, captions name the background with probability $q=0.5$, and there
 are $k=4$ backgrounds. What is the information gap $\Delta_p$ in nats?

@@ -31,7 +31,6 @@ import json
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -478,10 +477,32 @@ def reference_run(lr: float = 2e-3) -> dict:
     return {**ref, "arm": asdict(ref["arm"]), "metrics": evaluate(model, make_evalset(**ref["evalset"]))}
 
 
+def read_results(name: str = RESULTS, command: str = COMMAND) -> dict:
+    """A committed results file (sha256-verified), or a clear error naming the file and the fix.
+
+    A damaged file (bytes that are not UTF-8, text that is not JSON, JSON that is not a results dict) is never a
+    raw ``UnicodeDecodeError`` / ``JSONDecodeError``: the error says which file and how to restore or rebuild it.
+    """
+    from paperlab.core import assets
+
+    fix = f"restore the committed file with `git checkout -- data/{name}` (one second), or regenerate it with: {command}"
+    p = assets.path(name)  # a sha256 mismatch is an AssetError naming the file, the checkout and the command
+    try:
+        res = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise assets.AssetError(f"data/{name} is corrupt, not a JSON results file ({type(exc).__name__}: {exc}); "
+                                f"{fix}") from exc
+    if not isinstance(res, dict) or not isinstance(res.get("rows"), list):
+        raise assets.AssetError(f"data/{name} holds JSON but not a results file (no list of 'rows'); {fix}")
+    return res
+
+
 def load_results(retrain: bool | None = None, plan_name: str = "grid", **train_kw) -> dict:
     """A plan's committed results (``data/modality/results.json`` for ``grid``, ``alignment.json`` for
-    ``alignment``; sha256-verified), or train the plan and register its results."""
+    ``alignment``; sha256-verified, ``read_results``), or train the plan and register its results (written
+    atomically: a killed run leaves the old file or the new one, never half of one)."""
     from paperlab.core import assets
+    from paperlab.core import io as pio
     from paperlab.core.paths import data_dir
     from paperlab.core.train import retrain_requested
 
@@ -489,14 +510,9 @@ def load_results(retrain: bool | None = None, plan_name: str = "grid", **train_k
     command = COMMAND + ("" if plan_name == "grid" else f" --plan {plan_name}")
     retrain = retrain_requested() if retrain is None else retrain
     if not retrain and name in assets.load_registry():
-        try:
-            return json.loads(assets.path(name).read_text())
-        except json.JSONDecodeError as exc:
-            raise assets.AssetError(f"{name} is not valid JSON ({exc}); regenerate it with: {command}") from exc
+        return read_results(name, command)
     res = train_all(plan_name=plan_name, **train_kw)
-    path = data_dir() / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(res, indent=1))
+    pio.atomic_write_text(data_dir() / name, json.dumps(res, indent=1))
     assets.register(name, command=command, seeds=res["seeds"], wall_s=res["wall_s"], steps=res["steps"],
                     batch_size=res["batch_size"], threads=torch.get_num_threads())
     return res
@@ -532,6 +548,59 @@ def summary_rows(res: dict, arms: list[str] | None = None, keys=METRICS) -> list
     return [{"arm": a, **{k: mean_std(table(res, a, k)) for k in keys}} for a in arms]
 
 
+# ----------------------------------------------------------------------------- the method figure
+
+
+def _arrows_to_box_edges(ax) -> None:
+    """Clip ``plots.block_diagram``'s centre-to-centre arrows at the box outlines, so wide boxes keep their heads."""
+    from matplotlib.text import Annotation
+
+    at = {tuple(map(float, t.get_position())): t for t in ax.texts
+          if not isinstance(t, Annotation) and t.get_bbox_patch() is not None}
+    for a in ax.texts:
+        if isinstance(a, Annotation) and a.arrow_patch is not None:
+            src, dst = at.get(tuple(map(float, a.xyann))), at.get(tuple(map(float, a.xy)))
+            if src is not None and dst is not None:
+                a.arrow_patch.set_patchA(src.get_bbox_patch())
+                a.arrow_patch.set_patchB(dst.get_bbox_patch())
+                a.arrow_patch.shrinkA = a.arrow_patch.shrinkB = 2
+
+
+def method_figure():
+    """Two panels: the nano-CLIP with the losses this module adds, and the information-gap argument."""
+    import matplotlib.pyplot as plt
+
+    from paperlab.core import plots
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [1.25, 1]})
+    loss = "#f6dbdb"
+    plots.block_diagram({
+        "img": (0.08, 0.8, "image x_v\n(shapes world)", "#eeeeee"),
+        "cap": (0.08, 0.2, "caption x_t\n(names the\nbackground\nwith prob. q)", "#eeeeee"),
+        "vt": (0.29, 0.8, "vision tower\n(nano ViT)"),
+        "tt": (0.29, 0.2, "text tower"),
+        "emb": (0.46, 0.5, "z_v, z_t\n(unit vectors,\nbatch B x D)"),
+        "clip": (0.79, 0.93, "ClipLoss (InfoNCE)", loss),
+        "ali": (0.79, 0.72, "alignment_loss: λ_a ||z_v - z_t||²  (ours)", loss),
+        "sep": (0.79, 0.5, "separation_loss + non_collapse_loss\nprivate heads u_v, u_t  (intra)", loss),
+        "bb": (0.79, 0.27, "brownian_bridge_loss: z_s of a noised\nview on the bridge z_v → z_t  (inter)", loss),
+        "gc": (0.79, 0.06, "geometric_consistency_loss\nsimilarity structure  (intra + inter)", loss),
+    }, [("img", "vt"), ("cap", "tt"), ("vt", "emb"), ("tt", "emb"), ("emb", "clip"), ("emb", "ali"), ("emb", "sep"),
+        ("emb", "bb"), ("emb", "gc")], ax=left, title="(a) pretrain_arm: ClipLoss + the arm's extra_loss terms")
+    plots.block_diagram({
+        "y": (0.12, 0.5, "label Y\n(background)", "#eeeeee"),
+        "xv": (0.42, 0.82, "image X_v\nshows Y: I(X_v;Y) = H(Y)"),
+        "xt": (0.42, 0.18, "caption X_t\nnames Y with prob. q"),
+        "z": (0.8, 0.5, "exact alignment\nZ = g_v(X_v) = g_t(X_t)\n⇒ I(Z;Y) ≤ I(X_t;Y)\n⇒ CE lost ≥ I(X_v;Y) - I(X_t;Y)",
+              "#fff2cc"),
+    }, [("y", "xv"), ("y", "xt"), ("xv", "z", "g_v"), ("xt", "z", "g_t")], ax=right,
+        title="(b) the information gap: an aligned Z knows only what the caption knows")
+    for ax in (left, right):
+        _arrows_to_box_edges(ax)
+    fig.tight_layout()
+    return fig
+
+
 # ----------------------------------------------------------------------------- exercises
 
 
@@ -561,6 +630,53 @@ def check_exercise(n: int, answer) -> str:
     raise ValueError(f"exercise number must be 1-5, got {n}")
 
 
+
+# Worked solutions (solutions/03_modality.ipynb is generated from these; tests/test_solutions.py runs each one).
+SOLUTIONS = {
+    1: ("The image shows the background, so $I(X_v;Y) = \\log 8$ (2 shapes x 4 backgrounds); the caption always names "
+        "the shape and names the background with probability $q$, so $I(X_t;Y) = \\log 2 + q\\log 4$. The gap is "
+        "$(1-q)\\log 4$, which at $q = 1/2$ is $\\tfrac12\\log 4 = \\log 2$ nats. `theory.caption_example` does the same "
+        "in sympy.",
+        """import math
+import sympy as sp
+from paperlab.modality import theory as T
+ex = T.caption_example(sp.Rational(1, 2))
+print(ex["I_v"], ex["I_t"], ex["delta_p"])
+answer_1 = float(ex["delta_p"])   # = 0.5 * math.log(4)
+verdict = modality.check_exercise(1, answer_1)"""),
+    2: ("For $0<q<1$ the same image is paired with a caption that names its background and with one that does not, so "
+        "exact alignment forces $g_v(x_v) = g_t(\\text{named}) = g_t(\\text{blank})$: the aligned embedding cannot depend "
+        "on the background at all. The best cross-entropy is then the background's whole entropy, $\\log 4$ nats "
+        "(chance), above the bound $\\Delta_p = \\log 2$.",
+        """import sympy as sp
+from paperlab.modality import theory as T
+answer_2 = float(T.caption_example(sp.Rational(1, 2))["H_bg_aligned"])   # log 4
+verdict = modality.check_exercise(2, answer_2)"""),
+    3: ("$h(\\eta) = -\\eta\\log\\eta - (1-\\eta)\\log(1-\\eta)$, so $h'(\\eta) = \\log\\frac{1-\\eta}{\\eta}$; at "
+        "$\\eta = 0.1$ that is $\\log 9$.",
+        """from paperlab.modality import theory as T
+eta, h, dh, _, _ = T.noisy_channel_tradeoff()
+answer_3 = float(dh.subs(eta, 0.1))
+print(dh, answer_3)
+verdict = modality.check_exercise(3, answer_3)"""),
+    4: ("Each modality carries $I(X_m;Y) = \\tfrac12\\log(1 + \\sigma_m^{-2})$ nats: $\\tfrac12\\log 2$ for the image "
+        "($\\sigma_v = 1$) and $\\tfrac12\\log 1.25$ for the caption ($\\sigma_t = 2$); the gap is "
+        "$\\tfrac12\\log(2/1.25)$.",
+        """from paperlab.modality import theory as T
+G = T.gaussian_example()
+I = lambda s: float(G["I_m"].subs(G["sigma"], s))
+answer_4 = I(1) - I(2)
+verdict = modality.check_exercise(4, answer_4)"""),
+    5: ("Two $B\\times B$ matrices: the intra-modal difference $Z_vZ_v^\\top - Z_tZ_t^\\top$ and the cross-modal "
+        "asymmetry $C - C^\\top$ with $C = Z_vZ_t^\\top$; the loss is the mean of their squared entries, summed.",
+        """def my_gc(zv, zt):
+    intra = zv @ zv.T - zt @ zt.T
+    cross = zv @ zt.T
+    return (intra.pow(2) + (cross - cross.T).pow(2)).mean()
+
+verdict = modality.check_exercise(5, my_gc)"""),
+}
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m paperlab.modality train [--workers N] [--seeds ...] [--steps N]`` -> data/modality/results.json.
 
@@ -588,14 +704,16 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         res = train_all(progress=run.is_main, plan_name=args.plan, **kw)  # the other ranks take their share of the seeds; rank 0 writes
         if run.is_main:
-            Path(args.out).write_text(json.dumps(res, indent=1))
+            from paperlab.core.io import atomic_write_text
+
+            atomic_write_text(args.out, json.dumps(res, indent=1))
             run.log(f"{len(res['rows'])} runs in {res['wall_s']:.0f} s -> {args.out}")
         return 0
 
     return cli.main(ap, body, argv)
 
 
-__all__ = ["Arm", "EvalSet", "PLANS", "alignment_loss", "lambda_schedule", "ramp_name", "results_name", "brownian_bridge_loss", "bridge_mean_var", "composite", "evaluate",
+__all__ = ["SOLUTIONS", "check_exercise", "method_figure", "Arm", "EvalSet", "PLANS", "alignment_loss", "lambda_schedule", "ramp_name", "results_name", "brownian_bridge_loss", "bridge_mean_var", "composite", "evaluate",
            "gap_stats", "geometric_consistency_loss", "load_results", "make_evalset", "non_collapse_loss",
-           "plan", "pretrain_arm", "probe_scores", "retrieval_r1", "seed_rows", "separation_loss", "table", "train_all",
+           "plan", "pretrain_arm", "probe_scores", "read_results", "retrieval_r1", "seed_rows", "separation_loss", "table", "train_all",
            "main"]
