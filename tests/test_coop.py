@@ -147,27 +147,90 @@ def test_bench_runs_and_reports_both(micro):
     assert len(rows) == 1 and rows[0]["looped_s"] > 0 and rows[0]["batched_s"] > 0
 
 
-def test_exercise_checks_accept_the_reference_answers_and_flag_blanks():
-    from paperlab.core import checks
-
-    D = 64
-    assert checks.check_close("exercise 1", 4 * D, 4 * D) == "correct"
-    assert checks.check_close("exercise 1", ..., 4 * D) == "not attempted"
-    h = 2 * 80.47 * 71.69 / (80.47 + 71.69)
-    assert checks.check_close("exercise 2", round(h, 2), 75.83, rtol=1e-3, close_rtol=0.02) == "correct"
-    blank = (..., ...)
-    assert checks.check_equal("exercise 3", None if ... in blank else tuple(blank), (512, 16)) == "not attempted"
-    assert checks.check_equal("exercise 3", (512, 16), (32 * 16, 16)) == "correct"
-    ref = lambda c, p: c.unsqueeze(0) + p.unsqueeze(1)  # noqa: E731
-    inputs = [(torch.randn(4, 8), torch.randn(3, 8)), (torch.randn(2, 5), torch.randn(1, 5))]
+def test_exercise_checks_accept_the_answer_reject_plausible_wrong_ones_and_flag_blanks(capsys):
+    ce = coop.check_exercise
+    for n in (1, 2, 4, 5):
+        assert ce(n, ..., D=64) == "not attempted"
+    assert ce(3, (..., ...)) == "not attempted"
+    assert "hint" not in capsys.readouterr().out  # no hint before an attempt
+    # 1: M * D with M = 4
+    assert ce(1, 4 * 64, D=64) == "correct"
+    assert ce(1, 64, D=64) == "incorrect" and ce(1, 16 * 64, D=64) == "incorrect"
+    # 2: H of CoOp's base with zero-shot's new (the answer is in no printed table: 75.83 and 71.66 are wrong)
+    assert ce(2, 78.22) == "correct"
+    assert ce(2, 75.83) != "correct" and ce(2, 71.66) == "incorrect" and ce(2, (82.69 + 74.22) / 2) != "correct"
+    assert ce(2, (82.69 + 74.22) / 2) == "close"  # the arithmetic mean is near but not H
+    # 3: (B * K, K)
+    assert ce(3, (512, 16)) == "correct" and ce(3, [512, 16]) == "correct"
+    assert ce(3, (16, 16)) == "incorrect" and ce(3, (512, 512)) == "incorrect" and ce(3, (32, 16)) == "incorrect"
+    # 4: broadcasting the shift; transposed output, product and a forgotten pi are wrong
+    assert ce(4, lambda c, p: c[None] + p[:, None]) == "correct"
+    assert ce(4, lambda c, p: c + p.unsqueeze(1)) == "correct"
+    assert ce(4, lambda c, p: c.unsqueeze(1) + p.unsqueeze(0)) == "incorrect"
+    assert ce(4, lambda c, p: c.unsqueeze(0) * p.unsqueeze(1)) == "incorrect"
+    assert ce(4, lambda c, p: c.unsqueeze(0).expand(len(p), -1, -1)) == "incorrect"
 
     def blank_fn(ctx, pi):
         raise NotImplementedError
 
-    assert checks.check_function("exercise 4", blank_fn, ref, inputs) == "not attempted"
-    assert checks.check_function("exercise 4", lambda c, p: c[None] + p[:, None], ref, inputs) == "correct"
-    assert checks.check_choice("exercise 5", "a", "a", options=["a", "b", "c"]) == "correct"
-    assert checks.check_choice("exercise 5", ..., "a", options=["a", "b", "c"]) == "not attempted"
+    assert ce(4, blank_fn) == "not attempted"
+    # 5: a
+    assert ce(5, "a") == "correct" and ce(5, "b") == "incorrect" and ce(5, "c") == "incorrect"
+    with pytest.raises(ValueError, match="1-5"):
+        ce(6, 1)
+
+
+def test_check_exercise_1_reads_D_from_the_model(micro):
+    model, _ = micro
+    D = model.positional_embedding.shape[1]
+    assert coop.check_exercise(1, 4 * D, clip_model=model) == "correct"
+
+
+def test_scaled_shift_is_cocoop_at_one_and_plain_context_at_zero(micro):
+    model, tok = micro
+    torch.manual_seed(0)
+    cc = coop.CoCoOp(model, tok, NAMES, ctx_init="a photo of a").eval()
+    f = _feats(5)
+    with torch.no_grad():
+        assert_close(coop.scaled_shift(cc, f.z, 1.0)["probs"], cc.logits_from_features(f.z).softmax(-1),
+                     rtol=1e-5, atol=1e-5)
+        co = coop.CoOp(model, tok, NAMES, ctx_init="a photo of a").eval()
+        co.prompt_learner.ctx.copy_(cc.prompt_learner.ctx)
+        assert_close(coop.scaled_shift(cc, f.z, 0.0)["probs"], co.logits_from_features(f.z).softmax(-1),
+                     rtol=1e-5, atol=1e-5)
+    out = coop.scaled_shift(cc, f.z, 2.0)
+    assert out["pi"].shape == (5, cc.prompt_learner.ctx.shape[1]) and out["probs"].shape == (5, 4)
+    origin, basis = coop.shift_plane(cc, f.z)
+    assert basis.shape == (origin.shape[0], 2)
+    assert_close(basis.T @ basis, torch.eye(2), rtol=1e-4, atol=1e-4)  # orthonormal view
+    e = coop.shift_effect(cc, f)
+    assert 0 <= e["changed"] <= 1 and e["|mean pi|"] > 0 and e["image part"] >= 0
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.close(coop.plot_shift(cc, f, index=99, scale=1.5))  # an index past the end is clamped
+    plt.close(coop.method_figure())
+    with pytest.raises(TypeError, match="CoCoOp"):
+        coop.scaled_shift(coop.CoOp(model, tok, NAMES, n_ctx=4), f.z)
+
+
+def test_a_failed_dataset_download_names_the_dataset_and_how_to_provide_it(tmp_path, monkeypatch):
+    from urllib.error import URLError
+
+    import torchvision.datasets.eurosat as tv_eurosat
+
+    def offline(*a, **kw):
+        raise URLError("no network")
+
+    monkeypatch.setattr(tv_eurosat, "download_and_extract_archive", offline)
+    monkeypatch.setattr(tv_eurosat, "download_url", offline, raising=False)
+    with pytest.raises(RuntimeError, match="could not download eurosat") as info:
+        coop.run_real("eurosat", tmp_path / "eurosat_root", backbone="micro", download=True, progress=False)
+    assert "eurosat/2750" in str(info.value) and isinstance(info.value.__cause__, URLError)
+    with pytest.raises(FileNotFoundError):  # without download: the loader's own missing-files error
+        coop.run_real("eurosat", tmp_path, backbone="micro", download=False, progress=False)
 
 
 def test_dataset_specs_and_summary():

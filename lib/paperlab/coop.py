@@ -727,10 +727,139 @@ def summarize(rows: list[dict], datasets: Sequence[str] | None = None):
     return wide.reset_index()
 
 
+# ----------------------------------------------------------------------------- the method figure
+
+def method_figure():
+    """CoOp and CoCoOp side by side, labelled with this module's names: the only wiring difference is the
+    Meta-Net path from the image feature z into the context (CoCoOp), which makes the prompts per image."""
+    import matplotlib.pyplot as plt
+
+    from paperlab.core import plots
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    frozen, learned = "#e8e8e8", "#fde2b8"
+    boxes = {
+        "x": (0.12, 0.95, "image x", "white"),
+        "f": (0.12, 0.62, "image encoder f\n(clip.visual, frozen)", frozen),
+        "z": (0.12, 0.2, "z = f(x) / |f(x)|", "white"),
+        "ctx": (0.72, 1.02, "ctx: v_1..v_M (learned)", learned),
+        "asm": (0.72, 0.66, "PromptLearner.assemble\nt_i = [SOS, v_1..v_M, c_i, ., EOT]", "white"),
+        "g": (0.72, 0.43, "TextEncoder g (frozen)", frozen),
+        "p": (0.72, 0.2, "logit_scale * cos(g(t_i), z)\n-> p(y=i | x)", "white"),
+    }
+    arrows = [("x", "f"), ("f", "z"), ("asm", "g"), ("g", "p")]
+    plots.block_diagram(boxes, arrows + [("ctx", "asm")], ax=axes[0], title="CoOp: K prompts, the same for every image")
+    co = {**boxes, "ctx": (0.4, 1.02, "ctx: v_1..v_M (learned)", learned),
+          "meta": (0.4, 0.45, "MetaNet h (learned)\npi = h(z)", learned),
+          "shift": (0.4, 0.84, "shifted_context\nv_m + pi", "white")}
+    plots.block_diagram(co, arrows + [("meta", "shift"), ("ctx", "shift")], ax=axes[1],
+                        title="CoCoOp: v_m(x) = v_m + pi(x), B x K prompts")
+    arrow = {"arrowstyle": "-|>", "lw": 1.0, "color": "#444444"}
+    for ax in axes:  # z enters the similarity: drawn by hand so the arrow head stops at the box's edge
+        ax.annotate("", xy=(0.5, 0.2), xytext=(0.24, 0.2), arrowprops=arrow)
+        ax.set_ylim(0.1, 1.08)
+    axes[1].annotate("", xy=(0.34, 0.39), xytext=(0.2, 0.25), arrowprops=arrow)  # z -> MetaNet
+    axes[1].annotate("", xy=(0.6, 0.71), xytext=(0.48, 0.8), arrowprops=arrow)  # shifted context -> assemble
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- the Meta-Net shift explorer
+
+@torch.no_grad()
+def scaled_shift(model: CoCoOp, z: torch.Tensor, scale: float = 1.0) -> dict:
+    """CoCoOp with its image-conditioned shift scaled: ``v_m(x) = v_m + scale * pi(x)`` (scale 1 is the model,
+    0 is its context without the Meta-Net). z (B, E) -> {"ctx": (M, D), "pi": (B, D), "probs": (B, K)}."""
+    if not isinstance(model, CoCoOp):
+        raise TypeError(f"scaled_shift needs a CoCoOp model, got {type(model).__name__}")
+    _check_features(z, model.clip.visual.output_dim)
+    pl = model.prompt_learner
+    pi = pl.meta_net(z)  # (B, D)
+    ctx = pl.ctx.unsqueeze(0) + scale * pi.unsqueeze(1)  # (B, M, D)
+    t = model.text_features(pl.assemble(ctx.unsqueeze(1).expand(-1, pl.n_cls, -1, -1)))  # (B, K, E)
+    logits = model.logit_scale * torch.einsum("be,bke->bk", z, t)
+    return {"ctx": pl.ctx.detach().clone(), "pi": pi, "probs": logits.softmax(-1)}
+
+
+@torch.no_grad()
+def shift_plane(model: CoCoOp, z: torch.Tensor):
+    """A fixed 2-D view of the context space for the explorer: axis 1 along the mean shift over the images
+    z (B, E), axis 2 the main direction in which pi(x) varies from image to image (orthogonal to axis 1).
+    Returns (origin (D,), basis (D, 2)); project with ``(v - origin) @ basis``."""
+    pi = model.prompt_learner.meta_net(z)
+    mean = pi.mean(0)
+    a1 = mean / mean.norm().clamp_min(1e-12)
+    dev = (pi - mean) - ((pi - mean) @ a1)[:, None] * a1  # image-dependent part, without its axis-1 component
+    a2 = torch.linalg.svd(dev, full_matrices=False).Vh[0] if len(z) > 1 and dev.abs().sum() > 0 else \
+        torch.linalg.svd(torch.eye(len(a1))[:2] - torch.outer(torch.eye(len(a1))[:2] @ a1, a1), full_matrices=False).Vh[0]
+    return model.prompt_learner.ctx.mean(0), torch.stack([a1, a2], 1)
+
+
+def plot_shift(model: CoCoOp, feats: Features, index: int = 0, scale: float = 1.0, plane=None, top: int = 6):
+    """Left: the M context vectors v_m (circles) and v_m + scale * pi(x) for test image ``index`` (arrows), with
+    v_m + pi(x) of every test image as a grey cloud, on the plane of ``shift_plane``. Right: the class
+    probabilities with the shift scaled (bars) and with no shift (outlines)."""
+    import matplotlib.pyplot as plt
+
+    index = max(0, min(int(index), len(feats) - 1))
+    origin, basis = plane if plane is not None else shift_plane(model, feats.z)
+    proj = lambda v: ((v - origin) @ basis).numpy()  # noqa: E731
+    out, none = scaled_shift(model, feats.z[index:index + 1], scale), scaled_shift(model, feats.z[index:index + 1], 0.0)
+    allpi = scaled_shift(model, feats.z, 1.0)["pi"]
+    ctx, pi = out["ctx"], out["pi"][0]
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(10, 3.8), gridspec_kw={"width_ratios": [1.1, 1]})
+    cloud = proj((ctx.unsqueeze(0) + allpi.unsqueeze(1)).reshape(-1, ctx.shape[1]))
+    a0.scatter(cloud[:, 0], cloud[:, 1], s=4, c="0.8", label="v_m + pi(x), all test images")
+    p0, p1 = proj(ctx), proj(ctx + scale * pi)
+    for m in range(len(ctx)):
+        a0.annotate("", xy=p1[m], xytext=p0[m], arrowprops={"arrowstyle": "-|>", "color": f"C{m}", "lw": 1.2})
+        a0.scatter(*p0[m], color=f"C{m}", s=30, zorder=3, label=f"v_{m + 1}" if m < 4 else None)
+    a0.set_xlabel("along the mean shift (D-dim units)")
+    a0.set_ylabel("main image-to-image direction")
+    a0.set_title(f"context: v_m -> v_m + {scale:g} pi(x)", fontsize=9)
+    a0.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=5, columnspacing=0.8)
+    p, q = out["probs"][0], none["probs"][0]
+    order = p.argsort(descending=True)[:top].tolist()[::-1]
+    names = [feats.classnames[i] for i in order]
+    a1.barh(names, p[order].numpy(), color="C0", label=f"shift x {scale:g}")
+    a1.barh(names, q[order].numpy(), fill=False, edgecolor="k", label="no shift (scale 0)")
+    a1.set_xlim(0, 1)
+    a1.set_xlabel("probability")
+    a1.set_title(f"image {index}, true class: {feats.classnames[int(feats.labels[index])]}", fontsize=9)
+    a1.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+@torch.no_grad()
+def shift_effect(model: CoCoOp, feats: Features) -> dict:
+    """What the Meta-Net shift does on a split: accuracy without it (scale 0), with it (1) and doubled (2), the
+    share of predictions it changes, the length of the mean shift and the image-dependent part of pi(x) (RMS
+    distance from the mean shift, relative to the mean shift's length)."""
+    pred = {s: scaled_shift(model, feats.z, s)["probs"].argmax(-1) for s in (0.0, 1.0, 2.0)}
+    pi = model.prompt_learner.meta_net(feats.z)
+    mean = pi.mean(0)
+    return {"acc no shift": float((pred[0.0] == feats.labels).float().mean()),
+            "acc CoCoOp": float((pred[1.0] == feats.labels).float().mean()),
+            "acc 2x shift": float((pred[2.0] == feats.labels).float().mean()),
+            "changed": float((pred[1.0] != pred[0.0]).float().mean()),
+            "|mean pi|": float(mean.norm()), "|v_m|": float(model.prompt_learner.ctx.norm(dim=-1).mean()),
+            "image part": float((pi - mean).norm(dim=-1).pow(2).mean().sqrt() / mean.norm().clamp_min(1e-12))}
+
+
 # ----------------------------------------------------------------------------- gpu profile: real CLIP, real data
 
 REAL_CONFIG = dict(CPU_CONFIG, seeds=(0, 1, 2), coop=dict(epochs=200, batch_size=32, lr=0.002),
                    cocoop=dict(epochs=10, batch_size=1, lr=0.002), overrides={})  # official recipes (CoCoOp batch 1)
+
+
+# where torchvision downloads each real dataset from, and how to provide it by hand (for download_error)
+REAL_SOURCES = {
+    "eurosat": ("torchvision.datasets.EuroSAT's mirror (EuroSAT RGB, EuroSAT.zip)",
+                "unzip EuroSAT.zip so that the class folders sit in <root>/eurosat/2750/, with <root> ="),
+    "pets": ("https://www.robots.ox.ac.uk/~vgg/data/pets/data/{images,annotations}.tar.gz",
+             "unpack images.tar.gz and annotations.tar.gz into <root>/oxford-iiit-pet/, with <root> ="),
+}
 
 
 def encode_files(clip_model, split, batch_size: int = 128, device: str = "cpu") -> Features:
@@ -757,7 +886,15 @@ def run_real(name: str, root: str, backbone: str = "ViT-B-32", cfg: dict = REAL_
     from paperlab import clip as pclip
     from paperlab.worlds import realfewshot
 
-    ds = realfewshot.dataset(name, root, download=download)
+    try:
+        ds = realfewshot.dataset(name, root, download=download)
+    except OSError as exc:
+        if not download:
+            raise
+        from paperlab.core.profiles import download_error
+
+        url, how = REAL_SOURCES.get(name, ("torchvision's mirror", "unpack the dataset into"))
+        raise download_error(name, url, root, how, exc) from exc
     clip_model = pclip.load_pretrained(backbone, device=device)
     tok = pclip.tokenizer(clip_model.paperlab_name)
     tests = {s: encode_files(clip_model, ds.test(s), device=device) for s in ("base", "new")}
@@ -773,6 +910,79 @@ def run_real(name: str, root: str, backbone: str = "ViT-B-32", cfg: dict = REAL_
             rows += [dict(dataset=name, seed=seed, method=m, split=s, acc=accuracy(model, tests[s]))
                      for s in ("base", "new")]
     return rows
+
+
+# ----------------------------------------------------------------------------- the notebook's exercises
+
+# Exercise 2 uses the paper's averages (CoOp, Table 1 of CoCoOp, via the course card; not verified): CoOp's base
+# accuracy with zero-shot CLIP's new-class accuracy
+EX2_BASE, EX2_NEW = 82.69, 74.22
+EX5_OPTIONS = ("a", "b", "c")
+
+
+def _shift_reference(ctx: torch.Tensor, pi: torch.Tensor) -> torch.Tensor:
+    return ctx.unsqueeze(0) + pi.unsqueeze(1)  # v_m(x) = v_m + pi(x): (B, M, D)
+
+
+def check_exercise(n: int, answer, **data) -> str:
+    """The notebook's exercise checks (1-5); each prints not attempted / incorrect / close / correct.
+
+    Data the checks need: exercise 1 ``D`` (the text width, or ``clip_model``)."""
+    from paperlab.core import checks
+    from paperlab.core.metrics import harmonic_mean
+
+    if n == 1:
+        D = data.get("D") or data["clip_model"].positional_embedding.shape[1]
+        return checks.check_close("exercise 1", answer, 4 * int(D), hint="M vectors of the text width D")
+    if n == 2:
+        return checks.check_close("exercise 2", answer, harmonic_mean(EX2_BASE, EX2_NEW), rtol=1e-3, close_rtol=0.02,
+                                  hint="H = 2ab / (a + b) with a = base, b = new")
+    if n == 3:
+        ans = None if (isinstance(answer, tuple) and ... in answer) else answer
+        ans = tuple(ans) if isinstance(ans, (tuple, list)) else ans
+        return checks.check_equal("exercise 3", ans, (32 * 16, 16),
+                                  hint="CoCoOp: one prompt per image and class; CoOp: one per class, shared by all images")
+    if n == 4:
+        g = torch.Generator().manual_seed(4)
+        cases = [(torch.randn(4, 8, generator=g), torch.randn(3, 8, generator=g)),
+                 (torch.randn(2, 5, generator=g), torch.randn(1, 5, generator=g))]
+        return checks.check_function("exercise 4", answer, _shift_reference, cases,
+                                     hint="the same pi(x) is added to every context vector m of image x")
+    if n == 5:
+        return checks.check_choice("exercise 5", answer, "a", options=list(EX5_OPTIONS),
+                                   hint="count the context tensors: one per *trained* class")
+    raise ValueError(f"exercise number must be 1-5, got {n}")
+
+
+SOLUTIONS = {
+    1: ("CoOp learns only the $M$ context vectors, each of the text width $D$: $M \\cdot D$ numbers. "
+        "$D$ is read off the micro-CLIP's positional embedding (an untrained model has the same shape).",
+        """from paperlab import clip as pclip
+model = pclip.create_model()[0]
+D = model.positional_embedding.shape[1]
+answer_1 = 4 * D
+verdict = coop.check_exercise(1, answer_1, D=D)"""),
+    2: ("The harmonic mean $H = 2ab/(a+b)$ of base $a = 82.69$ and new $b = 74.22$ (the paper's averages, "
+        "course card, not verified). $H$ rises from CoOp's 71.66 to above CoCoOp's 75.83: the harmonic mean punishes "
+        "the weaker of the two numbers, so the new-class drop is what costs CoOp its $H$.",
+        """a, b = 82.69, 74.22
+answer_2 = 2 * a * b / (a + b)
+verdict = coop.check_exercise(2, answer_2)"""),
+    3: ("CoCoOp's prompts depend on the image, so every image needs its own $K$ prompts: $B \\cdot K = 512$ "
+        "sequences. CoOp's $K = 16$ prompts are the same for every image and go through the encoder once.",
+        """answer_3 = (32 * 16, 16)
+verdict = coop.check_exercise(3, answer_3)"""),
+    4: ("Broadcast: `ctx` (M, D) becomes (1, M, D), `pi` (B, D) becomes (B, 1, D); the sum is (B, M, D), the same "
+        "shift for every context vector of one image. This is `CoCoOpPromptLearner.shifted_context`.",
+        """def shift_context(ctx, pi):
+    return ctx.unsqueeze(0) + pi.unsqueeze(1)
+
+verdict = coop.check_exercise(4, shift_context)"""),
+    5: ("With class-specific context each *trained* class has its own vectors $v^{(i)}_m$; a new class has none, "
+        "so there is no prompt to write for it (not a worse one). Unified context is shared, so it transfers.",
+        """answer_5 = "a"
+verdict = coop.check_exercise(5, answer_5)"""),
+}
 
 
 if __name__ == "__main__":
