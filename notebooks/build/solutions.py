@@ -41,6 +41,8 @@ def build(module: str) -> nbf.NotebookNode | None:
         explanation, src = sols[n]
         cells.append(nbf.v4.new_markdown_cell(f"## Exercise {n}\n\n{explanation.strip()}"))
         cells.append(nbf.v4.new_code_cell(src.strip()))
+    for i, c in enumerate(cells):  # stable ids: a rebuild changes nothing unless a solution changed
+        c["id"] = f"{module}-{i:02d}"
     nb = nbf.v4.new_notebook()
     nb.cells = cells
     nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
