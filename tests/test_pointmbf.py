@@ -341,3 +341,62 @@ def test_train_command_supervised_stage(monkeypatch, tmp_path):
     M.main(["train", "--profile", "cpu", "--seeds", "0", "--out", str(tmp_path / "u.pt")])
     assert calls[0]["supervised"] and calls[0]["names"] is None and calls[0]["cfg"].steps == M.SUP_STEPS
     assert not calls[1]["supervised"] and calls[1]["cfg"].steps == M.TrainConfig.steps
+
+
+# ----------------------------------------------------------------------------- exercises (issue 23)
+def test_check_exercise_1_and_2_values():
+    from scipy.spatial.transform import Rotation
+
+    R = Rotation.from_rotvec([0.05, 0.12, -0.08]).as_matrix()
+    right = float(np.degrees(np.arccos((np.trace(R) - 1) / 2)))
+    assert M.check_exercise(1, right, R=R) == "correct"
+    for wrong in (np.radians(right), float(np.degrees(np.arccos(np.trace(R) / 3))), right * 2):
+        assert M.check_exercise(1, wrong, R=R) != "correct"
+    assert M.check_exercise(1, ..., R=R) == "not attempted"
+    sims = [(0.9, 0.8), (0.9, 0.2)]
+    assert M.check_exercise(2, [1 - 0.1 / 0.2, 1 - 0.1 / 0.8], sims=sims) == "correct"
+    for wrong in ([1 - 0.1 / 0.8, 1 - 0.1 / 0.2], [0.8 / 0.9, 0.2 / 0.9], [0.1 / 0.2, 0.1 / 0.8]):
+        assert M.check_exercise(2, wrong, sims=sims) != "correct"
+    assert M.check_exercise(2, ..., sims=sims) == "not attempted"
+
+
+def test_check_exercise_3_function():
+    assert M.check_exercise(3, lambda w: (w / w.sum()) ** 2) == "correct"
+    assert M.check_exercise(3, lambda w: w ** 2) == "correct"  # a positive multiple gives the same rotation
+    for wrong in (lambda w: w, lambda w: w / w.sum(), lambda w: np.sqrt(w)):
+        assert M.check_exercise(3, wrong) != "correct"
+
+    def stub(w):
+        ...
+
+    assert M.check_exercise(3, stub) == "not attempted"
+    assert M.check_exercise(3, ...) == "not attempted"
+    assert M.check_exercise(3, 2.0) == "incorrect"
+
+
+def test_check_exercise_4_and_5():
+    from paperlab.worlds import rooms
+
+    assert M.check_exercise(4, "rgb-only") == "correct"
+    assert M.check_exercise(4, "geometry-only") == "incorrect"
+    assert M.check_exercise(4, "both") == "incorrect"
+    assert M.check_exercise(4, ...) == "not attempted"
+    pair = rooms.generate(1, seed=2026)
+    g = M.view_geometry(pair["depth"][0, 0], pair["K"])
+    right = int(g["p2i0"][500])
+    assert M.check_exercise(5, right, geometry=g, u=500) == "correct"
+    d = np.linalg.norm(g["pts0"] - g["pix"][500], axis=1)
+    wrong_any = int(np.argmin(d)) if not g["valid0"][int(np.argmin(d))] else int(np.argsort(d)[1])  # a different point
+    for wrong in {wrong_any, len(g["pts0"]) if right != len(g["pts0"]) else 0, 500} - {right}:
+        assert M.check_exercise(5, wrong, geometry=g, u=500) == "incorrect"
+    assert M.check_exercise(5, ..., geometry=g, u=500) == "not attempted"
+    with pytest.raises(ValueError, match="1-5"):
+        M.check_exercise(0, 1)
+
+
+def test_committed_eval_is_keyed_on_its_test_set():
+    assert M.load_eval(255, [0, 1, 2]) is None  # other test pairs: the notebook evaluates instead
+    assert M.load_eval(256, [0]) is None
+    ev = M.load_eval(256, [0, 1, 2])
+    assert ev is not None and len(ev) == 3 * (len(M.ALL_NAMES) + len(M.STAGE1))
+    assert all(v["rot"].shape == (256,) for v in ev.values())

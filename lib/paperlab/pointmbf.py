@@ -874,6 +874,114 @@ def write_eval(n_test: int = 256, seeds=(0, 1, 2)) -> dict:
     return res
 
 
+# ----------------------------------------------------------------------------- exercises
+def _p2i_brute(geo: dict, u: int, radius: float) -> int:
+    """The nearest valid level-0 point to full-resolution pixel ``u`` within ``radius`` (dummy = number of points)."""
+    pts, valid = np.asarray(geo["pts0"], dtype=np.float64), np.asarray(geo["valid0"], bool)
+    d = np.where(valid, np.linalg.norm(pts - np.asarray(geo["pix"][u], dtype=np.float64), axis=1), np.inf)
+    j = int(np.argmin(d))
+    return j if d[j] <= radius else len(pts)
+
+
+def _ex3_points(seed: int = 3):
+    rng = np.random.default_rng(seed)
+    R = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    R = R * np.sign(np.linalg.det(R))  # a proper rotation
+    P = rng.normal(size=(30, 3))
+    Q = P @ R.T + np.array([0.3, -0.1, 0.2]) + rng.normal(scale=0.3, size=(30, 3))  # noisy: the weighting matters
+    return P, Q
+
+
+def check_exercise(n: int, answer, **data) -> str:
+    """The notebook's exercise checks (1-5); each prints not attempted / incorrect / close / correct.
+
+    ``data``: exercise 1 ``R`` (a rotation matrix); exercise 2 ``sims`` (pairs (c1, c2) of the two best cosine
+    similarities); exercise 5 ``geometry`` (one view's :func:`view_geometry` dict) and ``u`` (a pixel index)."""
+    from paperlab.core import checks
+
+    if n == 1:
+        R = np.asarray(data["R"], dtype=np.float64)
+        expected = float(rotation_error_deg(R[None], np.eye(3)[None])[0])
+        return checks.check_close("exercise 1", answer, expected, rtol=1e-6, close_rtol=0.02,
+                                  hint="theta = arccos((trace - 1) / 2), then np.degrees")
+    if n == 2:
+        sims = np.asarray(data.get("sims", [(0.9, 0.8), (0.9, 0.2)]), dtype=np.float64)
+        expected = 1 - (1 - sims[:, 0]) / (1 - sims[:, 1])  # Lowe-ratio weight per pixel
+        return checks.check_close("exercise 2", answer, expected, rtol=1e-6, close_rtol=0.02,
+                                  hint="w = 1 - (1 - c1) / (1 - c2), one weight per pair, in the order given")
+    if n == 3:
+        if not callable(answer):
+            return checks.check_function("exercise 3", answer, None, [])
+        try:
+            if answer(np.ones(3)) is None:
+                return checks.check_function("exercise 3", ..., None, [])
+        except NotImplementedError:
+            return checks.check_function("exercise 3", ..., None, [])
+        P, Q = _ex3_points()
+
+        def rotation_with(fn):
+            def solve(w):
+                from scipy.spatial.transform import Rotation
+
+                mp, mq = (w[:, None] * P).sum(0) / w.sum(), (w[:, None] * Q).sum(0) / w.sum()
+                return Rotation.align_vectors(Q - mq, P - mp, weights=fn(w))[0].as_matrix()
+            return solve
+
+        def library(w):
+            return weighted_procrustes(torch.as_tensor(P), torch.as_tensor(Q), torch.as_tensor(w))[0].numpy()
+
+        ws = [np.random.default_rng(4).uniform(0.1, 1.0, 30), np.linspace(0.1, 1, 30) ** 3, np.linspace(0.1, 1, 30)]
+        return checks.check_function("exercise 3", rotation_with(answer), library, ws, rtol=1e-6, atol=1e-8,
+                                     hint="the official code multiplies BOTH centred point sets by the normalised weights")
+    if n == 4:
+        return checks.check_choice("exercise 4", answer, "rgb-only", ["rgb-only", "geometry-only"],
+                                   hint="which branch sees almost uniform colour there?")
+    if n == 5:
+        geo, u = data["geometry"], int(data.get("u", 500))
+        expected = _p2i_brute(geo, u, GeomConfig().radius[0])
+        if expected != int(geo["p2i0"][u]):  # the library's P2I link must agree with the brute force
+            raise AssertionError(f"p2i0[{u}] = {int(geo['p2i0'][u])} but the brute-force nearest point is {expected}")
+        return checks.check_equal("exercise 5", answer, expected,
+                                  hint="distances np.linalg.norm(pts0 - pix[u], axis=1), invalid points at +inf, argmin, "
+                                       "then the radius test (dummy index = number of points)")
+    raise ValueError(f"exercise number must be 1-5, got {n}")
+
+
+SOLUTIONS = {
+    1: ("For a rotation by $\\theta$, $\\mathrm{tr} R = 1 + 2\\cos\\theta$, so $\\theta = \\arccos((\\mathrm{tr} R - 1)/2)$ "
+        "(clip to [-1, 1] against rounding); `rotation_error_deg` computes the same for $R_{est} R_{gt}^\\top$.",
+        "from scipy.spatial.transform import Rotation\n"
+        "R_ex = Rotation.from_rotvec([0.05, 0.12, -0.08]).as_matrix()\n"
+        "answer_1 = float(np.degrees(np.arccos(np.clip((np.trace(R_ex) - 1) / 2, -1, 1))))\n"
+        "verdict = pointmbf.check_exercise(1, answer_1, R=R_ex)"),
+    2: ("Lowe's ratio weight is $w = 1 - (1 - c_1)/(1 - c_2)$: with 0.9 and 0.8 the second-best match is nearly as "
+        "good, so the match is ambiguous and gets a small weight; with 0.9 and 0.2 it is unique and gets a large one.",
+        "sims = [(0.9, 0.8), (0.9, 0.2)]\n"
+        "answer_2 = [1 - (1 - c1) / (1 - c2) for c1, c2 in sims]\n"
+        "verdict = pointmbf.check_exercise(2, answer_2, sims=sims)"),
+    3: ("The official code multiplies both centred point sets by the normalised weights $\\bar w_k = w_k / \\sum w$, so "
+        "the cross-covariance is $\\sum_k \\bar w_k^2 \\tilde p_k \\tilde q_k^\\top$: scipy needs the squared normalised "
+        "weights (any positive multiple gives the same rotation).",
+        "def answer_3(w):\n"
+        "    return (w / w.sum()) ** 2\n\n"
+        "verdict = pointmbf.check_exercise(3, answer_3)"),
+    4: ("On the geometric rooms the colour is one pale tone with faint stripes: the RGB branch has almost nothing to "
+        "match on, while the boxes make the geometry distinctive. So **rgb-only** should fail there.",
+        "answer_4 = 'rgb-only'\n"
+        "verdict = pointmbf.check_exercise(4, answer_4)"),
+    5: ("P2I at level 0: distances from the pixel's 3-D point to every level-0 point, invalid points at $+\\infty$, the "
+        "argmin, and the dummy index (the number of points) when the nearest one is farther than $r_0 = 0.2$ m.",
+        "from paperlab.worlds import rooms\n"
+        "pair = rooms.generate(1, seed=2026)\n"
+        "g = pointmbf.view_geometry(pair['depth'][0, 0], pair['K'])\n"
+        "d = np.linalg.norm(g['pts0'] - g['pix'][500], axis=1)\n"
+        "d[~g['valid0']] = np.inf\n"
+        "j = int(np.argmin(d))\n"
+        "answer_5 = j if d[j] <= 0.2 else len(g['pts0'])\n"
+        "verdict = pointmbf.check_exercise(5, answer_5, geometry=g, u=500)"),
+}
+
+
 def main(argv=None):
     """``python -m paperlab.pointmbf train [--workers N] [--seeds ...] [--steps N] [--variants ...] [--out F]``.
 
