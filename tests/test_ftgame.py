@@ -303,3 +303,43 @@ def test_render_latex_never_prints_raw_roots_or_piecewise():
     assert "CRootOf" not in text and "cubic" in text and "0.7039" in text
     assert "Piecewise" not in render.equations([("x", egalitarian_share())])
     assert render.latex(bargaining_solutions(1, 2)["nash"]) == sp.latex(bargaining_solutions(1, 2)["nash"])
+
+
+def test_derivation_checks_are_small_on_a_few_games():
+    """The notebook's D1-D4 (ftgame.derivations): our algebra agrees with the independent solvers."""
+    from paperlab.ftgame import derivations as Dv
+
+    assert max(Dv.check_spe(0, 2)) < 1e-6
+    assert max(Dv.check_bargains(0, 1)) < 1e-6
+    assert max(Dv.check_pareto(0, 2, np.linspace(0, 1, 401))) <= 2 / 400
+    assert max(Dv.check_multi(0, 3)) < 1e-4
+    assert Dv.draw_quadratic(0, 4).shape == (4, 3)
+    ug, ud, a1 = Dv.closed_payoffs(1.0, 2.0)(np.array([0.0, 0.5, 1.0]))
+    assert ug.shape == ud.shape == a1.shape == (3,) and ug[0] <= 1e-12  # G earns nothing at delta = 0
+    assert Dv.regime_from_conditions(0.5, 1.0, 0.1, 0.6, 1.0, 0.5) == "free-ride"  # exercise 5's domain
+
+
+def test_regime_map_and_cost_exponent_ablation():
+    from paperlab.ftgame import experiment as E
+
+    maps = E.regime_map(np.linspace(0.2, 3, 3), np.linspace(0, 1.2, 3))
+    assert maps.shape == (3, 3, 3) and set(np.unique(maps)) <= {0, 1, 2}
+    rows, fronts = E.cost_exponent_ablation([2], np.linspace(0, 1, 11))
+    assert rows[0]["k"] == "2" and set(fronts) == {"2"}
+    assert abs(rows[0]["utilitarian"] - float(utilitarian_share().subs({C0: 1, C1: 2}))) < 1e-4  # the closed form
+
+
+def test_figures_draw(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from paperlab.ftgame import experiment as E
+    from paperlab.ftgame import render
+
+    monkeypatch.setattr(plt, "show", lambda: None)
+    render.method_figure()
+    maps = E.regime_map(np.linspace(0.2, 3, 3), np.linspace(0, 1.2, 3))
+    render.regime_map_figure(maps, np.linspace(0.2, 3, 3), np.linspace(0, 1.2, 3))
+    render.frontier_explorer(n_deltas=5)
+    plt.close("all")

@@ -935,9 +935,10 @@ def _arrows_to_box_edges(ax) -> None:
         if isinstance(a, Annotation) and a.arrow_patch is not None:
             src, dst = at.get(tuple(map(float, a.xyann))), at.get(tuple(map(float, a.xy)))
             if src is not None and dst is not None:
-                a.arrow_patch.set_patchA(src.get_bbox_patch())
+                a.arrowprops["patchA"] = src.get_bbox_patch()  # Annotation resets patchA from arrowprops at draw time
                 a.arrow_patch.set_patchB(dst.get_bbox_patch())
                 a.arrow_patch.shrinkA = a.arrow_patch.shrinkB = 2
+                a.set_zorder(3.5)  # drawn after the boxes, so their outlines are laid out when the arrow is clipped
 
 
 def method_figure(ax=None):

@@ -18,17 +18,17 @@ md(f"""
 {nbh.colab_badge(NAME)}
 
 **Paper.** Benjamin Laufer, Jon Kleinberg, Hoda Heidari, *Fine-Tuning Games: Bargaining and Adaptation for
-General-Purpose Models*, arXiv:2308.04399 (v1 Aug 2023, v3 Dec 2024) ([arXiv](https://arxiv.org/abs/2308.04399)) ·
-official code: none (a theory paper; `paperlab.ftgame` is the implementation). Venue not confirmed; we cite the preprint.
+General-Purpose Models*, [arXiv:2308.04399](https://arxiv.org/abs/2308.04399) (v1 Aug 2023, v3 Dec 2024; venue not
+confirmed) · official code: none (a theory paper; `paperlab.ftgame` is the implementation).
 
 **What you will learn.** Backward induction in sympy that *proves* a stationary point is a maximum; how bargaining
 solutions pick a revenue share from a Pareto set; how to test a theory paper's claims apart from checking your algebra.
 
-**What the paper claims** (abstract). For a broad class of costs and revenues there are Pareto-optimal
-profit-sharing bargains in which both firms invest, even when one firm's costs are much higher; with several
-specialists each domain contributes, free-rides or abstains, and the set of good bargains can become complex.
+**What the paper claims** (abstract). Pareto-optimal profit-sharing bargains in which both firms invest exist for a
+broad class of costs and revenues, even when one firm's costs are much higher; with several specialists each domain
+contributes, free-rides or abstains, and the set of good bargains can become complex.
 
-**Runs in:** smoke ~15 s of CPU time · cpu ~45 s of CPU time (2.5-3.5 min wall on a loaded 2-core machine) · gpu same as cpu.
+**Runs in:** smoke ~15 s · cpu ~45 s of CPU time (2.5-3.5 min wall on a loaded 2-core machine) · gpu same as cpu.
 """)
 
 md("""
@@ -38,8 +38,6 @@ On Colab the next cell clones and installs the course; anywhere else it does not
 """)
 code(nbh.colab_install_source())
 code("""
-import warnings
-
 import matplotlib.pyplot as plt
 import numpy as np
 import sympy as sp
@@ -54,9 +52,8 @@ from paperlab.ftgame.render import latex, show
 nb.setup(seed=0)
 """)
 md("""
-The **parameters** cell is the only one that reads the profile. Sizes are numbers of random games and grid
-resolutions. A seed fixes one batch of random games (`numpy.random.default_rng`); what each batch varies is said
-where it is used.
+The **parameters** cell is the only one that reads the profile: numbers of random games and grid resolutions. A
+seed fixes one batch of random games (`numpy.random.default_rng`).
 """)
 code("""
 P = paperlab.profile()
@@ -82,53 +79,39 @@ md("""
 A *Generalist* G (the lab that pretrains a foundation model) brings a technology to performance $\\alpha_0$; a
 *Domain specialist* D (a firm that fine-tunes it, say for radiology) raises it to $\\alpha_1 \\ge \\alpha_0$ and sells
 it. Both pay for their improvements, and they agree **before** investing how to split revenue: G keeps a share
-$\\delta \\in [0,1]$, D keeps $1-\\delta$. Look for that order of moves in the figure.
+$\\delta \\in [0,1]$, D keeps $1-\\delta$. The figure shows the order of moves and the code that solves each.
 """)
 code("""
-fig, ax = plt.subplots(figsize=(9, 2.2))
-steps = ["0. bargain:\\nagree on share δ", "1. G builds:\\npicks α0,\\npays φ0(α0)",
-         "2. D fine-tunes:\\npicks α1 ≥ α0,\\npays φ1(α1; α0)\\n(or stays out)", "3. market:\\nrevenue r(α1)\\nsplit δ : (1-δ)"]
-xs = [0, 1.6, 3.2, 4.8]
-for i, (x, s) in enumerate(zip(xs, steps)):
-    ax.text(x, 0, s, ha="center", va="center", fontsize=9, bbox=dict(boxstyle="round", fc="#eef3fb", ec="#4a6fa5"))
-    if i < len(steps) - 1:
-        ax.annotate("", xy=(x + 1.05, 0), xytext=(x + 0.55, 0), arrowprops=dict(arrowstyle="->", lw=1.5))
-ax.set_xlim(-0.7, 5.5)
-ax.set_ylim(-0.7, 0.7)
-ax.axis("off")
-ax.set_title("The fine-tuning game: time runs left to right; solve_spe works right to left")
+ftgame.render.method_figure()
 plt.show()
 """)
 md("""
-The share is fixed first, so G keeps only $\\delta$ of what its work earns: the source of hold-up. With revenue $r(\\alpha_1)$ and costs $\\phi_0(\\alpha_0)$, $\\phi_1(\\alpha_1;\\alpha_0)$,
+The share is fixed first, so G keeps only $\\delta$ of what its work earns: the source of hold-up. With revenue
+$r(\\alpha_1)$ and costs $\\phi_0(\\alpha_0)$, $\\phi_1(\\alpha_1;\\alpha_0)$:
 
 $$U_G = \\delta\\, r(\\alpha_1) - \\phi_0(\\alpha_0), \\qquad U_D = (1-\\delta)\\, r(\\alpha_1) - \\phi_1(\\alpha_1;\\alpha_0).$$
 
-For each $\\delta$, D best-responds to $\\alpha_0$ and G picks $\\alpha_0$ anticipating it (a **subgame-perfect
-equilibrium**, SPE), giving payoffs $(U_G^*(\\delta), U_D^*(\\delta))$. The bargain picks $\\delta$ on the **Pareto
-set** (no other share is better for one player and no worse for the other); disagreement pays (0, 0).
-**Bargaining solutions:** utilitarian $\\max(U_G+U_D)$; egalitarian $\\max\\min(U_G,U_D)$; Nash $\\max U_GU_D$;
-Kalai-Smorodinsky (KS), equal fractions of each player's best payoff; max-$\\alpha_1^*$, the best product. The
-**vertical monopoly** (one firm paying both costs) is the benchmark.
+For each $\\delta$, D best-responds to $\\alpha_0$ and G anticipates it (**subgame-perfect equilibrium**, SPE), giving
+$(U_G^*(\\delta), U_D^*(\\delta))$. The bargain picks $\\delta$ on the **Pareto set**; disagreement pays (0, 0).
+**Bargaining solutions:** utilitarian $\\max(U_G+U_D)$, egalitarian $\\max\\min(U_G,U_D)$, Nash $\\max U_GU_D$,
+Kalai-Smorodinsky (KS: equal fractions of each player's best payoff), max-$\\alpha_1^*$ (the best product).
+Benchmark: the **vertical monopoly**, one firm paying both costs.
 
-**Sources.** The model, the three claims and the regime names are the paper's abstract ("disconnected" and the
-named solutions come from a third-party summary). Every cost family, closed form and number below, and the
-$n$-specialist cost form, are **ours**: the paper's body was not readable here.
+**Sources.** Model, claims and regime names: the abstract ("disconnected" and the named solutions: a third-party
+summary). Every cost family, formula and number below is **ours** (the paper's body was not readable here).
 """)
 
 # ----------------------------------------------------------------------------------------------------------
 md("""
 ## Data
 
-No dataset: the "data" are the game's parameters. Our main instantiation is the **quadratic family**
-$r(\\alpha_1) = \\alpha_1$, $\\phi_0 = c_0\\alpha_0^2$, $\\phi_1 = c_1(\\alpha_1-\\alpha_0)^2$ with cost coefficients
-$c_0, c_1 > 0$. The paper-claim tests also use the **power family** $r = \\alpha_1^p$, $\\phi_0 = c_0\\alpha_0^k$,
-$\\phi_1 = c_1(\\alpha_1-\\alpha_0)^k$. Algebra checks draw $c_0, c_1 \\sim U[0.3, 5]$, $\\delta \\sim U[0.02, 0.98]$:
+No dataset: the "data" are the game's parameters. The **quadratic family**: $r(\\alpha_1) = \\alpha_1$,
+$\\phi_0 = c_0\\alpha_0^2$, $\\phi_1 = c_1(\\alpha_1-\\alpha_0)^2$. The claim tests also use the **power family**
+$r = \\alpha_1^p$, $\\phi_0 = c_0\\alpha_0^k$, $\\phi_1 = c_1(\\alpha_1-\\alpha_0)^k$. Algebra checks draw
+$c_0, c_1 \\sim U[0.3, 5]$, $\\delta \\sim U[0.02, 0.98]$:
 """)
 code("""
-def draw_quadratic(seed, n):
-    rng = np.random.default_rng(seed)
-    return np.column_stack([rng.uniform(0.3, 5, n), rng.uniform(0.3, 5, n), rng.uniform(0.02, 0.98, n)])
+from paperlab.ftgame.derivations import closed_payoffs, draw_quadratic
 
 print("first draw (c0, c1, delta) of seed 0:", np.round(draw_quadratic(0, 1)[0], 4))  # NBVAL_CHECK_OUTPUT
 """)
@@ -139,19 +122,17 @@ md("""
 
 ### A certified best response
 
-Each stage maximises one player's utility over its action $x \\ge$ a lower bound. `best_response` solves the
-first-order condition $\\partial U/\\partial x = 0$ only after sympy **proves** $\\partial^2 U/\\partial x^2 \\le 0$ for every
-$x$ above the bound and every $0<\\delta<1$ (it substitutes $\\delta = u/(1+u)$, $u>0$); otherwise it raises
-`NotConcaveError`. It returns the corner $x=$ lower bound when the marginal gain there is not positive.
-`solve_spe` chains D's stage and G's (backward induction).
+`best_response` maximises one player's utility over its action $x \\ge$ a bound. It solves $\\partial U/\\partial x = 0$
+only after sympy **proves** $\\partial^2 U/\\partial x^2 \\le 0$ above the bound for every $0<\\delta<1$ (via
+$\\delta = u/(1+u)$, $u>0$), else raises `NotConcaveError`; it returns the corner when the marginal gain there is not
+positive. `solve_spe` chains D's stage and G's.
 """)
 code("nb.show_source(ftgame.best_response)")
 code("nb.show_source(ftgame.solve_spe)")
 md("""
 ### Steps 1-3: D's reply, G's investment, the equilibrium
 
-The block below is sympy's output for the quadratic family, rendered: D's objective, its derivatives, D's reply
-$\\alpha_1^*(\\alpha_0)$, then G's choice $\\alpha_0^*$, the outcome and both payoffs.
+sympy's results for the quadratic family, rendered as LaTeX:
 """)
 code("""
 spe = ftgame.solve_spe(*ftgame.quadratic_family())
@@ -166,14 +147,14 @@ print("swapping c0 <-> c1 and delta <-> 1 - delta swaps the payoffs:",
       sp.simplify(spe.U_G.subs(swap, simultaneous=True) - spe.U_D) == 0)  # NBVAL_CHECK_OUTPUT
 """)
 md("""
-D adds $\\frac{1-\\delta}{2c_1}$ to whatever G built (nothing at $\\delta = 1$: it free-rides). G's marginal revenue
-is $\\delta$, so it invests $\\delta/(2c_0)$, ignoring what its work earns D: under-investment.
+D adds $\\frac{1-\\delta}{2c_1}$ to whatever G built (nothing at $\\delta = 1$: it free-rides). G invests $\\delta/(2c_0)$,
+ignoring what its work earns D: under-investment.
 
 ### Step 4: favourite shares and the Pareto set
 
-$\\partial^2 U_G^*/\\partial\\delta^2 = \\frac{1}{2c_0} - \\frac{1}{c_1}$: G's stationary share is a maximum in $[0,1]$ only
-when $c_1 \\le c_0$, else G wants $\\delta = 1$ (for $c_1 > 2c_0$ the first-order condition points at a minimum). D
-mirrors it; between the two favourites one player's gain is the other's loss, so the Pareto set is that interval:
+$\\partial^2 U_G^*/\\partial\\delta^2 = \\frac{1}{2c_0} - \\frac{1}{c_1}$: G's stationary share is a maximum only when
+$c_1 \\le c_0$, else G wants $\\delta = 1$. D mirrors it; between the two favourites one player's gain is the other's
+loss, so that interval is the Pareto set:
 """)
 code("""
 delta_G, delta_D = ftgame.ideal_shares()
@@ -182,14 +163,14 @@ show([(r"\\delta_G", delta_G), (r"\\delta_D", delta_D), (r"\\text{Pareto set at 
       r"\\left[" + latex(lo.subs({C0: 1, C1: 10})) + ", " + latex(hi.subs({C0: 1, C1: 10})) + r"\\right]")])  # NBVAL_CHECK_OUTPUT
 """)
 md("""
-Here $\\delta_D < 1/2 < \\delta_G$ for all costs, so some profit share is always Pareto optimal: *our algebra* for one
-family. Test P1 below measures the bargains by brute force over other cost and revenue shapes instead.
+$\\delta_D < 1/2 < \\delta_G$ for all costs: some profit share is always Pareto optimal (*our algebra*, one family;
+P1 tests other shapes by brute force).
 
 ### Step 5: the bargaining solutions
 
-Utilitarian, egalitarian (a root of a quadratic: radicals), max-$\\alpha_1^*$ and the hold-up ratio (best bargain's
-joint surplus over the monopoly's) have closed forms in $(c_0, c_1)$. Nash is a root of the cubic
-$\\partial(U_G^*U_D^*)/\\partial\\delta = 0$, KS of a quadratic; we evaluate both exactly at rational costs.
+Utilitarian, egalitarian (radicals), max-$\\alpha_1^*$ and the hold-up ratio (the best bargain's joint surplus over the
+monopoly's) are closed forms in $(c_0, c_1)$. Nash is a root of the cubic $\\partial(U_G^*U_D^*)/\\partial\\delta = 0$, KS of
+a quadratic; both are evaluated exactly at rational costs.
 """)
 code("""
 vm, W_best, ratio = ftgame.hold_up()
@@ -203,16 +184,11 @@ for costs in [(1, 2), (1, 5), (1, 10)]:
 show(rows)  # NBVAL_CHECK_OUTPUT
 """)
 md("""
-At $(1,2)$ the Nash cubic factors, so every share is a closed form; at $(1,5)$ and $(1,10)$ Nash is the root of an
-irreducible cubic. The values match the card's (which called Nash and KS "numeric"). Look in the figure for the
-frontier $\\delta \\mapsto (U_G^*, U_D^*)$ at $(1,2)$: thick is the Pareto set, markers the solutions, dashed every split
-of the vertical monopoly's surplus.
+At $(1,2)$ the Nash cubic factors, so every share is a closed form; at $(1,5)$ and $(1,10)$ Nash is an exact algebraic
+root of an irreducible cubic (sympy's `CRootOf`, shown with its polynomial). The values match the card's, which called
+Nash and KS "numeric". The figure: the frontier $\\delta \\mapsto (U_G^*, U_D^*)$ at $(1,2)$, thick on the Pareto set.
 """)
 code("""
-def closed_payoffs(c0, c1):
-    f = sp.lambdify((DELTA, C0, C1), [spe.U_G, spe.U_D, spe.alpha1])
-    return lambda d: tuple(np.broadcast_to(np.asarray(v, float), np.shape(d)) for v in f(d, c0, c1))
-
 lo_e, hi_e = (sp.lambdify((C0, C1), e, "sympy") for e in ftgame.pareto_interval())
 sol12 = {k: float(v) for k, v in ftgame.bargaining_solutions(1, 2).items()}
 UG, UD, _ = closed_payoffs(1.0, 2.0)(deltas)
@@ -231,9 +207,10 @@ ax.legend(fontsize=7, loc="upper right")
 plt.show()
 """)
 md("""
-The frontier lies strictly inside the monopoly's line (hold-up); the four bargains that trade off both players sit
-inside the Pareto part, and max-$\\alpha_1^*$ is its end $\\delta = 1$, G's favourite. How much surplus the best bargain keeps, against the cost ratio (look for the minimum
-at equal costs):
+What it shows: the frontier lies strictly inside the monopoly's line (hold-up); the four bargains that trade off both
+players sit on the Pareto part, max-$\\alpha_1^*$ at its end $\\delta = 1$.
+
+The surplus the best bargain keeps, against the cost ratio (look for the minimum at equal costs):
 """)
 code("""
 grid = np.logspace(-1, 1, cfg["ratio_points"])
@@ -250,7 +227,7 @@ ax.legend(fontsize=8)
 plt.show()
 """)
 code("""
-nb.say(f"The best bargain keeps between {Wr.min():.3f} and {Wr.max():.3f} of the monopoly's surplus on this range, "
+nb.say(f"What it shows: the best bargain keeps between {Wr.min():.3f} and {Wr.max():.3f} of the monopoly's surplus on this range, "
        f"least at $c_1/c_0 = {grid[Wr.argmin()]:.2f}$ (exactly $3/4$ at equal costs by the formula above); its product "
        f"quality $\\\\alpha_1^*$ falls to {Ar.min():.3f} of the monopoly's. At a factor 10 either way it keeps "
        f"{Wr[0]:.3f} and {Wr[-1]:.3f}.")
@@ -258,14 +235,12 @@ nb.say(f"The best bargain keeps between {Wr.min():.3f} and {Wr.max():.3f} of the
 md("""
 ### The referees: two solvers that know no algebra
 
-`spe_bruteforce` nests a grid search plus Brent refinement (`argmax_1d`): D's problem inside every evaluation of G's.
-Accurate but slow, it checks our closed forms. `spe_grid` does the same with zoomed grids, vectorised, for any cost
-exponent $k$ and revenue exponent $p$: the paper-claim tests use it and no closed form.
+`spe_bruteforce` nests grid search and Brent refinement (D's problem inside each evaluation of G's) to check our
+closed forms; `spe_grid` does it with zoomed vectorised grids for any $k$ and $p$, and the claim tests use only it.
 """)
 code("nb.show_source(ftgame.spe_grid)\nnb.show_source(ftgame.numeric.spe_grid_one)")
 md("""
-The same idea from scratch in a few lines, with plain nested grids (accurate to the grid step), checked against
-the closed form and against `spe_grid`:
+The same idea from scratch with plain nested grids, checked against the closed form and `spe_grid`:
 """)
 code('''
 def spe_from_scratch(delta, c0, c1, n=801):
@@ -286,14 +261,13 @@ print("from-scratch grid and spe_grid both match the closed form")  # NBVAL_CHEC
 md("""
 ### $n$ specialists: contribute, free-ride or abstain (our instantiation)
 
-The paper's $n$-specialist form was not readable; ours is the simplest with all three regimes. G picks one
-$\\alpha_0$; domain $i$ keeps $1-\\delta_i$ of its revenue $\\rho_i\\alpha_i$ and pays an entry cost
-$\\kappa_i$, a linear cost $b_i$ and a quadratic cost $c_i$ per unit of fine-tuning:
+G picks one $\\alpha_0$; domain $i$ keeps $1-\\delta_i$ of its revenue $\\rho_i\\alpha_i$ and pays an entry cost $\\kappa_i$
+and linear and quadratic fine-tuning costs $b_i$, $c_i$ (the paper's form was not readable; ours is the simplest with
+all three regimes):
 
 $$U_i = (1-\\delta_i)\\rho_i\\alpha_i - \\kappa_i - b_i(\\alpha_i-\\alpha_0) - c_i(\\alpha_i-\\alpha_0)^2 \\ \\text{(if it enters, else 0)},\\qquad U_G = \\sum_{i\\ \\text{enters}} \\delta_i\\rho_i\\alpha_i - c_0\\alpha_0^2.$$
 
-Without $b_i$ nobody free-rides and without $\\kappa_i$ nobody abstains: the regimes exist *because of* these two
-terms. The conditions, derived from $U_i$:
+Without $b_i$ nobody free-rides, without $\\kappa_i$ nobody abstains. The conditions, derived from $U_i$:
 """)
 code("""
 cond = ftgame.regime_conditions()
@@ -301,10 +275,8 @@ show([(r"\\alpha_i - \\alpha_0", cond["step"]), (r"\\text{contribute}", cond["co
       (r"\\text{free-ride}", cond["free-ride"]), (r"\\text{abstain}", r"\\text{otherwise}")])  # NBVAL_CHECK_OUTPUT
 """)
 md("""
-A domain's utility rises linearly in $\\alpha_0$, so it enters exactly when $\\alpha_0 \\ge \\tau_i$ (nested entry
-sets). G's problem is piecewise: on each interval between thresholds the entry set $S$ is fixed and
-$\\alpha_0 = \\sum_{i\\in S}\\delta_i\\rho_i/(2c_0)$, clipped to the interval; G keeps the best piece. Random $n=3$ games
-come from `experiment.draw_multi` (our ranges).
+A domain enters exactly when $\\alpha_0 \\ge \\tau_i$ (its utility rises linearly in $\\alpha_0$). Between thresholds the
+entry set $S$ is fixed and $\\alpha_0 = \\sum_{i\\in S}\\delta_i\\rho_i/(2c_0)$, clipped; G keeps the best piece.
 """)
 code("nb.show_source(ftgame.solve_multi)")
 
@@ -312,100 +284,38 @@ code("nb.show_source(ftgame.solve_multi)")
 md("""
 ## Experiment
 
-Two kinds of checks, kept apart. **Derivation checks** (D1-D4) compare our algebra with an independent computation;
-they are recorded as *verified derivations*, not as verdicts on the paper. **Paper claims** (P1-P3) measure what the
-abstract states, with an instrument check each.
-
-**D1: the SPE against brute force.** Symbolic $(\\alpha_0^*, \\alpha_1^*, U_G^*, U_D^*)$ against `spe_bruteforce` on
-random $(c_0, c_1, \\delta)$ plus the corners $\\delta \\in \\{0, 1\\}$; largest absolute error per seed.
+**Derivation checks** D1-D4 (`paperlab.ftgame.derivations`) compare our algebra with an independent computation
+(*verified derivations*, not verdicts on the paper); **paper claims** P1-P3 measure the abstract's statements, each
+with an instrument check. Each seed draws a fresh batch of random games:
+- **D1** symbolic $(\\alpha_0^*, \\alpha_1^*, U_G^*, U_D^*)$ vs `spe_bruteforce`, including $\\delta \\in \\{0, 1\\}$;
+- **D2** exact bargaining shares vs a search over $\\delta$ (`bargaining_bruteforce`) at rational costs; once, at
+  $(1,2)$, on fully nested brute-force payoffs;
+- **D3** $[\\delta_D, \\delta_G]$ vs a dominance scan on the $\\delta$ grid, $c_1/c_0 \\in [1/10, 10]$;
+- **D4** `solve_multi` vs `multi_bruteforce` and the sympy conditions: $|\\Delta\\alpha_0|$ plus disagreeing regime labels.
 """)
+code("nb.show_source(ftgame.derivations.check_spe)")
 code("""
-sym = sp.lambdify((DELTA, C0, C1), [spe.alpha0, spe.alpha1, spe.U_G, spe.U_D])
-err_spe, pts_spe = [], []
-for seed in cfg["seeds"]:
-    draws = draw_quadratic(seed, cfg["n_draws"])
-    draws = np.vstack([draws, [[draws[0, 0], draws[0, 1], 0.0], [draws[0, 0], draws[0, 1], 1.0]]])  # corners
-    errs = [np.abs(np.array([o.alpha0, o.alpha1, o.U_G, o.U_D]) - sym(dl, c0, c1)).max()
-            for c0, c1, dl in draws for o in [ftgame.spe_bruteforce(dl, *ftgame.quadratic_callables(c0, c1))]]
-    err_spe.append(float(max(errs)))
-    pts_spe += errs
-print("D1 largest |symbolic - brute force| per seed:", [f"{e:.1e}" for e in err_spe])
-""")
-md("""
-**D2: bargaining shares against a search over $\\delta$.** `bargaining_bruteforce` finds each solution by searching
-$\\delta$ (no first-order conditions) on the closed-form payoffs at random rational costs; once, at $(1,2)$, on the
-fully nested brute-force payoffs.
-""")
-code("""
-err_bargain, pts_bargain = [], []
-for seed in cfg["seeds"]:
-    worst = 0.0
-    for c0, c1, _ in draw_quadratic(seed, cfg["n_bargain_draws"]):
-        c0, c1 = sp.Rational(round(c0 * 100), 100), sp.Rational(round(c1 * 100), 100)  # exact rationals
-        exact = ftgame.bargaining_solutions(c0, c1)
-        found = ftgame.bargaining_bruteforce(closed_payoffs(float(c0), float(c1)))
-        errs = [abs(found[k] - float(v)) for k, v in exact.items() if v is not sp.nan]
-        pts_bargain += errs
-        worst = max(worst, *errs)
-    err_bargain.append(worst)
-print("D2 largest |exact share - searched share| per seed:", [f"{e:.1e}" for e in err_bargain])
+Dv = ftgame.derivations
+n_pareto = max(1, cfg["n_draws"] // 2)
+errs = {"D1": [Dv.check_spe(s, cfg["n_draws"]) for s in cfg["seeds"]],
+        "D2": [Dv.check_bargains(s, cfg["n_bargain_draws"]) for s in cfg["seeds"]],
+        "D3": [Dv.check_pareto(s, n_pareto, deltas) for s in cfg["seeds"]],
+        "D4": [Dv.check_multi(s, cfg["n_multi_draws"]) for s in cfg["seeds"]]}
+worst = {k: [float(max(e)) for e in v] for k, v in errs.items()}  # per seed
+points = {k: [x for e in v for x in e] for k, v in errs.items()}
+for k, v in worst.items():
+    print(f"{k} largest error per seed:", [f"{e:.1e}" for e in v])
 if cfg["nested_grid"]:
     nested = ftgame.bargaining_bruteforce(ftgame.payoffs_bruteforce(1.0, 2.0), n_grid=cfg["nested_grid"], xatol=1e-6)
     display(nb.results_table([{"solution": k, "exact": v, "nested brute force": nested[k], "|diff|": abs(nested[k] - v)}
                               for k, v in sol12.items()], floatfmt="{:.5f}"))
 """)
 md("""
-**D3: the Pareto interval against dominance.** The formula $[\\delta_D, \\delta_G]$ against a dominance scan of the
-payoffs on the $\\delta$ grid, for random cost pairs with $c_1/c_0 \\in [1/10, 10]$; error: the largest endpoint difference.
-""")
-code("""
-err_pareto, pts_pareto = [], []
-for seed in cfg["seeds"]:
-    rng, worst = np.random.default_rng(seed), 0.0
-    for _ in range(max(1, cfg["n_draws"] // 2)):
-        c0 = rng.uniform(0.3, 5)
-        c1 = c0 * np.exp(rng.uniform(-np.log(10), np.log(10)))
-        UGq, UDq, _ = closed_payoffs(c0, c1)(deltas)
-        m = ftgame.pareto_mask(np.column_stack([UGq, UDq]))
-        pts_pareto += [abs(deltas[m].min() - float(lo_e(c0, c1))), abs(deltas[m].max() - float(hi_e(c0, c1)))]
-        worst = max(worst, *pts_pareto[-2:])
-    err_pareto.append(float(worst))
-print("D3 largest endpoint difference per seed:", [f"{e:.1e}" for e in err_pareto], f"| grid step {deltas[1]:.4f}")
-""")
-md("""
-**D4: the $n$-specialist solver against brute force.** On random $n=3$ games, `solve_multi` (thresholds + closed form
-per piece) against `multi_bruteforce` (each domain maximises numerically and compares with staying out; G scans
-$\\alpha_0$) and against the sympy regime conditions. Error per game: $|\\Delta\\alpha_0|$ plus the number of domains
-whose three regime labels disagree.
-""")
-conds_code = """
-syms = sp.symbols("delta_i rho_i kappa_i b_i c_i alpha_0", positive=True)
-
-def regime_from_conditions(delta, rho, kappa, b, c, a0):
-    sub = dict(zip(syms, (delta, rho, kappa + 1e-300, b + 1e-300, c, a0 + 1e-9)))  # tie -> enter, as in the solver
-    return "contribute" if bool(cond["contribute"].subs(sub)) else "free-ride" if bool(cond["free-ride"].subs(sub)) else "abstain"
-
-err_multi, pts_multi = [], []
-for seed in cfg["seeds"]:
-    rng, worst = np.random.default_rng(seed), 0.0
-    for _ in range(cfg["n_multi_draws"]):
-        c0, dl, rho, kappa, b, c = E.draw_multi(rng)
-        s, bf = ftgame.solve_multi(c0, dl, rho, kappa, b, c), ftgame.multi_bruteforce(c0, dl, rho, kappa, b, c)
-        labels = [(s.regimes[i], bf.regimes[i], regime_from_conditions(dl, rho[i], kappa[i], b[i], c[i], s.alpha0))
-                  for i in range(3)]
-        pts_multi.append(abs(s.alpha0 - bf.alpha0) + sum(len(set(t)) > 1 for t in labels))
-        worst = max(worst, pts_multi[-1])
-    err_multi.append(worst)
-print("D4 largest error per seed:", [f"{e:.1e}" for e in err_multi])
-"""
-code(conds_code)
-md("""
-**P1: profit sharing under strongly asymmetric costs.** The abstract: *"profit-sharing can arise even when one firm
-faces significantly higher costs than another"*. Each seed draws a cost family (scale $c_0$, cost exponent
-$k \\in [1.5, 3]$, revenue exponent $p \\in [0.5, 1]$), sweeps $c_1/c_0$ over $[1/10, 10]$ and finds the Nash and
-egalitarian bargains from `spe_grid` payoffs, no closed form. Primary: the **smallest revenue share either firm
-keeps** under either bargain. Secondary: both bargains undominated, both firms invest, G's Nash share rises with
-$c_1/c_0$.
+**P1: profit sharing under strongly asymmetric costs** (*"profit-sharing can arise even when one firm faces
+significantly higher costs than another"*). Each seed draws a cost family ($c_0$, $k \\in [1.5, 3]$, $p \\in [0.5, 1]$),
+sweeps $c_1/c_0$ over $[1/10, 10]$ and finds the Nash and egalitarian bargains on `spe_grid` payoffs. Primary: the
+**smallest revenue share either firm keeps**. Secondary: bargains undominated, both firms invest, G's Nash share
+rises with $c_1/c_0$.
 """)
 code("nb.show_source(E.sharing_point)")
 code("""
@@ -417,9 +327,9 @@ for s, sw in zip(cfg["sweep_seeds"], sweeps):
 kept = [sw["kept"] for sw in sweeps]
 """)
 md("""
-The **instrument**: the same pipeline must be able to report *no* sharing where a bargain sits at a corner, and its
-Pareto check must flag a dominated share. At $c_1/c_0 = 10$ in the quadratic family, the max-$\\alpha_1^*$ criterion
-has its optimum at the corner $\\delta = 1$, and $\\delta = 0.2$ lies outside the Pareto set $[9/19, 1]$.
+**Instrument**: the pipeline must report *no* sharing at a corner bargain and flag a dominated share. At
+$c_1/c_0 = 10$ (quadratic) the max-$\\alpha_1^*$ optimum is $\\delta = 1$, and $\\delta = 0.2$ is outside the Pareto set
+$[9/19, 1]$.
 """)
 code("""
 ctrl = E.sharing_point(1.0, 10.0, 2.0, 1.0)
@@ -433,8 +343,8 @@ inst_p1 = [claims.instrument("pipeline reports a corner where one exists: share 
 print([(i["check"][:40], round(i["value"], 4), i["passed"]) for i in inst_p1])
 """)
 md("""
-Look in the figure for the Nash bargains of the random families (dots) against the quadratic family's Pareto band
-and exact solutions (lines): the question is whether any dot reaches $\\delta = 0$ or $1$.
+Nash bargains of the random families (dots) against the quadratic Pareto band and solutions (lines): does any dot
+reach $\\delta = 0$ or $1$?
 """)
 code("""
 curves = {k: [] for k in ("utilitarian", "egalitarian", "nash", "kalai_smorodinsky")}
@@ -460,15 +370,14 @@ nash_all = np.array([r["nash"] for sw in sweeps for r in sw["rows"]])
 rising = sum(sw["direction"] > 0.99 for sw in sweeps)
 band = np.array([[float(lo_e(1, q)) - 1e-6 <= curves[k][i] <= float(hi_e(1, q)) + 1e-6 for k in curves]
                  for i, q in enumerate(grid)])
-nb.say(f"Over {len(nash_all)} (family, ratio) points the Nash share stays in [{nash_all.min():.3f}, {nash_all.max():.3f}], "
+nb.say(f"What it shows: over {len(nash_all)} (family, ratio) points the Nash share stays in [{nash_all.min():.3f}, {nash_all.max():.3f}], "
        f"and it rises monotonically with $c_1/c_0$ in {rising} of {len(sweeps)} families: the firm with the expensive "
        f"partner keeps more. The four quadratic solutions lie inside the Pareto band at {band.all(axis=1).sum()} of "
        f"{len(grid)} ratios.")
 """)
 md("""
-**P2: contribute, free-ride or abstain** (the abstract's three strategies, in **our** cost form). Each seed draws
-random $n=3$ games with a common share and counts each domain's regime at the SPE. The instrument switches off the
-cost term behind a regime and checks that the count registers its absence.
+**P2: contribute, free-ride or abstain** (in **our** cost form): regime counts at the SPE of random $n=3$ games.
+Instrument: switch off the cost term behind a regime; the count must drop to zero.
 """)
 code("""
 regime_counts, rarest = [], []
@@ -486,46 +395,28 @@ inst_p2 = [claims.instrument("count registers absence: abstainers with κ=0 (see
            claims.instrument("count registers absence: free-riders with b=0 (seed 0)", no_b["free-ride"], high=0)]
 """)
 md("""
-Look at the regime map for how domain 1's revenue rate $\\rho_1$ and entry cost $\\kappa_1$ set its own regime and spill
-over to the others (common $\\delta = 0.5$, $b_1 = 0.4$, domains 2 and 3 fixed).
+The regime map: domain 1's revenue rate $\\rho_1$ and entry cost $\\kappa_1$ against every domain's regime ($\\delta = 0.5$).
 """)
 code("""
 rho1s, kap1s = np.linspace(0.2, 3, cfg["regime_grid"]), np.linspace(0, 1.2, cfg["regime_grid"])
-code_of = {r: i for i, r in enumerate(ftgame.REGIMES)}
-maps = np.zeros((3, len(kap1s), len(rho1s)))
-for a, k1 in enumerate(kap1s):
-    for bq, r1 in enumerate(rho1s):
-        o = ftgame.solve_multi(1.0, 0.5, rho=[r1, 1.5, 0.8], kappa=[k1, 0.3, 0.5], b=[0.4, 0.2, 0.5], c=[1, 1, 1])
-        maps[:, a, bq] = [code_of[r] for r in o.regimes]
-from matplotlib.colors import ListedColormap
-from matplotlib.patches import Patch
-cmap = ListedColormap(["#4c9a2a", "#f2c14e", "#c8553d"])
-fig, axes = plt.subplots(1, 3, figsize=(9, 3.2), sharey=True)
-for i, ax in enumerate(axes):
-    ax.imshow(maps[i], origin="lower", cmap=cmap, vmin=0, vmax=2, aspect="auto",
-              extent=[rho1s[0], rho1s[-1], kap1s[0], kap1s[-1]])
-    ax.set_title(f"domain {i + 1}'s regime", fontsize=9)
-    ax.set_xlabel("ρ1: domain 1 revenue per unit")
-axes[0].set_ylabel("κ1: domain 1 entry cost")
-fig.legend(handles=[Patch(color=cmap(j), label=r) for j, r in enumerate(ftgame.REGIMES)], loc="upper center",
-           ncol=3, fontsize=8, bbox_to_anchor=(0.5, 1.08))
-fig.suptitle("Regimes with n = 3 specialists as domain 1's economics change", y=1.15, fontsize=10)
+maps = E.regime_map(rho1s, kap1s)  # (domain, kappa_1, rho_1) -> index into ftgame.REGIMES
+ftgame.render.regime_map_figure(maps, rho1s, kap1s)
 plt.show()
+code_of = {r: i for i, r in enumerate(ftgame.REGIMES)}
 share = {r: float(np.mean(maps[0] == code_of[r])) for r in ftgame.REGIMES}
 d1c, d1a = maps[0] == 0, maps[0] == 2
 ride = float(np.mean(maps[2][d1c] == 1)) if d1c.any() else float("nan")
 leave = float(np.mean(maps[2][d1a] == 2)) if d1a.any() else float("nan")
 d2 = {r: float(np.mean(maps[1] == code_of[r])) for r in ftgame.REGIMES}
-nb.say(f"Domain 1 contributes in {share['contribute']:.0%} of the map (high ρ1), free-rides in {share['free-ride']:.0%} "
-       f"and abstains in {share['abstain']:.0%} (high κ1). Where domain 1 contributes, domain 3 free-rides in {ride:.0%} "
-       f"of the cells (it rides on the better base model that domain 1's revenue pays for); where domain 1 abstains, "
-       f"domain 3 abstains in {leave:.0%}. Domain 2 contributes in {d2['contribute']:.0%} of the map.")
+nb.say(f"What it shows: domain 1 contributes in {share['contribute']:.0%} of the map (high ρ1), free-rides in "
+       f"{share['free-ride']:.0%}, abstains in {share['abstain']:.0%} (high κ1). Where it contributes, domain 3 free-rides "
+       f"in {ride:.0%} of the cells (on the better base model domain 1's revenue pays for); where it abstains, domain 3 "
+       f"abstains in {leave:.0%}. Domain 2 contributes in {d2['contribute']:.0%}.")
 """)
 md("""
-**P3: a disconnected Pareto set.** With $n=3$ specialists and a common share, each seed draws random games, keeps
-the non-dominated shares on the $\\delta$ grid and counts connected pieces (runs of $\\ge 3$ grid points).
-Secondary: the count on a 2x finer grid, and under *strict* dominance (discard a share only if another is better for
-**every** player). Instrument: one-specialist games, whose Pareto set is an interval, must give one piece.
+**P3: a disconnected Pareto set.** Count the connected pieces (runs of $\\ge 3$ grid points) of the non-dominated
+common shares of random $n=3$ games. Secondary: a 2x finer grid; *strict* dominance (better for **every** player).
+Instrument: one-specialist games (an interval) must give one piece.
 """)
 code("""
 fine = np.linspace(0, 1, 2 * len(deltas) - 1)
@@ -551,69 +442,61 @@ inst_p3 = claims.instrument("one-specialist games (Pareto set an interval): most
 print("one-specialist games, pieces found:", one_pieces)
 """)
 md("""
-Look for the gap in the shaded Pareto shares of the first disconnected example, and for which domain's payoff sits
-at zero across it.
+The first disconnected example: where is the gap, and whose payoff is zero across it?
 """)
 code("""
 if examples:
     game, pieces = examples[0]
     U = ftgame.pareto_common_delta(*game, deltas)
     mask = ftgame.pareto_mask(U)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    for j, lab in enumerate(["G", "domain 1", "domain 2", "domain 3"]):
-        ax.plot(deltas, U[:, j], lw=1.5 if j == 0 else 1, label=lab)
-    for s, e in ftgame.runs(mask, min_len=3):
-        ax.axvspan(deltas[s], deltas[e], color="0.85", zorder=0)
-    ax.set(xlabel="common share δ kept by G", ylabel="equilibrium payoff (money)",
-           title=f"Pareto-optimal shares (shaded): {len(pieces)} separate pieces")
-    ax.legend(fontsize=8)
+    ftgame.render.pareto_pieces_figure(U, mask, deltas, len(pieces))
     plt.show()
     gap = (deltas[pieces[0][1]] + deltas[pieces[1][0]]) / 2
     u_gap = ftgame.pareto_common_delta(*game, [gap])[0]
     better = np.flatnonzero(mask & np.all(U >= u_gap - 1e-12, axis=1) & np.any(U > u_gap + 1e-12, axis=1))[0]
     ties = [lab for j, lab in enumerate(["G", "domain 1", "domain 2", "domain 3"]) if abs(U[better, j] - u_gap[j]) < 1e-12]
     r4 = lambda u: (np.round(u, 4) + 0.0).tolist()  # + 0.0 turns -0.0 into 0.0
-    nb.say(f"Inside the gap, δ = {gap:.3f} gives payoffs (G, domains 1-3) {r4(u_gap)} and is dominated by "
-           f"δ = {deltas[better]:.3f} with {r4(U[better])}: better for some players and tied for "
-           f"{', '.join(ties) or 'none'}. The gap rests on that tie (usually at payoff 0): only G and the entering "
-           "domains gain, so under strict dominance the gap can close.")
+    nb.say(f"What it shows: inside the gap, δ = {gap:.3f} (payoffs of G, domains 1-3: {r4(u_gap)}) is dominated by "
+           f"δ = {deltas[better]:.3f} ({r4(U[better])}), tied for {', '.join(ties) or 'none'}. The gap rests on that "
+           "tie, usually at payoff 0: under strict dominance it can close.")
 """)
 # ----------------------------------------------------------------------------------------------------------
 md("""
 ## Results vs the paper
 
-**Derivation checks** first: our algebra against an independent computation. These say our closed forms are right;
-they say nothing about the paper.
+**Derivation checks** first: they say our algebra is right, nothing about the paper.
 """)
 code("""
 seeds = cfg["seeds"]
-deriv = [
-    claims.record("ftgame", "Derivation: the symbolic SPE of the quadratic game equals a nested numeric brute force",
-                  paper_value="closed-form SPE for polynomial costs (paper's formulas not read; ours derived)",
-                  metric="largest |symbolic - brute force| over (alpha0, alpha1, U_G, U_D) per seed", per_seed=err_spe,
-                  seeds=seeds, result=claims.derivation(pts_spe, tolerance=1e-6, check="spe_bruteforce (grid + Brent, nested)"),
-                  why=f"{cfg['n_draws']} random (c0, c1, delta) + the corner shares 0 and 1 per seed"),
-    claims.record("ftgame", "Derivation: exact bargaining shares equal a search over delta",
-                  paper_value="closed-form and numerical bargaining solutions (abstract); values not read",
-                  metric="largest |exact share - searched share| per seed", per_seed=err_bargain, seeds=seeds,
-                  result=claims.derivation(pts_bargain, tolerance=1e-6, check="bargaining_bruteforce (grid + Brent/brentq)"),
-                  why=f"{cfg['n_bargain_draws']} random rational cost pairs per seed; utilitarian, egalitarian, Nash, KS, max-alpha1"),
-    claims.record("ftgame", "Derivation: the quadratic game's Pareto set is the interval between the ideal shares",
-                  paper_value="Pareto-optimal set of bargains (abstract); the interval form is ours",
-                  metric="largest endpoint difference, formula vs dominance scan, per seed", per_seed=err_pareto, seeds=seeds,
-                  result=claims.derivation(pts_pareto, tolerance=2 * deltas[1], check="pareto_mask on a delta grid (2 grid steps)"),
-                  why=f"{max(1, cfg['n_draws'] // 2)} random cost pairs per seed, c1/c0 log-uniform in [1/10, 10]"),
-    claims.record("ftgame", "Derivation: the n-specialist solver equals a brute force and the sympy regime conditions",
-                  paper_value="conditions for contribute / free-ride / abstain (abstract); our cost form",
-                  metric="largest |alpha0 difference| + regime-label disagreements per game, per seed", per_seed=err_multi,
-                  seeds=seeds, result=claims.derivation(pts_multi, tolerance=1e-4, check="multi_bruteforce + regime_conditions"),
-                  why=f"{cfg['n_multi_draws']} random n=3 games per seed"),
-]
+DERIV = {  # claim, the paper's side, metric, independent check, tolerance, what each seed drew
+    "D1": ("the symbolic SPE of the quadratic game equals a nested numeric brute force",
+           "closed-form SPE for polynomial costs (paper's formulas not read; ours derived)",
+           "largest |symbolic - brute force| over (alpha0, alpha1, U_G, U_D) per seed",
+           "spe_bruteforce (grid + Brent, nested)",
+           1e-6, f"{cfg['n_draws']} random (c0, c1, delta) + the corner shares 0 and 1 per seed"),
+    "D2": ("exact bargaining shares equal a search over delta",
+           "closed-form and numerical bargaining solutions (abstract); values not read",
+           "largest |exact share - searched share| per seed", "bargaining_bruteforce (grid + Brent/brentq)", 1e-6,
+           f"{cfg['n_bargain_draws']} random rational cost pairs per seed; utilitarian, egalitarian, Nash, KS, max-alpha1"),
+    "D3": ("the quadratic game's Pareto set is the interval between the ideal shares",
+           "Pareto-optimal set of bargains (abstract); the interval form is ours",
+           "largest endpoint difference, formula vs dominance scan, per seed",
+           "pareto_mask on a delta grid (2 grid steps)",
+           2 * deltas[1], f"{n_pareto} random cost pairs per seed, c1/c0 log-uniform in [1/10, 10]"),
+    "D4": ("the n-specialist solver equals a brute force and the sympy regime conditions",
+           "conditions for contribute / free-ride / abstain (abstract); our cost form",
+           "largest |alpha0 difference| + regime-label disagreements per game, per seed",
+           "multi_bruteforce + regime_conditions",
+           1e-4, f"{cfg['n_multi_draws']} random n=3 games per seed"),
+}
+deriv = [claims.record("ftgame", f"Derivation: {claim}", paper_value=paper, metric=metric,
+                       per_seed=worst[k], seeds=seeds, why=why,
+                       result=claims.derivation(points[k], tolerance=tol, check=check))
+         for k, (claim, paper, metric, check, tol, why) in DERIV.items()]
 nb.claims_table(deriv)
 """)
 md("""
-**The paper's claims.** Thresholds were fixed before the runs and are stated in each record; every claim has an
-instrument check.
+**The paper's claims** (thresholds fixed before the runs, stated in each record; one instrument check each):
 """)
 code("""
 thr = claims.threshold
@@ -664,34 +547,24 @@ nb.say(f"**P1 ({paper[0]['verdict']}).** Across {len(kept)} random cost families
 """)
 md("""
 Caveats:
-- Every model here is our instantiation of the paper's (its body was not readable); P1 covers power costs and
-  revenues, not the paper's full class, and its 5% threshold and factor-10 range are ours.
-- P2's regimes exist by construction of our cost terms; the claim holds *for our cost form only*.
-- P3's gaps rest on Pareto dominance that ties domains at payoff 0 (see the example); strict dominance is the secondary.
-- Grid solvers resolve shares to ~$10^{-4}$ and Pareto sets to one grid step.
+- Every model is our instantiation; P1 covers power costs and revenues only, with our 5% threshold and factor 10.
+- P2's regimes exist by construction of our cost terms.
+- P3's gaps rest on dominance that ties domains at payoff 0; strict dominance is the secondary.
+- Grid solvers resolve shares to ~$10^{-4}$, Pareto sets to one grid step.
 """)
 
 # ----------------------------------------------------------------------------------------------------------
 md("""
 ## Ablation
 
-**The cost exponent $k$.** Replace both quadratic costs by $c(\\cdot)^k$; the certified solver finds each SPE in closed
-form. Look for how the frontier and the solutions move at $c_1/c_0 = 2$ (each curve spans all $\\delta \\in [0,1]$).
+**The cost exponent $k$** ($c(\\cdot)^k$ for both costs; each SPE in closed form): how do the frontier and the
+solutions move at $c_1/c_0 = 2$?
 """)
 code("""
-rows, fig = [], plt.figure(figsize=(6, 3.8))
-ax = fig.gca()
-for k in map(sp.nsimplify, cfg["ks"]):
-    s = ftgame.solve_spe(*ftgame.power_family(k))
-    f = sp.lambdify((DELTA, C0, C1), [s.U_G, s.U_D, s.alpha1])
-    pay = lambda d, f=f: tuple(np.broadcast_to(np.asarray(v, float), np.shape(d)) for v in f(d, 1.0, 2.0))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # fractional powers at the corner shares
-        sol = ftgame.bargaining_bruteforce(pay, n_grid=4001)
-        UGk, UDk, _ = pay(deltas)
+rows, frontiers = E.cost_exponent_ablation(cfg["ks"], deltas, c0=1.0, c1=2.0)
+fig, ax = plt.subplots(figsize=(6, 3.8))
+for k, (UGk, UDk) in frontiers.items():
     ax.plot(UGk, UDk, label=f"k = {k}")
-    rows.append({"k": str(k), "Pareto lo": min(sol["ideal_D"], sol["ideal_G"]), "Pareto hi": max(sol["ideal_D"], sol["ideal_G"]),
-                 **{name: sol[name] for name in ("utilitarian", "egalitarian", "nash", "kalai_smorodinsky")}})
 ax.set(xlabel="G's payoff U_G* (money)", ylabel="D's payoff U_D* (money)",
        title="Payoff frontiers for cost exponent k, (c0, c1) = (1, 2)")
 ax.legend()
@@ -700,7 +573,7 @@ display(nb.results_table(rows, floatfmt="{:.3f}"))
 first, last = rows[0], rows[-1]
 names = ["utilitarian", "egalitarian", "nash", "kalai_smorodinsky"]
 closer = sum(abs(last[n] - 0.5) < abs(first[n] - 0.5) for n in names)
-nb.say(f"At k = {first['k']} the utilitarian share is {first['utilitarian']:.3f} and the Pareto set "
+nb.say(f"What it shows: at k = {first['k']} the utilitarian share is {first['utilitarian']:.3f} and the Pareto set "
        f"[{first['Pareto lo']:.3f}, {first['Pareto hi']:.3f}]; at k = {last['k']}, {last['utilitarian']:.3f} and "
        f"[{last['Pareto lo']:.3f}, {last['Pareto hi']:.3f}]. From the first to the last k, {closer} of the 4 solutions move "
        f"towards an equal split (Nash {first['nash']:.3f} → {last['nash']:.3f}), and the corner δ = 1 is "
@@ -709,30 +582,15 @@ nb.say(f"At k = {first['k']} the utilitarian share is {first['utilitarian']:.3f}
 md("""
 ### Explorer
 
-Sliders for $c_0$, $c_1$, revenue exponent $p$ and cost exponent $k$; the frontier comes from `spe_grid` on a coarse
-$\\delta$ grid (so it works where sympy has no closed form, e.g. $p<1$). Lower $p$ or raise $k$ and watch the solutions move.
+Sliders for $c_0$, $c_1$, revenue exponent $p$ and cost exponent $k$; `spe_grid` on a coarse $\\delta$ grid, so it works
+where sympy finds no closed form ($p<1$).
 """)
 code("""
+import functools
+
 import ipywidgets as widgets
 
-def explore(c0=1.0, c1=2.0, p=1.0, k=2.0):
-    d = np.linspace(0, 1, cfg["widget_deltas"])
-    g = ftgame.spe_grid(d, c0, c1, k=k, p=p)
-    ug, ud = g["U_G"], g["U_D"]
-    mask = ftgame.pareto_mask(np.column_stack([ug, ud]))
-    fig, ax = plt.subplots(figsize=(6, 3.8))
-    ax.plot(ug, ud, ".-", color="0.6", label="δ grid")
-    ax.plot(ug[mask], ud[mask], "k.", ms=9, label="Pareto (on grid)")
-    picks = {"utilitarian": ug + ud, "egalitarian": np.minimum(ug, ud), "nash": ug * ud,
-             "kalai_smorodinsky": np.minimum(ug / ug.max(), ud / ud.max())}
-    for (name, score), m in zip(picks.items(), "os^D"):
-        j = int(np.argmax(score))
-        ax.plot(ug[j], ud[j], m, ms=8, label=f"{name} δ≈{d[j]:.2f}")
-    ax.set(xlabel="G's payoff U_G* (money)", ylabel="D's payoff U_D* (money)",
-           title=f"Grid frontier: c0={c0:g}, c1={c1:g}, r=α^{p:g}, cost exponent k={k:g}")
-    ax.legend(fontsize=7)
-    plt.show()
-
+explore = functools.partial(ftgame.render.frontier_explorer, n_deltas=cfg["widget_deltas"])
 controls = dict(c0=widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, description="c0"),
                 c1=widgets.FloatLogSlider(value=2.0, base=10, min=-1, max=1, description="c1"),
                 p=widgets.FloatSlider(value=1.0, min=0.3, max=1.0, step=0.1, description="revenue p"),
@@ -744,24 +602,26 @@ code("""
 explore()  # the static figure for readers without a live kernel
 """)
 md("""
-The static figure (defaults) retraces the $(1,2)$ frontier above, with each solution on its nearest grid share.
+What it shows (the static figure, at the defaults): the $(1,2)$ frontier of Step 5 again, each solution on its
+nearest grid share.
 
 ## Exercises
 
-Easiest first; each check cell says *not attempted / incorrect / close / correct*, with a hint after a wrong
-attempt. Replace `...` with your answer.
+Easiest first; each check cell (`ftgame.check_exercise(n, answer)`) says *not attempted / incorrect / close /
+correct*, with a hint after a wrong attempt. Replace `...` with your answer. Worked solutions:
+[`../solutions/11_ftgame.ipynb`](../solutions/11_ftgame.ipynb).
 
 **Exercise 1.** Predict before computing: when both firms have the same cost coefficient ($c_0 = c_1$), which share
 maximises the joint surplus $U_G^* + U_D^*$?
 """)
 code("answer_1 = ...  # a number in [0, 1]")
-code("ftgame.exercises.check_1(answer_1)")
+code("ftgame.check_exercise(1, answer_1)")
 md("""
 **Exercise 2.** When D's cost coefficient is three times G's ($c_1 = 3c_0$), what fraction of the vertical
 monopoly's surplus does the best bargain keep? Use the hold-up ratio from Step 5.
 """)
 code("answer_2 = ...  # a fraction")
-code("ftgame.exercises.check_2(answer_2)")
+code("ftgame.check_exercise(2, answer_2)")
 md("""
 **Exercise 3.** Derive D's best response when its cost is cubic, $\\phi_1 = c_1(\\alpha_1-\\alpha_0)^3$. Use `sp.diff`
 and `sp.solve` (or `ftgame.best_response`) and give a sympy expression in `A0`, `C1`, `DELTA` (import them from
@@ -771,19 +631,19 @@ code("""
 from paperlab.ftgame import A0, A1
 answer_3 = ...  # e.g. sp.solve(sp.diff((1 - DELTA) * A1 - C1 * (A1 - A0)**3, A1), A1)[...]
 """)
-code("ftgame.exercises.check_3(answer_3)")
+code("ftgame.check_exercise(3, answer_3)")
 md("""
 **Exercise 4.** Push P1 further in the quadratic family: at $c_1/c_0 = 20$, what is the *smaller* revenue share
 either firm keeps under the Nash bargain? Is it still a genuine profit share?
 """)
 code("answer_4 = ...  # a share in [0, 1/2]")
-code("ftgame.exercises.check_4(answer_4)")
+code("ftgame.check_exercise(4, answer_4)")
 md("""
 **Exercise 5.** In the $n$-specialist model, a domain has $\\rho = 1$, $b = 0.6$, $\\kappa = 0.1$, keeps $1-\\delta = 0.5$ of
 its revenue, and G has built $\\alpha_0 = 0.5$. Which regime does it choose: `"contribute"`, `"free-ride"` or `"abstain"`?
 """)
 code("answer_5 = ...")
-code("ftgame.exercises.check_5(answer_5)")
+code("ftgame.check_exercise(5, answer_5)")
 
 md("""
 ## Summary and references
@@ -792,8 +652,8 @@ md("""
   instantiation, each with an instrument check; verdicts in the tables above.
 * **Simplifications.** Power-law costs and revenues and the $n$-specialist cost form are ours; disagreement point
   (0, 0); ties at entry go to entering; one common share for $n$ specialists.
-* **Differences from the card.** Nash and KS are exact algebraic numbers (KS a root of a quadratic, Nash of a cubic),
-  not "numeric"; all card values hold.
+* **Differences from the card.** Nash and KS are exact algebraic roots (KS of a quadratic, Nash of a cubic), not
+  "numeric"; all card values hold.
 * **References.** B. Laufer, J. Kleinberg, H. Heidari, *Fine-Tuning Games: Bargaining and Adaptation for
   General-Purpose Models*, arXiv:2308.04399. J. Nash, *The Bargaining Problem*, Econometrica 1950.
   E. Kalai, M. Smorodinsky, *Other Solutions to Nash's Bargaining Problem*, Econometrica 1975.

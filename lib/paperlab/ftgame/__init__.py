@@ -16,7 +16,7 @@ forms and bargaining solutions), ``numeric`` (brute force, Pareto masks), ``mult
 ``experiment`` (the measurements behind the paper's claims), ``render`` (sympy as LaTeX), ``exercises``.
 """
 
-from paperlab.ftgame import exercises, experiment, render
+from paperlab.ftgame import derivations, exercises, experiment, render
 from paperlab.ftgame.exercises import SOLUTIONS, check_exercise
 from paperlab.ftgame.multi import (
                                    REGIMES,
@@ -71,7 +71,7 @@ from paperlab.ftgame.symbolic import (
 )
 
 __all__ = [
-    "A0", "A1", "exercises", "experiment", "render", "dominated_by_grid", "shares_grid", "spe_grid", "C0", "C1", "DELTA", "REGIMES", "BARGAINING_SOLUTIONS", "SOLUTIONS", "SPE", "check_exercise", "MultiOutcome", "NotConcaveError", "Outcome",
+    "A0", "A1", "derivations", "exercises", "experiment", "render", "dominated_by_grid", "shares_grid", "spe_grid", "C0", "C1", "DELTA", "REGIMES", "BARGAINING_SOLUTIONS", "SOLUTIONS", "SPE", "check_exercise", "MultiOutcome", "NotConcaveError", "Outcome",
     "Stage", "argmax_1d", "bargaining_bruteforce", "bargaining_solutions", "best_response", "check_share",
     "domain_response", "egalitarian_share", "entry_thresholds", "frontier_bruteforce", "hold_up", "ideal_shares",
     "max_alpha1_share", "multi_bruteforce", "pareto_common_delta", "pareto_interval", "pareto_mask",

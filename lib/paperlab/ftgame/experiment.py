@@ -94,3 +94,47 @@ def pareto_pieces(game, deltas, min_len: int = 3, strict: bool = False) -> list[
     U = pareto_common_delta(*game, deltas)
     mask = strict_pareto_mask(U) if strict else pareto_mask(U)
     return runs(mask, min_len=min_len)
+
+
+def regime_map(rho1s, kap1s, delta: float = 0.5) -> np.ndarray:
+    """Each domain's regime (index into REGIMES) as domain 1's revenue rate rho_1 and entry cost kappa_1 vary.
+
+    Fixed: c0 = 1, common share ``delta``, rho = (rho_1, 1.5, 0.8), kappa = (kappa_1, 0.3, 0.5), b = (0.4, 0.2, 0.5),
+    c = 1. Returns shape (3, len(kap1s), len(rho1s)).
+    """
+    code_of = {r: i for i, r in enumerate(REGIMES)}
+    maps = np.zeros((3, len(kap1s), len(rho1s)))
+    for a, k1 in enumerate(kap1s):
+        for j, r1 in enumerate(rho1s):
+            o = solve_multi(1.0, delta, rho=[r1, 1.5, 0.8], kappa=[k1, 0.3, 0.5], b=[0.4, 0.2, 0.5], c=[1, 1, 1])
+            maps[:, a, j] = [code_of[r] for r in o.regimes]
+    return maps
+
+
+def cost_exponent_ablation(ks, deltas, c0: float = 1.0, c1: float = 2.0):
+    """The ablation over the cost exponent k (both costs c (.)^k, revenue alpha_1): per k, the SPE in closed form
+    (``solve_spe`` on ``power_family(k)``), its payoff frontier over ``deltas`` and the bargaining shares found by a
+    search over delta. Returns (rows for a table, {k: (U_G*, U_D*)})."""
+    import warnings
+
+    import sympy as sp
+
+    from paperlab.ftgame.numeric import bargaining_bruteforce
+    from paperlab.ftgame.symbolic import C0, C1, DELTA, power_family, solve_spe
+
+    rows, frontiers = [], {}
+    for k in map(sp.nsimplify, ks):
+        s = solve_spe(*power_family(k))
+        f = sp.lambdify((DELTA, C0, C1), [s.U_G, s.U_D, s.alpha1])
+
+        def pay(d, f=f):
+            return tuple(np.broadcast_to(np.asarray(v, float), np.shape(d)) for v in f(d, c0, c1))
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # fractional powers at the corner shares
+            sol = bargaining_bruteforce(pay, n_grid=4001)
+            frontiers[str(k)] = pay(deltas)[:2]
+        rows.append({"k": str(k), "Pareto lo": min(sol["ideal_D"], sol["ideal_G"]),
+                     "Pareto hi": max(sol["ideal_D"], sol["ideal_G"]),
+                     **{name: sol[name] for name in ("utilitarian", "egalitarian", "nash", "kalai_smorodinsky")}})
+    return rows, frontiers
