@@ -139,12 +139,12 @@ def test_exercise_checkers_accept_the_answer_and_reject_plausible_wrong_ones(set
     _, tok, _, test, _ = setup
     for n in range(1, 6):
         assert S.check_exercise(n, ...) == "not attempted"
-    # 1: chance on 4-option questions, computed from the questions
-    assert S.check_exercise(1, 0.25, questions=test) == "correct"
-    assert S.check_exercise(1, 0.5, questions=test) == "incorrect"  # two options
-    assert S.check_exercise(1, 1 / 3, questions=test) != "correct"  # one option ruled out
+    # 1: one option ruled out on 4-option questions, computed from the questions
+    assert S.check_exercise(1, 1 / 3, questions=test) == "correct"
+    assert S.check_exercise(1, 0.25, questions=test) == "incorrect"  # plain chance
+    assert S.check_exercise(1, 0.5, questions=test) == "incorrect"  # two ruled out
     with pytest.raises(ValueError, match="questions="):
-        S.check_exercise(1, 0.25)
+        S.check_exercise(1, 1 / 3)
     # 2: sum picks foil, mean picks soda can
     assert S.check_exercise(2, ("foil", "soda can")) == "correct"
     assert S.check_exercise(2, ("soda can", "foil")) == "incorrect"  # swapped

@@ -979,9 +979,9 @@ def check_exercise(n: int, answer, **data) -> str:
         if not checks._attempted(answer):
             return checks.check_close("exercise 1", answer, 0.0)
         need("questions")
-        chance = float(np.mean([1 / len(q.options) for q in data["questions"]]))
-        return checks.check_close("exercise 1", answer, chance, rtol=0.01, close_rtol=0.3,
-                                  hint="a random pick is right once per number of options")
+        want = float(np.mean([1 / (len(q.options) - 1) for q in data["questions"]]))
+        return checks.check_close("exercise 1", answer, want, rtol=0.01, close_rtol=0.15,
+                                  hint="after ruling one wrong option out, how many options are left to guess among?")
     if n == 2:
         sums = {k: sum(v) for k, v in EX2_LOGP.items()}
         means = {k: sum(v) / len(v) for k, v in EX2_LOGP.items()}
@@ -1016,13 +1016,13 @@ def check_exercise(n: int, answer, **data) -> str:
 
 
 SOLUTIONS = {
-    1: ("""A student that ignores the question picks each of the K options with probability 1/K, so it is right with
-probability 1/K on every question: 1/4 = 0.25 on 4-option questions (the checker averages 1/K over the test
-questions, which all have 4 options).""",
+    1: ("""Ruling out one wrong option leaves K - 1 options, one of them right; a uniform guess among them is right
+with probability 1/(K - 1): 1/3 on 4-option questions (the checker averages over the test questions, which all
+have 4 options). Plain chance, 1/K = 0.25, is the student that rules nothing out.""",
         """kb, held, tok = scicot.world()
 from paperlab.worlds import sciqa
 test_q = sciqa.make_questions(kb, held, "test", 100, seed=1000)
-answer_1 = float(np.mean([1 / len(q.options) for q in test_q]))
+answer_1 = float(np.mean([1 / (len(q.options) - 1) for q in test_q]))
 print(answer_1)
 verdict = scicot.check_exercise(1, answer_1, questions=test_q)"""),
     2: ("""Sum: soda can -1.0 - 0.1 - 0.1 = -1.2, foil -0.9 - 0.1 = -1.0, so the sum picks foil (the shorter string pays

@@ -64,8 +64,9 @@ cfg = P.pick(
                       epochs=5, lr=3e-4, batch_size=16)),
     # the gpu dry run: the same ARC path on the 4-question format sample, with tiny offline T5s written by
     # save_pretrained in place of the flan-t5 downloads (student/teacher None)
-    samples=dict(seeds=[0], noise_seeds=[0], n_test=40, live_n_train=100, live_epochs=2,
-                 arc=dict(student=None, teacher=None, data_dir=arc_dir, epochs=1, lr=3e-3, batch_size=4, max_rationale=8)),
+    samples=dict(seeds=[0, 1], noise_seeds=[0], n_test=40, live_n_train=100, live_epochs=2,
+                 arc=dict(student=None, teacher=None, data_dir=arc_dir, epochs=1, lr=3e-3, batch_size=4, max_rationale=8,
+                          keep="all")),  # a random tiny teacher never ends in the gold answer: keep its rationales anyway
 )
 cfg
 """, tags=["parameters"])
@@ -625,8 +626,9 @@ md("""
 Easiest first; each has a check cell that says *not attempted / close / correct*. Worked solutions:
 [`../solutions/10_scicot.ipynb`](../solutions/10_scicot.ipynb) (try first).
 
-**Exercise 1.** A student that ignores the question and picks an option at random: what accuracy does it
-reach on our 4-option test questions? (Compare with answer-only above.)
+**Exercise 1.** A student that can always rule out one wrong option (say, one whose material it knows lacks the
+property) and then guesses uniformly among the rest: what accuracy does it reach on our 4-option test
+questions? Compare it with chance and with answer-only above.
 """)
 code("answer_1 = ...  # a fraction between 0 and 1")
 code("S.check_exercise(1, answer_1, questions=test_q)")
