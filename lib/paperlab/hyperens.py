@@ -650,6 +650,49 @@ def batch_ensemble_probs(run: dict, X: torch.Tensor, fixed_l2: float | None = No
     return torch.cat(out, 1)
 
 
+# ---------------------------------------------------------------------------- the method figure
+
+
+def method_figure():
+    """The paper's three ensembles built from one random search, labelled with this module's names: the deep
+    ensemble (the best lambda, K seeds), the hyper-deep ensemble (greedy selection over lambdas, stratify, greedy)
+    and the hyper-batch ensemble (one network, K members with tuned lambda distributions)."""
+    import matplotlib.pyplot as plt
+
+    from paperlab.core import plots
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    search = (0.5, 0.92, "random search: Pool of kappa models\n(lambda ~ SearchSpace, own seed)", "#e8e8e8")
+    plots.block_diagram({
+        "s": search,
+        "best": (0.5, 0.62, "best lambda\n(lowest val NLL)"),
+        "seeds": (0.5, 0.32, "K seeds of that lambda\n(train_member)"),
+        "ens": (0.5, 0.06, "ensemble_probs: average", "#fde2b8"),
+    }, [("s", "best"), ("best", "seeds"), ("seeds", "ens")], ax=axes[0], title="deep ensemble ('deep')")
+    plots.block_diagram({
+        "s": search,
+        "g1": (0.5, 0.62, "greedy_selection\n(with replacement, val NLL)"),
+        "st": (0.5, 0.32, "stratify: K seeds per\nselected lambda"),
+        "g2": (0.5, 0.06, "greedy_selection again\n-> hyper_deep", "#fde2b8"),
+    }, [("s", "g1"), ("g1", "st"), ("st", "g2")], ax=axes[1], title="hyper-deep ensemble (hyper_deep_ensemble)")
+    plots.block_diagram({
+        "q": (0.5, 0.92, "member j: lambda ~ q_j = log-uniform[e^l_j, e^u_j]"),
+        "net": (0.5, 0.6, "HyperBatchMLP: HyperBatchLinear layers\nW o r_j s_j^T + e(lambda) o (W' o r_j s_j^T)"),
+        "w": (0.2, 0.28, "weight step\n(train data, sampled lambda)"),
+        "t": (0.8, 0.28, "tuning_step\n(val data: bounds l_j, u_j)"),
+        "ens": (0.5, 0.04, "K members in one network", "#fde2b8"),
+    }, [("q", "net"), ("net", "ens")], ax=axes[2], title="hyper-batch ensemble (train_batch_ensemble)")
+    arrow = {"arrowstyle": "-|>", "lw": 1.0, "color": "#444444"}
+    axes[2].annotate("", xy=(0.27, 0.36), xytext=(0.38, 0.53), arrowprops=arrow)  # net -> weight step
+    axes[2].annotate("", xy=(0.73, 0.36), xytext=(0.62, 0.53), arrowprops=arrow)  # net -> tuning step
+    axes[2].annotate("", xy=(0.9, 0.87), xytext=(0.93, 0.36),  # the tuning step moves the bounds of q_j
+                     arrowprops={**arrow, "ls": "--", "connectionstyle": "arc3,rad=0.3"})
+    for ax in axes:
+        ax.set_ylim(-0.05, 1.02)
+    fig.tight_layout()
+    return fig
+
+
 # ---------------------------------------------------------------------------- gpu profile: CIFAR-10
 
 
@@ -703,7 +746,16 @@ def cifar10_splits(root, *, n_train: int, n_val: int, n_test: int, download: boo
             "train_list": [[f, None] for f, _ in CIFAR10.train_list],
             "test_list": [[f, None] for f, _ in CIFAR10.test_list],
             "meta": {**CIFAR10.meta, "md5": None}})
-    tr, te = cls(str(root), train=True, download=download), cls(str(root), train=False, download=download)
+    try:
+        tr, te = cls(str(root), train=True, download=download), cls(str(root), train=False, download=download)
+    except OSError as exc:  # URLError, a refused connection, a full disk: say what to do by hand
+        if not download:
+            raise
+        from paperlab.core.profiles import download_error
+
+        raise download_error("CIFAR-10", CIFAR10.url, root,
+                             "download cifar-10-python.tar.gz and unpack it (the folder cifar-10-batches-py) into",
+                             exc) from exc
     mean, std = torch.tensor([0.491, 0.482, 0.447]), torch.tensor([0.247, 0.243, 0.262])
     to_t = lambda d: ((torch.from_numpy(d.data).float() / 255 - mean) / std).permute(0, 3, 1, 2).contiguous()  # noqa: E731
     Xtr, ytr, Xte, yte = to_t(tr), torch.tensor(tr.targets), to_t(te), torch.tensor(te.targets)
@@ -716,7 +768,7 @@ def cifar10_splits(root, *, n_train: int, n_val: int, n_test: int, download: boo
 
 
 def greedy_without_replacement(val_probs, labels, K: int) -> list[int]:
-    """Reference for the notebook's exercise: like ``greedy_selection`` but each member at most once."""
+    """A common mistake for exercise 5 (kept for its check): like ``greedy_selection`` but each member at most once."""
     P = torch.as_tensor(val_probs, dtype=torch.float64)
     if not 1 <= K <= P.shape[0]:
         raise ValueError(f"ensemble size K={K} must be between 1 and the pool size {P.shape[0]}")
@@ -731,20 +783,48 @@ def greedy_without_replacement(val_probs, labels, K: int) -> list[int]:
     return ens
 
 
-def greedy_exercise_cases() -> list[tuple]:
-    """Extra inputs for the notebook's exercise 5 that tell a correct answer from two common mistakes.
+# the repeat pool of exercise 5 (5 models x 6 validation examples x 3 classes, labels 0, 1, 2, 0, 1, 2): greedy
+# selection with replacement picks [2, 3, 2, 2] for K=3 (model 2 again until nothing improves); without replacement
+# it is [2, 3]; stopping at K picks instead of K distinct models gives [2, 3, 2]
+_REPEAT_POOL = [
+    [[0.624, 0.175, 0.201], [0.684, 0.083, 0.233], [0.046, 0.91, 0.044], [0.189, 0.042, 0.769], [0.119, 0.739, 0.142], [0.624, 0.252, 0.124]],
+    [[0.052, 0.003, 0.945], [0.031, 0.034, 0.935], [0.014, 0.265, 0.721], [0.401, 0.361, 0.238], [0.57, 0.384, 0.046], [0.355, 0.477, 0.168]],
+    [[0.703, 0.081, 0.216], [0.661, 0.13, 0.209], [0.439, 0.072, 0.489], [0.234, 0.645, 0.121], [0.008, 0.935, 0.056], [0.213, 0.176, 0.611]],
+    [[0.296, 0.664, 0.041], [0.129, 0.492, 0.379], [0.1, 0.14, 0.759], [0.576, 0.214, 0.209], [0.837, 0.037, 0.126], [0.061, 0.821, 0.118]],
+    [[0.704, 0.066, 0.231], [0.142, 0.146, 0.713], [0.159, 0.05, 0.791], [0.643, 0.016, 0.341], [0.31, 0.134, 0.556], [0.82, 0.032, 0.148]],
+]
 
-    Case 1: greedy *with* replacement picks model 2 twice ([2, 1, 2]); without replacement it is [2, 1, 0].
-    Case 2: model 0 is confident and right, the others say 50/50; every addition raises the NLL, so a correct
-    answer stops at [0], while one that ignores the stop rule returns K=3 models.
-    (Pools are (M, N, 2) class probabilities; the labels alternate 0, 1.)
+
+def greedy_exercise_cases() -> list[tuple]:
+    """Inputs ``(val_probs, labels, K)`` for exercise 5 (greedy selection *with* replacement, the official one).
+
+    Case 0 tells the answer from two common mistakes: with replacement it is [2, 3, 2, 2]; without replacement
+    [2, 3]; stopping after K picks instead of K distinct models [2, 3, 2]. Case 1 is the notebook's hand-worked
+    pool ([2, 0, 1]); case 2 a confident, right model 0 and two 50/50 models: every addition raises the NLL, so
+    the answer stops at [0].
     """
-    p_class0 = torch.tensor([[0.4, 0.4, 0.5, 0.9], [0.2, 0.5, 0.1, 0.4],
-                             [0.9, 0.6, 0.4, 0.9], [0.6, 0.9, 0.1, 0.5]], dtype=torch.float64)
-    repeat_pool = torch.stack([p_class0, 1 - p_class0], -1)
-    stop_pool = torch.tensor([[[0.9, 0.1], [0.1, 0.9]], [[0.5, 0.5], [0.5, 0.5]], [[0.5, 0.5], [0.5, 0.5]]],
-                             dtype=torch.float64)
-    return [(repeat_pool, np.array([0, 1, 0, 1]), 3), (stop_pool, np.array([0, 1]), 3)]
+    repeat = torch.tensor(_REPEAT_POOL, dtype=torch.float64)
+    repeat = repeat / repeat.sum(-1, keepdim=True)
+    toy = torch.tensor([[[0.95, 0.05], [0.5, 0.5]], [[0.5, 0.5], [0.05, 0.95]], [[0.7, 0.3], [0.3, 0.7]]],
+                       dtype=torch.float64)
+    stop = torch.tensor([[[0.9, 0.1], [0.1, 0.9]], [[0.5, 0.5], [0.5, 0.5]], [[0.5, 0.5], [0.5, 0.5]]],
+                        dtype=torch.float64)
+    return [(repeat, np.arange(6) % 3, 3), (toy, np.array([0, 1]), 3), (stop, np.array([0, 1]), 3)]
+
+
+def greedy_k_picks(val_probs, labels, K: int) -> list[int]:
+    """A common mistake for exercise 5 (kept for its tests): with replacement, but stops after K *picks*."""
+    P = torch.as_tensor(val_probs, dtype=torch.float64)
+    ens, best = [], math.inf
+    while len(ens) < K:
+        total = P[ens].sum(0) if ens else torch.zeros_like(P[0])
+        objs = [metrics.nll((total + P[m]) / (len(ens) + 1), labels) for m in range(P.shape[0])]
+        m = int(np.argmin(objs))
+        if objs[m] >= best:
+            break
+        ens.append(m)
+        best = objs[m]
+    return ens
 
 
 # --------------------------------------------------- `python -m paperlab.hyperens train` (the experiment)
@@ -764,6 +844,13 @@ PROFILE_RUNS = {
 METHODS = ("single", "deep", "hyper", "hyper_deep")
 
 
+def samples_run(cifar_root) -> dict:
+    """The gpu run at dry-run sizes: the same CIFAR-10 code path (MLP and Wide ResNet, every method) on the tiny
+    format sample under ``cifar_root`` (40 training and 8 test images, no md5, nothing downloaded)."""
+    return dict(PROFILE_RUNS["gpu"], seeds=(0, 1), K=2, n_pool=3, epochs=1, hb_epochs=2, cifar_root=str(cifar_root),
+                sizes=dict(n_train=24, n_val=16, n_test=8), download=False, verify_md5=False)
+
+
 def experiment_data(cfg: dict, seed: int = 0, cifar_root: str = "data/cifar10", download: bool = False) -> tuple[dict, dict]:
     """One seed's splits and evaluation sets: digits (split and label noise drawn from ``seed``) with a rotated +
     noisy shifted test set, or CIFAR-10 (train/val split from ``seed``) with Gaussian noise as the shift."""
@@ -772,12 +859,17 @@ def experiment_data(cfg: dict, seed: int = 0, cifar_root: str = "data/cifar10", 
         x_shift = shift_digits(data["test"][0], rotate_deg=20, noise_std=0.1, seed=seed)
     elif cfg["data"] == "cifar10":
         data = cifar10_splits(cfg.get("cifar_root", cifar_root), **cfg["sizes"], download=cfg.get("download", download),
-                              seed=seed)
+                              verify_md5=cfg.get("verify_md5", True), seed=seed)
         g = torch.Generator().manual_seed(seed)
         x_shift = data["test"][0] + 0.5 * torch.randn(data["test"][0].shape, generator=g)
     else:
         raise ValueError(f"data must be 'digits' or 'cifar10', got {cfg['data']!r}")
     return data, {"val": data["val"], "test": data["test"], "shift": (x_shift, data["test"][1])}
+
+
+def _model_kw(arch: str, data: dict) -> dict:
+    """The MLP's input width from the data (64 for digits, 3 * 32 * 32 for CIFAR-10); other archs need none."""
+    return {"d_in": data["train"][0][0].numel()} if arch == "mlp" else {}
 
 
 def lever_sweep(cfg: dict, seeds=(0, 1, 2), n_grid: int = 6, arch: str = "mlp", device: str = "cpu",
@@ -797,7 +889,7 @@ def lever_sweep(cfg: dict, seeds=(0, 1, 2), n_grid: int = 6, arch: str = "mlp", 
         for i, v in enumerate(values):
             for j, (s, data) in enumerate(zip(seeds, sets)):
                 model = train_member(arch, {**centre, name: float(v)}, data, seed=s, epochs=cfg["epochs"], lr=cfg["lr"],
-                                     device=device)
+                                     device=device, model_kw=_model_kw(arch, data))
                 nll[i, j] = metrics.nll(predict_probs(model, data["val"][0]), data["val"][1])
                 bar.update()
         out[name] = {"values": values, "val_nll": nll}
@@ -840,7 +932,7 @@ def run_seed(cfg: dict, arch: str, seed: int, mapper=None, device: str = "cpu", 
     skips the untuned hyper-batch ensemble."""
     data, ev = experiment_data(cfg, seed)
     K = cfg["K"]
-    model_kw = {"d_in": data["train"][0][0].numel()} if arch == "mlp" else {}
+    model_kw = _model_kw(arch, data)
     r = hyper_deep_ensemble(arch, SearchSpace(cfg["space"]), data, ev, K=K, n_pool=cfg["n_pool"], seed=seed,
                             epochs=cfg["epochs"], lr=cfg["lr"], device=device, model_kw=model_kw, mapper=mapper,
                             progress=progress)
@@ -871,15 +963,16 @@ def run_seed(cfg: dict, arch: str, seed: int, mapper=None, device: str = "cpu", 
 
 
 def run_experiment(profile: str = "cpu", seeds=None, archs=None, workers: int = 1, mapper=None, device: str = "cpu",
-                   progress: bool = False, on_seed=None) -> dict:
+                   progress: bool = False, on_seed=None, config: dict | None = None) -> dict:
     """The notebook's experiment for ``profile``: ``run_seed`` for every arch and seed. Trials of a random search are
     spread by ``workers`` / torchrun / ``mapper`` (results identical). Returns {"runs": {"arch/seed": ...}, ...}.
-    ``on_seed(out)`` is called after every seed (the train command saves the results so far)."""
+    ``on_seed(out)`` is called after every seed (the train command saves the results so far). ``config`` replaces
+    ``PROFILE_RUNS[profile]`` (the notebook's gpu dry run: ``samples_run``)."""
     from paperlab.core import distributed as D
 
-    if profile not in PROFILE_RUNS:
+    if config is None and profile not in PROFILE_RUNS:
         raise ValueError(f"profile must be one of {list(PROFILE_RUNS)}, got {profile!r}")
-    cfg = PROFILE_RUNS[profile]
+    cfg = PROFILE_RUNS[profile] if config is None else config
     seeds, archs = tuple(cfg["seeds"] if seeds is None else seeds), tuple(cfg["archs"] if archs is None else archs)
     unknown = [a for a in archs if a not in ARCHS and a != "wrn"]
     if unknown:
@@ -937,25 +1030,136 @@ def relative_gain(a, b) -> np.ndarray:
     return (b - a) / b
 
 
-def check_greedy_exercise(fn, extra_cases=()) -> str:
-    """Exercise 5's check: a selection that repeats a model (greedy *with* replacement) is incorrect, not close;
-    then every case (the toy pools, the stop-rule pool and ``extra_cases``) must match the reference."""
+GREEDY_TIME_LIMIT_S = 20  # exercise 5: a selection loop that runs longer is stopped
+
+
+def _call_with_time_limit(fn, args, seconds: int | None = None):
+    """``fn(*args)``, stopped with TimeoutError after ``seconds`` where the platform allows (a selection loop
+    that never ends must not hang the notebook)."""
+    import signal
+    import threading
+
+    seconds = GREEDY_TIME_LIMIT_S if seconds is None else seconds
+    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+        return fn(*args)
+
+    def stop(signum, frame):
+        raise TimeoutError(f"no answer within {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        return fn(*args)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _check_greedy(fn, extra_cases=()) -> str:
     from paperlab.core import checks
 
-    cases = greedy_exercise_cases()
+    name, cases = "exercise 5", greedy_exercise_cases()
+    hint = ("add the model that most lowers the validation NLL of the averaged ensemble, allowing repeats; stop at K "
+            "distinct models or when no addition lowers the best NLL so far")
     if not checks._attempted(fn):
-        return checks.check_function("exercise 5", fn, greedy_without_replacement, cases)
+        return checks._say(name, checks.NOT_ATTEMPTED)
+    if not callable(fn):
+        return checks._say(name, checks.INCORRECT, "expected a function my_greedy(val_probs, labels, K)")
     try:
-        got = [int(i) for i in fn(*cases[0])]
+        got = [int(i) for i in _call_with_time_limit(fn, cases[0])]
     except NotImplementedError:
-        return checks.check_function("exercise 5", ..., greedy_without_replacement, cases)
+        return checks._say(name, checks.NOT_ATTEMPTED)
+    except TimeoutError:
+        return checks._say(name, checks.INCORRECT, "your loop never ends on a pool where nothing improves: keep the "
+                                                   "best NLL across rounds and stop when no addition lowers it")
     except Exception as exc:  # a crash is an incorrect answer, with its reason
-        return checks._say("exercise 5", checks.INCORRECT, f"{type(exc).__name__}: {exc}")
-    if len(got) != len(set(got)):
-        return checks._say("exercise 5", checks.INCORRECT,
-                           f"your selection {got} repeats a model: that is greedy WITH replacement")
-    return checks.check_function("exercise 5", fn, greedy_without_replacement, [*cases, *extra_cases],
-                                 hint="stop at K models or as soon as the validation NLL stops falling")
+        return checks._say(name, checks.INCORRECT, f"{type(exc).__name__}: {exc}")
+    if got == greedy_without_replacement(*cases[0]):
+        return checks._say(name, checks.INCORRECT, f"your selection {got} never picks a model twice: that is greedy "
+                                                   "WITHOUT replacement; the official selection may add a model again "
+                                                   "(a repeat is a weight)")
+    if got == greedy_k_picks(*cases[0]):
+        return checks._say(name, checks.INCORRECT, f"your selection {got} stops after K picks; the official one "
+                                                   "stops at K DISTINCT models (repeats do not count)")
+    if got != greedy_selection(*cases[0]):
+        return checks._say(name, checks.INCORRECT, f"on a 5-model pool with K=3 your selection is {got}; {hint}")
+    return checks.check_function(name, lambda *a: _call_with_time_limit(fn, a), greedy_selection,
+                                 [*cases, *extra_cases], hint=hint)
+
+
+def check_exercise(n: int, answer, **data) -> str:
+    """The notebook's exercise checks (1-5); each prints not attempted / incorrect / close / correct.
+
+    Exercise 5 (a greedy selection function) also runs on ``data["val_probs"], data["labels"], data["K"]`` when
+    given (the notebook passes the live seed's pool)."""
+    from paperlab.core import checks
+
+    if n == 1:  # the pool, plus K - 1 new initialisations for each of the 3 distinct selected lambdas
+        return checks.check_equal("exercise 1", answer, 20 + 3 * (4 - 1),
+                                  hint="the pool, plus (K - 1) new models per distinct selected lambda")
+    if n == 2:  # the mean of a log-uniform distribution on [0.1, 100]
+        a, b = 0.1, 100.0
+        return checks.check_close("exercise 2", answer, (b - a) / (math.log(b) - math.log(a)), rtol=1e-3,
+                                  close_rtol=0.05, hint="(b - a) / (ln b - ln a) with a = 0.1, b = 100")
+    if n == 3:  # entropy of a log-uniform on [e^l, e^u]
+        lo, hi = torch.tensor([0.0]), torch.tensor([2.0])
+        return checks.check_close("exercise 3", answer, float(log_uniform_entropy(lo, hi)), rtol=1e-4,
+                                  close_rtol=0.05, hint="(l + u) / 2 + ln(u - l)")
+    if n == 4:
+        return checks.check_choice("exercise 4", answer, "stratification",
+                                   ["random search", "greedy selection", "stratification"],
+                                   hint="which step trains new models for an already chosen lambda?")
+    if n == 5:
+        extra = [(data["val_probs"], data["labels"], data["K"])] if "val_probs" in data else []
+        return _check_greedy(answer, extra)
+    raise ValueError(f"exercise number must be 1-5, got {n}")
+
+
+SOLUTIONS = {
+    1: ("The random search trains the pool of 20. Stratification gives each of the 3 selected $\\lambda$ $K = 4$ "
+        "initialisations, one of which is its pool model: $3 \\cdot (4 - 1)$ new models.",
+        """answer_1 = 20 + 3 * (4 - 1)
+verdict = hyperens.check_exercise(1, answer_1)"""),
+    2: ("The mean of a log-uniform distribution on $[a, b]$ is $\\frac{b-a}{\\ln b - \\ln a}$. It sits far above the "
+        "geometric centre because the density $\\propto 1/\\lambda$ puts equal mass per decade, but the mean weighs "
+        "each value by its size, so the top decade dominates.",
+        """a, b = 0.1, 100.0
+answer_2 = (b - a) / (np.log(b) - np.log(a))
+verdict = hyperens.check_exercise(2, answer_2)"""),
+    3: ("$\\mathcal H = \\frac{l+u}{2} + \\ln(u - l) = 1 + \\ln 2$ for $l = 0$, $u = 2$ "
+        "(`hyperens.log_uniform_entropy`).",
+        """answer_3 = 1 + np.log(2)
+verdict = hyperens.check_exercise(3, answer_3)"""),
+    4: ("Stratification retrains every selected $\\lambda$ from $K$ random initialisations, then the greedy selection "
+        "runs again on that pool.",
+        """answer_4 = "stratification"
+verdict = hyperens.check_exercise(4, answer_4)"""),
+    5: ("The official selection (`hyperdeepensemble.py`, Caruana et al. 2004): keep the running sum of the selected "
+        "members' probabilities; each round try every pool model (repeats allowed) and keep the one whose addition "
+        "gives the lowest validation NLL, but only if it beats the best NLL of *all* rounds so far; stop when none "
+        "does or when $K$ distinct models are in. This is `hyperens.greedy_selection`.",
+        """import math
+from paperlab.core import metrics
+
+
+def my_greedy(val_probs, labels, K):
+    P = torch.as_tensor(val_probs, dtype=torch.float64)
+    ens, best = [], math.inf
+    while len(set(ens)) < K:
+        total = P[ens].sum(0) if ens else torch.zeros_like(P[0])
+        best_id = None
+        for m in range(P.shape[0]):
+            nll = metrics.nll((total + P[m]) / (len(ens) + 1), labels)
+            if nll < best:
+                best, best_id = nll, m
+        if best_id is None:
+            break
+        ens.append(best_id)
+    return ens
+
+
+verdict = hyperens.check_exercise(5, my_greedy)"""),
+}
 
 
 def main(argv=None) -> None:

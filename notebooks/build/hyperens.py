@@ -50,7 +50,7 @@ import torch
 
 import paperlab
 from paperlab import hyperens as H
-from paperlab.core import checks, claims, metrics, nb, plots
+from paperlab.core import claims, metrics, nb, plots
 from paperlab.core.train import load_or_train
 
 nb.setup(seed=0)
@@ -61,22 +61,38 @@ md("""
 The **parameters** cell is the only cell that reads the profile. Each profile names an experiment of
 `H.PROFILE_RUNS` (data, seeds, pool size, epochs, search space). `cpu` loads the committed 20-seed results
 (`results`) and trains one seed live; `smoke` runs a tiny version of everything live (numbers meaningless);
-`gpu` runs the CIFAR-10 version live.
+`gpu` runs the CIFAR-10 version live (its dry run, `PAPERLAB_SAMPLES=1`, runs it on a tiny CIFAR-format sample).
 """)
 code("""
 P = paperlab.profile()
 cfg = P.pick(
-    smoke=dict(run="smoke", results=None, live_seed=0, sweep_seeds=[0], n_grid=2),
-    cpu=dict(run="cpu", results="hyperens/results-cpu.pt", live_seed=0, sweep_seeds=[0, 1, 2], n_grid=6),
-    gpu=dict(run="gpu", results=None, live_seed=0, sweep_seeds=[0], n_grid=4),
+    smoke=dict(run="smoke", config=None, results=None, live_seed=0, sweep_seeds=[0], n_grid=2),
+    cpu=dict(run="cpu", config=None, results="hyperens/results-cpu.pt", live_seed=0, sweep_seeds=[0, 1, 2], n_grid=6),
+    gpu=dict(run="gpu", config=dict(H.PROFILE_RUNS["gpu"], cifar_root=str(P.data_root("cifar10"))), results=None,
+             live_seed=0, sweep_seeds=[0], n_grid=4),  # CIFAR-10 is downloaded into data/cifar10
+    # the gpu dry run: the same CIFAR-10 path on the tiny format sample data/samples/cifar10 (nothing downloaded)
+    samples=dict(run="gpu", config=H.samples_run(P.data_root("cifar10")), results=None, live_seed=0,
+                 sweep_seeds=[0], n_grid=2),
 )
-exp = H.PROFILE_RUNS[cfg["run"]]
+exp = cfg["config"] or H.PROFILE_RUNS[cfg["run"]]
 {k: exp[k] for k in ("data", "K", "n_pool", "epochs", "hb_epochs", "label_noise", "space")} | {"seeds": len(exp["seeds"])}
 """, tags=["parameters"])
 
-md(r"""
+md("""
 ## The paper in one page
 
+The three ensembles the paper compares, each built from the same random search, with the names the code uses.
+""")
+code("""
+H.method_figure()
+plt.show()
+""")
+md("""
+The figure showed the one difference that matters: the deep ensemble varies only the seed of the single best
+$\\lambda$, the hyper-deep ensemble selects several $\\lambda$ greedily and then adds seeds, and the hyper-batch
+ensemble holds $K$ members in one network whose $\\lambda$ distributions are tuned during training.
+""")
+md(r"""
 **The problem.** A *deep ensemble* trains $K$ copies of one network from different random initialisations and
 averages their predicted probabilities. All members share the *same* hyperparameters $\lambda$ (L2 strength,
 label smoothing, dropout), usually the single best setting of a search. Their only source of diversity is the
@@ -149,18 +165,19 @@ if exp["data"] == "digits":
                      ncols=8, size=0.9, suptitle="Test digits: clean (top) and shifted (bottom)")
     plt.show()
 """)
+md("The grid showed the same eight test digits clean and shifted: every digit stays recognisable, tilted and grainy.")
 
 md("""
 ## Method
 
 ### Greedy selection
 
-The heart of hyper-deep ensembles is ten lines. Note the three details from the official
-`hyperdeepensemble.py`: selection is **with replacement** (a model picked twice counts double, like a weight),
-it stops at $K$ **distinct** models, and `best` is kept **across rounds**, so it also stops as soon as no
-addition lowers the validation NLL. The NLL itself is sklearn's `log_loss` (via `paperlab.core.metrics`).
+The heart of hyper-deep ensembles is about ten lines, `H.greedy_selection`, which you write yourself in
+Exercise 5. Three details come from the official `hyperdeepensemble.py`: selection is **with replacement** (a
+model picked twice counts double, like a weight), it stops at $K$ **distinct** models, and the best NLL is kept
+**across rounds**, so it also stops as soon as no addition lowers the validation NLL. The NLL itself is
+sklearn's `log_loss` (via `paperlab.core.metrics`).
 """)
-code("nb.show_source(H.greedy_selection)")
 md("""
 A hand-worked pool of three models on two validation examples (true classes 0 and 1). Model 2 alone is best
 (NLL $-\\ln 0.7 = 0.357$); adding model 0 lowers it to 0.352; adding model 1 then gives 0.333.
@@ -287,7 +304,7 @@ if cfg["results"]:
     res = load_or_train(cfg["results"], lambda: H.run_experiment(cfg["run"]),
                         command=f"python -m paperlab.hyperens train --profile {cfg['run']}")
 else:
-    res = H.run_experiment(cfg["run"], device=P.device)
+    res = H.run_experiment(cfg["run"], device=P.device, config=cfg["config"])
 seeds = res["seeds"]
 committed = res["runs"][f"mlp/{cfg['live_seed']}"]
 print("test NLL, live vs committed seed:",
@@ -404,9 +421,8 @@ remedy = {"searched": "a task where the hyperparameter moves the validation NLL 
                       "training images, longer training)",
           "disagree more": "a search space whose good region holds functionally different models (e.g. wider ranges or "
                            "another hyperparameter such as label smoothing)",
-          "tuning": "longer hyper-batch training, so that the e-models learn how the network responds to lambda before "
-                    "the tuning step follows their gradient (the paper trains 250 CIFAR-10 epochs, tens of thousands of "
-                    "tuning steps; ours takes about 170)",
+          "tuning": "longer hyper-batch training, so the e-models learn the network's response to lambda (the paper: "
+                    "250 CIFAR-10 epochs; ours: about 170 tuning steps)",
           "own average member": "members that differ more (larger fast-weight initialisation or more training)",
           "members disagree": "members that differ (a larger pool or search space)"}
 
@@ -414,21 +430,19 @@ remedy = {"searched": "a task where the hyperparameter moves the validation NLL 
 def sentence(rec, paper):
     lo, hi = rec["interval"]
     inst = rec["instrument"]
-    s = (f"**{rec['claim'].split(' (')[0]}: {rec['verdict']}.** Mean relative gain {100 * rec['estimate']:+.1f}% "
-         f"(95% interval {100 * lo:+.1f}% to {100 * hi:+.1f}%; minimum effect {100 * rec['min_effect']:.1f}%). "
-         f"The smallest effect this run could detect is about {100 * rec['detectable']:.1f}% "
-         f"(the interval's half-width); the paper's effect: {paper}.")
+    s = (f"**{rec['claim'].split(' (')[0]}: {rec['verdict']}.** {100 * rec['estimate']:+.1f}% "
+         f"[{100 * lo:+.1f}%, {100 * hi:+.1f}%] against a minimum of {100 * rec['min_effect']:.1f}% "
+         f"(resolution about ±{100 * rec['detectable']:.1f}%; paper: {paper}).")
     if rec["verdict"] == "not testable here":
         fix = next((v for k, v in remedy.items() if k in inst["check"]), "a larger experiment")
-        s += (f" Failed instrument: {inst['check']} = {inst['value']:.3g} (needs {inst['threshold']}). "
-              f"To make it testable: {fix}.")
+        s += f" Failed instrument: {inst['check']} = {inst['value']:.3g} (needs {inst['threshold']}); needs {fix}."
     if rec.get("secondary"):
         s += " Secondary: " + "; ".join(
             f"{x['name']} {x['verdict']} ({x['estimate']:+.3f})" if "ECE" in x["name"]
             else f"{x['name']} {x['verdict']} ({100 * x['estimate']:+.1f}%)" for x in rec["secondary"]) + "."
     return s
 
-nb.say("\\n\\n".join(sentence(r, e) for r, e in zip(records, paper_effect)))
+nb.say("\\n".join("- " + sentence(r, e) for r, e in zip(records, paper_effect)))
 """)
 md("""
 **Reading the hyper-deep verdict.** The paper's baseline is a *strong* deep ensemble. Ours shares the single best
@@ -520,12 +534,9 @@ nb.results_table(shift_rows)
 md(r"""
 ### What the verdicts mean
 
-* The verdicts, intervals and instruments are printed above; each sentence there is rendered from this run.
-* Read an *inconclusive* verdict together with "this run could resolve about ±x%": if that resolution is larger
-  than the paper's effect, more seeds (or a larger test set) would decide; if it is smaller, the effect at this
-  scale is smaller than the paper's.
-* A *not testable here* verdict names the failed instrument: the experiment could not have shown the paper's
-  mechanism, so it says nothing for or against the paper.
+* *Inconclusive* with a resolution larger than the paper's effect: more seeds would decide; with a smaller one,
+  the effect at this scale is smaller than the paper's.
+* *Not testable here* names the failed instrument: the experiment could not have shown the mechanism.
 
 **Caveats.**
 * Digits with 300 training images and 20% label noise is not CIFAR; the label noise was chosen because it makes
@@ -533,7 +544,8 @@ md(r"""
 * Members are trained 40 epochs with Adam; the hyper-batch ensemble 100 epochs, so its $\lambda$ distributions
   take ~170 tuning steps, far fewer than the paper's 250 CIFAR epochs.
 * The single best model and the deep ensemble share the search's best $\lambda$, which often sits near the top of
-  the L2 range (strong regularisation against the label noise).* The hyper-batch tuning step follows the gradient of the validation loss through the e-models $e(\lambda)$. With
+  the L2 range (strong regularisation against the label noise).
+* The hyper-batch tuning step follows the gradient of the validation loss through the e-models $e(\lambda)$. With
   initial $\lambda$ widths of ±1.4% (the code's) and ~170 tuning steps, the e-models see little variation of
   $\lambda$ to learn from; the ablation below measures whether the tuning step lowers the loss it minimises.
 * Only $K=4$ (the paper's CIFAR ensemble size); $K=8$ was not run within this run's compute budget.
@@ -592,54 +604,62 @@ nb.say(f"Averaged over members, L2 moved from {start[0]:.3f} to {end[0]:.3f}"
 md("""
 ## Exercises
 
-Easiest first; each check cell says *not attempted / close / correct*.
+Easiest first; each check says *not attempted / incorrect / close / correct* (a hint comes after a wrong
+attempt). Worked solutions: [`../solutions/04_hyperens.ipynb`](../solutions/04_hyperens.ipynb).
 
 **Exercise 1 (budget).** With a pool of 20 models and $K=4$, the greedy selection picks 3 distinct $\\lambda$.
 Stratification gives each selected $\\lambda$ $K$ initialisations in total (its pool model plus new ones).
 How many models has the hyper-deep ensemble trained in total?
 """)
-code("answer_1 = ...  # an integer")
-code("checks.check_equal('exercise 1', answer_1, 20 + 3 * (4 - 1), hint='pool + (K - 1) new models per distinct lambda')")
+code("""
+answer_1 = ...  # an integer
+H.check_exercise(1, answer_1)
+""")
 md("""
 **Exercise 2 (the code's starting point).** The official hyper-batch code starts every member's $\\lambda$ near the
 mean of a log-uniform distribution on the allowed range $[0.1, 100]$. Compute that mean
-$\\frac{b-a}{\\ln b - \\ln a}$. Why does it sit so far above the geometric centre $\\sqrt{ab}\\approx 3.2$?
+$\\frac{b-a}{\\ln b - \\ln a}$. Why does it sit so far above the geometric centre $\\sqrt{ab}$?
 """)
-code("answer_2 = ...  # a number")
-code("checks.check_close('exercise 2', answer_2, 99.9 / np.log(1000), rtol=1e-3, close_rtol=0.05)")
+code("""
+answer_2 = ...  # a number
+H.check_exercise(2, answer_2)
+""")
 md("""
 **Exercise 3 (the entropy term).** The tuning step rewards entropy $\\mathcal H = \\frac{l+u}{2} + \\ln(u-l)$ of a
 log-uniform distribution on $[e^{l}, e^{u}]$. What is $\\mathcal H$ for $l=0$, $u=2$? Note that $\\mathcal H$ grows
 with the *location* $\\frac{l+u}{2}$, not only the width: with weak likelihood gradients the entropy bonus pushes
 $\\lambda$ upwards.
 """)
-code("answer_3 = ...  # a number")
-code("checks.check_close('exercise 3', answer_3, 1 + np.log(2), rtol=1e-4, close_rtol=0.05)")
+code("""
+answer_3 = ...  # a number
+H.check_exercise(3, answer_3)
+""")
 md("""
 **Exercise 4 (which step gives one selected hyperparameter setting several random initialisations?)** The
 random search already gives every pool model its own seed, but each setting appears only once. Choose one of
 `'random search'`, `'greedy selection'`, `'stratification'`.
 """)
-code("answer_4 = ...")
-code("checks.check_choice('exercise 4', answer_4, 'stratification', ['random search', 'greedy selection', 'stratification'])")
+code("""
+answer_4 = ...
+H.check_exercise(4, answer_4)
+""")
 md("""
-**Exercise 5 (implement a variant).** Write `my_greedy(val_probs, labels, K)`: greedy selection **without**
-replacement (each pool model at most once; stop at $K$ models or when the validation NLL stops falling).
-Use `H.ensemble_probs` and `metrics.nll`. Then compare it with `H.greedy_selection` on the live seed's pool:
-does forbidding repeats change the selected ensemble's test NLL? (A selection that repeats a model is greedy
-*with* replacement, the library's version, and the check calls it incorrect.)
+**Exercise 5 (implement the selection).** Write `my_greedy(val_probs, labels, K)`, the official greedy selection
+of the Method section: `val_probs` is (M, N, C), start from an empty ensemble, and each round add the pool model
+(repeats allowed) whose addition gives the lowest validation NLL of the averaged ensemble, but only if that beats
+the best NLL of all rounds so far; stop at $K$ **distinct** models or when no addition improves. Return the list
+of picked indices (with repeats). Use `H.ensemble_probs` or a running sum, and `metrics.nll`. The check runs it on
+small pools that tell it apart from greedy *without* replacement and from stopping after $K$ picks, and on the live
+seed's pool. Then compare: how many distinct models does it pick on the live pool, and how often does it repeat one?
 """)
 code('''
 def my_greedy(val_probs, labels, K):
-    ...  # your code: return a list of pool indices
+    ...  # your code: return a list of pool indices (repeats allowed)
     raise NotImplementedError
 
-my_greedy_answer = my_greedy
+
+H.check_exercise(5, my_greedy, val_probs=live["pool"].stack("val"), labels=y_val, K=exp["K"])
 ''')
-code("""
-H.check_greedy_exercise(my_greedy_answer, [(toy, toy_y, 2), (toy, toy_y, 3),
-                                           (live["pool"].stack("val"), y_val, exp["K"])])
-""")
 
 md("""
 ## Summary and references
