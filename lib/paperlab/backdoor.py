@@ -797,9 +797,11 @@ def cifar_premise_job(root, cfg: dict, seed: int = 0, download: bool = True, ver
 @torch.no_grad()
 def bound_strength(net: BoundedNet, scales, x: torch.Tensor, y: torch.Tensor, trigger: Trigger,
                    mode: str = "all_to_one", target: int = 0) -> dict[str, list[float]]:
-    """Scale every learned bound by ``a`` (``z -> a z``; ``a = inf`` is the unbounded ``f``) and measure, per
-    scale: clean ``acc``, ``asr``, and the median margins of the triggered images (attack label) and of the
-    clean images (own class). ``net``'s bounds are restored afterwards."""
+    """Loosen (``a > 1``) or tighten (``a < 1``) every learned bound, ``z -> z + (a - 1) |z|`` (``a z`` for the
+    usual positive bound; a negative bound, a channel MMAC pins to a constant, also loosens as ``a`` grows;
+    ``a = inf`` is the unbounded ``f``) and measure, per scale: clean ``acc``, ``asr``, and the median margins
+    of the triggered images (attack label) and of the clean images (own class). ``net``'s bounds are
+    restored afterwards."""
     saved = [z.detach().clone() for z in net.bounds]
     keep = attacked_mask(y, mode, target)
     xt, yt = apply_trigger(x[keep], trigger), attack_labels(y[keep], mode, target)
@@ -809,7 +811,7 @@ def bound_strength(net: BoundedNet, scales, x: torch.Tensor, y: torch.Tensor, tr
             a = float(a)
             if not a > 0:
                 raise ValueError(f"bound scales must be > 0 (inf: no bounds), got {a}")
-            net.set_bounds([z * a for z in saved])
+            net.set_bounds([z + (a - 1) * z.abs() if np.isfinite(a) else torch.full_like(z, float("inf")) for z in saved])
             ev = evaluate(argmax_of(net), x, y, trigger, mode, target)
             out["scale"].append(a)
             out["acc"].append(ev["acc"])

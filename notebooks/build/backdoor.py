@@ -379,7 +379,8 @@ md("""
 ### Explore the bound strength
 
 MMAC's learned bounds are one point on a line: multiply every bound by a factor $a$ ($a = 1$: the learned
-bounds; $a \\to \\infty$: the original network; small $a$: everything clipped hard). Move the slider and
+bounds; $a \\to \\infty$: the original network; small $a$: everything clipped hard; the few negative bounds
+MMAC learns, channels pinned to a constant, move by $(a-1)|z|$ so that they too loosen as $a$ grows). Move the slider and
 watch the clean accuracy, the attack success rate and the triggered images' median class-0 margin on seed
 0's patch-backdoored model, for the official bounds (solid) and the oracle's (dashed). The question to ask:
 is there any $a$ at which the official bounds remove the backdoor while the clean accuracy survives? (The

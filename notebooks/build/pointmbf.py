@@ -64,11 +64,9 @@ torch.set_num_threads(1)  # the course machine's cores are shared
 T0 = time.time()
 """)
 md("""
-The **parameters** cell is the only cell that reads the profile. Every profile scores the committed,
-sha256-verified checkpoints on freshly generated test pairs (smoke: one seed, a handful of pairs;
-`samples`: the gpu dry run on `data/samples/`). The gpu profile also runs up to 300 real ScanNet pairs if
-`SCANNET_ROOT` points at UR&R-preprocessed data (otherwise the committed 3-frame sample in that layout);
-the models saw only synthetic rooms, so that number measures transfer.
+The **parameters** cell is the only cell that reads the profile (`samples`: the gpu dry run on
+`data/samples/`). The gpu profile also runs up to 300 real ScanNet pairs if `SCANNET_ROOT` points at
+UR&R-preprocessed data; the models saw only synthetic rooms, so that measures transfer.
 """)
 code("""
 P = paperlab.profile()
@@ -149,13 +147,11 @@ md(r"""
 * I2P: point $p$ max-pools up to 16 pixels, $f^P_p \leftarrow f^P_p + \phi'_\ell\big([f^P_p;\ \psi'_\ell(\max_{u \in \mathcal N_\ell(p)} f^I_u)]\big)$;
 * both read the *pre-fusion* features; the descriptor is $\mathrm{Linear}([f^I_u; f^P_{\mathrm{nn}(u)}])$.
 
-**What we substitute.** The official model needs PyTorch3D, compiled KPConv wrappers and 128 x 128
-ScanNet frames. Here: a PointNet-style kNN block ($\max_j \mathrm{MLP}([(x_j - x_i)/r;\ f_j])$) for
-KPConv; inverse warping with `grid_sample` for the point-splatting renderer; 48 x 64 synthetic rooms,
-level-0 points on the 24 x 32 matching grid, voxel barycentres above; 16-d descriptors, 100 matches per
-direction, 800 steps of batch 4. Two loss changes: the depth term is divided by the covered share like
-the photometric one (the code's plain mean *rewards* pushing points out of view), and both images are
-box-blurred (5 px) before the photometric comparison, a stand-in for the renderer's splat radius.
+**What we substitute** (the official model needs PyTorch3D and compiled KPConv): a PointNet-style kNN
+block ($\max_j \mathrm{MLP}([(x_j - x_i)/r;\ f_j])$) for KPConv; `grid_sample` inverse warping for the
+point-splatting renderer; 48 x 64 synthetic rooms for 128 x 128 ScanNet; 16-d descriptors, 100 matches
+per direction. The depth term is divided by the covered share (the code's plain mean *rewards* pushing
+points out of view) and both images are box-blurred (5 px), a stand-in for the renderer's splat radius.
 """)
 
 md("""
@@ -198,10 +194,9 @@ md("""
 As intended, a single modality carries each family: the textured room's depth is a few smooth planes,
 the geometric room's colour is nearly flat while its depth map is full of edges.
 
-**Real data.** `rooms.load_scannet_pair` reads the ScanNet layout UR&R and PointMBF use (`color/*.jpg`,
-`depth/*.png` in mm, `pose/*.txt`, `intrinsic/intrinsic_color.txt`), centre-crops, resizes, adjusts $K$
-and returns $T = P_1^{-1} P_0$. The committed sample is three rendered frames in that layout; the check:
-the true pose makes the two depth maps agree on much more of the image than the identity does.
+**Real data.** `rooms.load_scannet_pair` reads UR&R's ScanNet layout (`color/`, `depth/` in mm, `pose/`,
+`intrinsic/`) and returns $T = P_1^{-1} P_0$. On the committed 3-frame rendered sample in that layout, the
+true pose should make the two depth maps agree far more than the identity does.
 """)
 code("""
 pairs = rooms.scannet_pairs(cfg["scannet_root"], "test")
@@ -257,9 +252,9 @@ ax3.set_title("point levels of view 0", fontsize=9)
 plt.show()
 """)
 md("""
-I2P pools pixels that are close in 3-D, so a point on a wall never takes features from a box in front
-of it; P2I links jump to coarser points several pixels away, and levels 1 and 2 are ever sparser
-summaries of the same surfaces.
+The pooled pixels (cyan) cluster around their point because the neighbourhood is a 3-D radius, and each
+scale-1 pixel reads a level-1 point that projects close to it. Levels 1 and 2 (right) are ever sparser
+summaries of the same surfaces (point counts in the legend).
 
 **Matches and the pose.** `correspondences` computes the ratio-test weights in both directions (pixels
 without depth get weight 0 before the top-k). For weighted pairs $(p_k, q_k)$,
@@ -307,8 +302,8 @@ $R, t$); pixels that leave the image or land on a hole are masked. Below, look f
 smallest at the true pose (offset 0) on both families, for a rotation about a random axis and a shift
 along a random direction.
 """)
-code("nb.show_source(M.warp)")
 code("""
+nb.show_source(M.warp)
 sub = M.take(test, slice(0, 8))
 Rg, tg = sub["T"][:, :3, :3], sub["T"][:, :3, 3]
 axis = torch.nn.functional.normalize(torch.tensor([0.3, 1.0, 0.2]), dim=0)
@@ -387,9 +382,8 @@ Two stages, so that each question is asked where it can be answered.
   (`data/pointmbf/variants.pt`). Its instrument (trained beats untrained) decides whether its comparisons
   can be read.
 
-Every run: Adam (lr 1e-3, weight decay 1e-6, gradient clip 1), batch 4 on 512 training pairs, loss
-weights 1 / 1 / 0.1, 10 Procrustes subsets of 20 % of the 200 matches. The paper trains for epochs on
-tens of thousands of pairs; read every learned number as "after 3,200 pair draws".
+Every run: Adam (lr 1e-3), batch 4 on 512 training pairs, 10 Procrustes subsets of 20 % of the
+matches; the paper trains for epochs on tens of thousands of pairs.
 """)
 code("""
 ckpt, sup = M.load_or_train_all(), M.load_or_train_supervised()
@@ -401,14 +395,13 @@ def model_of(name, seed):
     return M.load_model(ckpt, name, seed)
 """)
 md("""
-Evaluation follows the official `test.py`: rotation error (degrees), translation error (cm), chamfer
-distance x 1000 between the joint clouds under the estimated and the true pose, accuracies at 2/5/10
-degrees, 2/5/10 cm and 1/5/10 (tighter than the paper's because our motions are smaller), and the inlier
-ratio of the 200 matches (true residual < 5 cm). Scoring all 36 checkpoints takes about 6 CPU-minutes,
-so the cpu profile loads their per-pair results (`data/pointmbf/eval.npz`, made by `M.write_eval`, registered
-with the checkpoints' sha256) and re-scores one checkpoint live, which must give the same numbers; other
-test sets (smoke, gpu) score everything here. References: the identity pose, the bidirectional network
-at its random initialisation, and Procrustes on *true* matches (the solver's floor).
+Evaluation follows the official `test.py`: rotation and translation errors, chamfer distance x 1000 of
+the joint clouds, accuracies at 2/5/10 degrees, 2/5/10 cm and 1/5/10 (tighter than the paper's: our
+motions are smaller), plus the inlier ratio of the matches (true residual < 5 cm). Scoring all 36
+checkpoints takes about 6 CPU-minutes, so the cpu profile loads their committed per-pair results
+(`data/pointmbf/eval.npz`, from `M.write_eval`, registered with the checkpoints' sha256) and re-scores one
+checkpoint live to compare; other test sets score everything here. References: the identity pose, the
+untrained bidirectional network, and Procrustes on *true* matches (the solver's floor).
 """)
 code("""
 t = time.time()
@@ -638,9 +631,8 @@ nb.say("Share of pairs within 5 degrees, pooled: " + ", ".join(f"{n} {share(n, '
 """)
 
 md(r"""
-**Claims.** Primary metric: the paper's rot@5. Verdicts come from `claims.paired_bootstrap` over seeds
-*and* test pairs (per-pair indicators, paired by pair); other metrics are secondary checks that never
-change a verdict. **Instruments**, fixed before looking: per stage, the trained bidirectional network's
+**Claims.** Primary metric: the paper's rot@5; `claims.paired_bootstrap` over seeds *and* test pairs;
+other metrics are secondary and never change a verdict. **Instruments**, fixed before looking: per stage, the trained bidirectional network's
 rot@5 at least 5 points above the untrained network's (else that stage's comparisons are *not testable
 here*); for both, Procrustes on true matches reaches rot@5 ≥ 95 %. The rules:
 
@@ -655,7 +647,7 @@ here*); for both, Procrustes on true matches reaches rot@5 ≥ 95 %. The rules:
 * **Positive control** (not a paper claim): the supervised oracle beats the unsupervised bidirectional model by
   2 points: the evaluation can see a better descriptor when there is one.
 
-The stage-1 inlier-ratio secondaries use a 2-point minimum (a tenth of the 10-20 % ratios of the pilot runs).
+Stage-1 inlier-ratio secondaries: minimum 2 points (a tenth of the pilot runs' 10-20 % ratios).
 """)
 code("""
 seeds = cfg["seeds"]
@@ -856,9 +848,6 @@ rho = spearmanr(r0["inlier"], r0["rot"]).statistic
 nb.say(f"Across the test pairs the inlier ratio and the rotation error have Spearman correlation {rho:.2f}: "
        + ("pairs with more correct matches get better poses." if rho < -0.3 else "the inlier ratio predicts the pose error only weakly."))
 """)
-md("""
-**What held** (written by the notebook from the numbers above):
-""")
 code("""
 r5 = lambda n: np.mean(per(n, "rot@5"))  # noqa: E731
 ranking = sorted(M.VARIANTS, key=r5, reverse=True)
@@ -887,11 +876,9 @@ Caveats:
 md("""
 ## Ablation
 
-The fusion ablations (direction, number of fused scales) are rows of the tables above. The knob that
-costs no training is the randomised Procrustes: one "subset" of 100 % of the matches is plain weighted
-Procrustes; the official setting draws 10 subsets of 20 % and keeps the one with the smallest weighted
-residual (a cheap cousin of RANSAC). Same bidirectional checkpoints and test pairs (the official rows
-are the results above).
+The fusion ablations are rows of the tables above. The knob that costs no training is the randomised
+Procrustes: plain weighted Procrustes over all matches against the official 10 subsets of 20 % keeping
+the smallest weighted residual (a cheap cousin of RANSAC), same bidirectional checkpoints and test pairs.
 """)
 code("""
 plain = replace(M.TrainConfig(**tc), n_subsets=1, subset_ratio=1.0)
@@ -960,17 +947,13 @@ M.check_exercise(5, answer_5, geometry=g, u=500)
 md("""
 ## Summary and references
 
-- PointMBF = a 2-D U-Net and a 3-D point network in parallel, exchanging features in both directions at
-  every scale through 3-D nearest neighbours, then ratio-test matches, a randomised weighted Procrustes
-  (with the official code's weighting, exercise 3) and UR&R's label-free photometric + depth + correspondence loss.
-- Built here at small size with named substitutes (kNN point blocks for KPConv, `grid_sample` warping for
-  the renderer, synthetic rooms for ScanNet; coverage-normalised depth term, blurred photometric term).
-- Measured in two stages: stage 1 asks the descriptor question with the pose given; stage 2 is the paper's
-  label-free training, gated by its instrument check. The list after the claims says which stage carries
-  each verdict.
-- The warping loss alone recovers poses when the pose is optimised directly, and the supervised oracle
-  learns better descriptors: the hard part is learning descriptors through matches and an SVD from the
-  warping signal.
+- PointMBF: a 2-D U-Net and a 3-D point network exchanging features both ways at every scale, then
+  ratio-test matches, randomised weighted Procrustes and UR&R's label-free warping loss; built small with
+  named substitutes.
+- Stage 1 asks the descriptor question with the pose given; stage 2 is the paper's label-free training,
+  gated by its instrument. The list after the claims says which stage carries each verdict.
+- The warping loss recovers poses when the pose is optimised directly, and the supervised oracle learns
+  better descriptors: the hard part is learning descriptors through matches and an SVD.
 
 **References.** M. Yuan, K. Fu, Z. Li, Y. Meng, M. Wang, *PointMBF*, ICCV 2023, arXiv 2308.04782;
 code `phdymz/PointMBF` (read: `models/model.py`, `models/backbones.py`, `models/correspondence.py`,
