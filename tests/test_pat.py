@@ -230,7 +230,6 @@ def test_relative_term_for_query_matches_the_table_and_the_figures_draw():
     import matplotlib
 
     matplotlib.use("Agg")
-    from paperlab.worlds import timelines as tl
 
     model = pat.PAT(SMALL).eval()
     x, m = torch.randn(2, SMALL.T, SMALL.in_dim), torch.ones(2, SMALL.T, dtype=torch.bool)

@@ -866,7 +866,7 @@ def plot_query_offsets(models: dict, data, video: int, query: int, block: int = 
     x, y, m = data.tensors()
     L = int(m[video].sum())
     query = min(query, L - 1)
-    for c, name in enumerate(data.class_names[:3]):
+    for c in range(3):
         on = np.flatnonzero(data.labels[video, :, c])
         axes[0].scatter(on, np.full(len(on), c), marker="|", s=60, color=f"C{c}")
     axes[0].axvline(query, color="k", lw=1)

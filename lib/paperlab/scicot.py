@@ -701,7 +701,6 @@ def plot_pipeline(ax=None):
     """The two stages as data flow, as ``predict_two_stage`` runs them: stage 1 reads q and o; stage 2
     reads q, o and the rationale (``answer_input``) and scores the option labels."""
     import matplotlib.pyplot as plt
-
     from matplotlib.text import Annotation
 
     from paperlab.core.plots import block_diagram
