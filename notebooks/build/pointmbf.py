@@ -9,7 +9,7 @@ from _common import code, md, notebook  # notebooks/build/_common.py: the cell l
 ROOT = Path(__file__).resolve().parents[2]
 RUNS_IN = ("smoke ~15 s · cpu ~RUN_CPU on the shared 2-core machine (loads the committed evaluation of the committed "
            "checkpoints and re-scores one live) · gpu ~5 min")
-RUN_CPU = "4 min"
+RUN_CPU = "2 min (101 s measured at load ~3; longer on a busier machine)"
 
 md(r"""
 # PointMBF — bidirectional RGB-D fusion for unsupervised point cloud registration
