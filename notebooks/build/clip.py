@@ -34,9 +34,8 @@ zero-shot ("we match the accuracy of the original ResNet-50 on ImageNet zero-sho
 check the same behaviours on a micro-CLIP (under 1 M parameters outside the token table) pretrained
 on a synthetic world of coloured shapes.
 
-**Runs in:** smoke ~40 s · cpu ~3.5 min (estimated for a quiet 2-core machine: 30 min measured for
-`make reproduce NB=00_clip` under load ~10, about twice the earlier version's 14.6 min under load ~8 before
-the probe and the test draws grew to 256 and 50 images per class; the pretrained checkpoint is loaded from
+**Runs in:** smoke ~40 s · cpu ~2 min (109 s measured for `make reproduce NB=00_clip` on a 2-core machine
+under load ~3; 30 min under load ~10; the pretrained checkpoint is loaded from
 `data/clip/`, retraining it is `make pretrain`) · gpu ~3 min (plus OpenAI's ViT-B/32 zero-shot on the
 same world; the gpu dry run, `PAPERLAB_SAMPLES=1`, scores the offline micro-CLIP in its place).
 """)
