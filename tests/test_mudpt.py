@@ -308,3 +308,72 @@ def test_worker_processes_give_the_sequential_runs():
         assert p["loss"] == s["loss"]
         for k in s["state"]:
             assert torch.equal(p["state"][k], s["state"][k]), k
+
+
+def test_exercise_checkers_accept_the_answer_and_reject_plausible_wrong_ones():
+    from paperlab.prompts import _replace_slots
+
+    for n in range(1, 6):
+        assert mudpt.check_exercise(n, ...) == "not attempted"
+    d_t, d_v = mudpt.VIT_B16_WIDTHS["d_t"], mudpt.VIT_B16_WIDTHS["d_v"]
+    assert mudpt.check_exercise(1, 2 * (d_t * d_v + d_v) + (d_v * d_t + d_t)) == "correct"
+    assert mudpt.check_exercise(1, 3 * d_t * d_v) != "correct"  # biases forgotten
+    assert mudpt.check_exercise(1, 2 * (d_t * d_v + d_v)) == "incorrect"  # one direction only
+    assert mudpt.check_exercise(1, 14064) == "incorrect"  # the micro-CLIP's count, printed in the budget table
+    vis = pclip.model_config()["vision_cfg"]
+    tokens = 1 + (vis["image_size"] // vis["patch_size"]) ** 2 + mudpt.CPU_CONFIG["n_ctx"]
+    assert mudpt.check_exercise(2, tokens) == "correct"
+    assert mudpt.check_exercise(2, tokens - 1) == "incorrect"  # CLS forgotten
+    assert mudpt.check_exercise(2, tokens - mudpt.CPU_CONFIG["n_ctx"]) == "incorrect"  # prompts forgotten
+
+    def add(x, p, start):  # adds instead of overwriting
+        y = x.clone()
+        y[:, start:start + p.shape[0]] += p
+        return y
+
+    def insert(x, p, start):  # inserts (the sequence grows) instead of overwriting
+        return torch.cat([x[:, :start], p.expand(x.shape[0], -1, -1), x[:, start:]], 1)
+
+    assert mudpt.check_exercise(3, _replace_slots) == "correct"
+    assert mudpt.check_exercise(3, add) == "incorrect"
+    assert mudpt.check_exercise(3, insert) == "incorrect"
+    assert mudpt.check_exercise(4, "b") == "correct"
+    assert mudpt.check_exercise(4, "a") == "incorrect" and mudpt.check_exercise(4, "c") == "incorrect"
+    with pytest.raises(ValueError, match="1-5"):
+        mudpt.check_exercise(6, 1)
+
+
+def test_exercise_5_wants_a_nonlinear_mlp_map(micro):
+    from torch import nn
+
+    class MLP(nn.Sequential):
+        def __init__(self, d_in, d_out, act):
+            super().__init__(nn.Linear(d_in, 32), *([nn.GELU()] if act else []), nn.Linear(32, d_out))
+            self.d_in, self.d_out = d_in, d_out
+
+    def model(new_map=None):
+        m = mudpt.MuDPT(*micro, ["red star", "blue ring"], "mudpt", n_ctx=2, depth=2)
+        if new_map is not None:
+            pl = m.prompt_learner
+            pl.replace_map("v2t", new_map(pl.d_v, pl.d_t))
+        return m
+
+    assert mudpt.check_exercise(5, model()) == "not attempted"  # the library's map is still there
+    assert mudpt.check_exercise(5, model(lambda a, b: MLP(a, b, True))) == "correct"
+    assert mudpt.check_exercise(5, model(lambda a, b: MLP(a, b, False))) == "close"  # no nonlinearity: affine
+    assert mudpt.check_exercise(5, model(nn.Linear)) == "incorrect"  # no hidden layer of 32
+
+
+def test_run_real_download_failure_names_dataset_and_fix(tmp_path, monkeypatch):
+    from urllib.error import URLError
+
+    import torchvision.datasets.eurosat as tv_eurosat
+
+    def offline(*a, **kw):
+        raise URLError("no network")
+
+    monkeypatch.setattr(tv_eurosat, "download_and_extract_archive", offline)
+    monkeypatch.setattr(tv_eurosat, "download_url", offline, raising=False)
+    with pytest.raises(RuntimeError, match="could not download eurosat") as info:
+        mudpt.run_real("eurosat", tmp_path / "eurosat_root", backbone="micro", download=True)
+    assert "eurosat/2750" in str(info.value) and isinstance(info.value.__cause__, URLError)

@@ -700,6 +700,13 @@ def summarize(rows: list[dict]):
 # ----------------------------------------------------------------------------- gpu profile: real CLIP, real data
 
 REAL_CONFIG = dict(CPU_CONFIG, n_ctx=2, depth=9, train=dict(epochs=5, batch_size=4, lr=0.0025))  # card's Colab path
+# where torchvision downloads each real dataset from, and how to provide it by hand (for download_error)
+REAL_SOURCES = {
+    "eurosat": ("torchvision.datasets.EuroSAT's mirror (EuroSAT RGB, EuroSAT.zip)",
+                "unzip EuroSAT.zip so that the class folders sit in <root>/eurosat/2750/, with <root> ="),
+    "pets": ("https://www.robots.ox.ac.uk/~vgg/data/pets/data/{images,annotations}.tar.gz",
+             "unpack images.tar.gz and annotations.tar.gz into <root>/oxford-iiit-pet/, with <root> ="),
+}
 
 
 @dataclass
@@ -737,7 +744,15 @@ def run_real(name: str, root: str, backbone: str = "ViT-B-32", cfg: dict = REAL_
     from paperlab.core.seeding import seed_everything
     from paperlab.worlds import realfewshot
 
-    ds = realfewshot.dataset(name, root, download=download)
+    try:
+        ds = realfewshot.dataset(name, root, download=download)
+    except OSError as exc:  # URLError is an OSError; without download: the loader's own missing-files error
+        if not download:
+            raise
+        from paperlab.core.profiles import download_error
+
+        url, how = REAL_SOURCES.get(name, ("torchvision's mirror", "unpack the dataset into"))
+        raise download_error(name, url, root, how, exc) from exc
     clip_model = load_backbone().to(device) if backbone == "micro" else pclip.load_pretrained(backbone, device=device)
     tok = pclip.tokenizer(clip_model.paperlab_name) if backbone != "micro" else pclip.tokenizer()
     size = pclip._image_size(clip_model)
@@ -801,6 +816,125 @@ def main(argv=None) -> None:
             run.log(f"{part}: {len(out['runs'])} learned prompts in {out['wall_s']:.0f} s -> data/{PARTS[part]}")
 
     cli.main(ap, body, argv)
+
+
+
+# ----------------------------------------------------------------------------- exercises of notebook 02
+
+VIT_B16_WIDTHS = dict(d_t=512, d_v=768)  # CLIP ViT-B/16: text width 512, vision width 768 (exercise 1)
+
+
+def _is_affine(m: nn.Module, d_in: int) -> bool:
+    """True if ``m`` behaves affinely on random prompts: m(a + b) == m(a) + m(b) - m(0)."""
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(2, 4, d_in, generator=g)
+    with torch.no_grad():
+        zero = m(torch.zeros(4, d_in))
+        return bool(torch.allclose(m(a + b), m(a) + m(b) - zero, atol=1e-4, rtol=1e-3))
+
+
+def check_exercise(n: int, answer, **data) -> str:
+    """Notebook 02's exercise checks (1-5); each prints not attempted / incorrect / close / correct.
+
+    Exercise 5 takes ``images`` (B, 3, H, W) for its forward pass (a few rendered shapes if absent). The
+    expected values are computed here from the library's own modules, never written in the notebook.
+    """
+    from paperlab import clip as pclip
+    from paperlab.core import checks
+
+    if n == 1:  # MuDPT's three linear maps (W_0, W_t->v, W_v->t with biases) on ViT-B/16's widths
+        d_t, d_v = VIT_B16_WIDTHS["d_t"], VIT_B16_WIDTHS["d_v"]
+        want = n_params([InjectionMap(d_t, d_v), InjectionMap(d_t, d_v), InjectionMap(d_v, d_t)])
+        return checks.check_close("exercise 1", answer, want, rtol=0, atol=0.5, close_rtol=0.005,
+                                  hint="three maps: W_0 and W_{t->v} take d_t to d_v, W_{v->t} takes d_v to d_t; "
+                                       "each has a weight matrix and a bias (of the output width)")
+    if n == 2:  # CLS + patches + n prompts in the image tower of the micro-CLIP
+        vis = pclip.model_config()["vision_cfg"]
+        patches = (vis["image_size"] // vis["patch_size"]) ** 2
+        return checks.check_equal("exercise 2", answer, 1 + patches + CPU_CONFIG["n_ctx"],
+                                  hint="1 CLS token, one token per 8x8 patch of a 32x32 image, then n prompts")
+    if n == 3:
+        from paperlab.prompts import _replace_slots
+
+        g = torch.Generator().manual_seed(3)
+        cases = [(torch.randn(3, 10, 8, generator=g), torch.randn(2, 8, generator=g), 1),
+                 (torch.randn(2, 21, 6, generator=g), torch.randn(4, 6, generator=g), 17),
+                 (torch.randn(1, 7, 5, generator=g), torch.randn(3, 5, generator=g), 0)]
+        return checks.check_function("exercise 3", answer, _replace_slots, cases,
+                                     hint="keep x[:, :start] and x[:, start + n:], put p (expanded over N) between; "
+                                          "replace, do not add, and keep the length L")
+    if n == 4:
+        return checks.check_choice("exercise 4", answer, "b", ["a", "b", "c"],
+                                   hint="set W = 0 and choose P_v freely; and look at dL/dW = (dL/dP~_v) P_t^T")
+    if n == 5:  # answer: the MuDPT whose v2t map the student replaced by a d_v -> 32 -> d_t MLP
+        if not isinstance(answer, MuDPT):
+            if answer is Ellipsis or answer is None:
+                return checks.check_true("exercise 5", answer, lambda m: False)
+            return checks.check_true("exercise 5", answer, lambda m: False,
+                                     hint="pass the MuDPT model (ex5) whose map you replaced")
+        pl = answer.prompt_learner
+        m = pl.v2t
+        if isinstance(m, InjectionMap):  # still the library's map: not attempted
+            return checks.check_true("exercise 5", ..., lambda m: False)
+        images = data.get("images")
+        if images is None:
+            from paperlab.worlds import shapes
+
+            images = shapes.render(shapes.sample_scenes(2, seed=5))
+
+        def runs(m):  # a hidden layer of 32 and a working forward pass
+            hidden = any(isinstance(s, nn.Linear) and s.out_features == 32 for s in m.modules())
+            return hidden and answer(images).shape == (len(images), pl.n_cls)
+
+        return checks.check_true("exercise 5", m, lambda m: runs(m) and not _is_affine(m, pl.d_v),
+                                 close_predicate=runs,  # two Linears with nothing between: still affine
+                                 hint="two Linear layers (d_v -> 32 -> d_t) with a nonlinearity between them; "
+                                      "set d_in = d_v and d_out = d_t as attributes")
+    raise ValueError(f"exercise number must be 1-5, got {n!r}")
+
+
+SOLUTIONS = {
+    1: ("Each linear map $W: \\mathbb{R}^{a}\\to\\mathbb{R}^{b}$ holds $a b$ weights and $b$ biases. MuDPT has "
+        "two maps from text to vision width ($W_0$ and $W_{t\\to v}$) and one back ($W_{v\\to t}$): "
+        "$2(d_t d_v + d_v) + (d_v d_t + d_t)$, on ViT-B/16 over a million numbers, far more than the prompts.",
+        """d_t, d_v = 512, 768
+answer_1 = 2 * (d_t * d_v + d_v) + (d_v * d_t + d_t)
+print(answer_1)
+verdict = mudpt.check_exercise(1, answer_1)"""),
+    2: ("The micro-CLIP cuts a 32x32 image into 8x8 patches: 4 x 4 = 16 patch tokens, plus one CLS token in "
+        "front and the $n = 4$ visual prompts appended after the patches.",
+        """answer_2 = 1 + (32 // 8) ** 2 + 4
+verdict = mudpt.check_exercise(2, answer_2)"""),
+    3: ("Deep prompting *overwrites* the slots: keep what comes before and after them and put the prompts "
+        "(the same for every sequence in the batch) in between; the sequence length does not change.",
+        """def overwrite(x, p, start):
+    n = p.shape[0]
+    return torch.cat([x[:, :start], p.unsqueeze(0).expand(x.shape[0], -1, -1), x[:, start + n:]], dim=1)
+
+verdict = mudpt.check_exercise(3, overwrite)"""),
+    4: ("(b). For any fused prompt $\\tilde P_v = P_v + W P_t$ that MuDPT reaches, MPT reaches the same value "
+        "by choosing its free $P_v$ equal to it, so the linear maps add no reachable values. (c) is false: with "
+        "$W = 0$ the gradient $\\partial L/\\partial W = (\\partial L/\\partial \\tilde P_v) P_t^\\top$ is not "
+        "zero, so zero-initialised maps do learn.",
+        """verdict = mudpt.check_exercise(4, "b")"""),
+    5: ("`replace_map` checks the widths through `d_in`/`d_out` attributes, so a small `nn.Sequential` subclass "
+        "that sets them is enough: $d_v \\to 32 \\to d_t$ with a GELU between the two Linear layers.",
+        """from torch import nn
+from paperlab import clip as pclip
+from paperlab.worlds import shapes
+
+class MLPMap(nn.Sequential):
+    def __init__(self, d_in, d_out, hidden=32):
+        super().__init__(nn.Linear(d_in, hidden), nn.GELU(), nn.Linear(hidden, d_out))
+        self.d_in, self.d_out = d_in, d_out
+
+torch.manual_seed(0)
+clip_model, _ = pclip.create_model(None, name=pclip.MODEL_NAME)  # random weights are enough to check wiring
+ex5 = mudpt.MuDPT(clip_model, pclip.tokenizer(), ["red star", "blue ring"], "mudpt", n_ctx=4, depth=3)
+pl = ex5.prompt_learner
+pl.replace_map("v2t", MLPMap(pl.d_v, pl.d_t))
+verdict = mudpt.check_exercise(5, ex5)"""),
+}
 
 
 if __name__ == "__main__":
