@@ -151,8 +151,8 @@ fig = plots.image_grid(images, titles=[textwrap.fill(c, 22) for c in captions], 
                        suptitle="Shapes-world pairs with q = 0.25: most captions omit the background")
 plt.show()
 named = sum(any(b in c for b in ("plain", "striped", "checkered", "dotted")) for c in captions)
-nb.say(f"What it shows: every image has a visible background, but only {named} of these {len(captions)} captions name "
-       "it; shape and colour are named in every caption.")
+nb.say(f"What it shows: every image has a visible background, but it is named in only {named} of these "
+       f"{len(captions)} captions; shape and colour are named in every caption.")
 """)
 md("""
 **The modality gap of the course's micro-CLIP.** Before any theory, here is the gap on the model that
