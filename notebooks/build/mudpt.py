@@ -57,7 +57,7 @@ import torch
 import paperlab
 from paperlab import clip as pclip
 from paperlab import coop, mudpt, prompts
-from paperlab.core import assets, checks, claims, nb, plots
+from paperlab.core import assets, claims, nb, plots
 from paperlab.core.train import load_checkpoint, load_or_train
 from paperlab.worlds import shapes
 
@@ -67,21 +67,70 @@ T_START = time.time()
 md("""
 The **parameters** cell is the only cell that reads the profile. `cpu` evaluates the committed learned
 prompts (3 seeds, every dataset, 50 test images per class); `smoke` (CI) evaluates a two-seed slice of them
-on one dataset with a few test images; `gpu` adds a run of MuDPT, MPT and CoOp on ViT-B-32 (OpenAI weights) and a real dataset.
+on one dataset with a few test images; `gpu` adds a run of MuDPT, MPT and CoOp on ViT-B-32 (OpenAI weights) and a real
+dataset; its dry run (`samples`) takes that path on the EuroSAT format sample with the offline micro-CLIP instead of
+ViT-B-32 (no network).
 """)
 code("""
 P = paperlab.profile()
 cfg = P.pick(
     smoke=dict(mudpt.SMOKE_CONFIG, live_epochs=1, real=None),
     cpu=dict(mudpt.CPU_CONFIG, live_epochs=5, real=None),
-    gpu=dict(mudpt.CPU_CONFIG, live_epochs=5, real=dict(dataset="eurosat", root="data_real", seeds=(0, 1, 2))),
+    gpu=dict(mudpt.CPU_CONFIG, live_epochs=5,
+             real=dict(dataset="eurosat", root="data_real", download=True, backbone="ViT-B-32", seeds=(0, 1, 2),
+                       test_per_class=100, overrides={})),
+    # the gpu dry run: the gpu code path on data/samples/eurosat, the offline micro-CLIP for ViT-B-32 (no download)
+    samples=dict(mudpt.SMOKE_CONFIG, live_epochs=1,
+                 real=dict(dataset="eurosat", root=str(P.data_root("eurosat")), download=False, backbone="micro",
+                           seeds=(0,), test_per_class=2,
+                           overrides=dict(depth=2, train=dict(epochs=1, batch_size=4, lr=0.0025)))),
 )
+device = P.device  # "cuda" in the gpu profile with a GPU; only the real-CLIP cell uses it
 {k: v for k, v in cfg.items() if k in ("datasets", "dg_datasets", "seeds", "shots", "n_ctx", "depth", "train",
                                       "zero_init", "test_per_class")}
 """, tags=["parameters"])
 
-md(r"""
+md("""
 ## The paper in one page
+
+**The method in one picture.** Each arm of this notebook feeds learned prompts into the deep layers of both
+towers of a frozen CLIP; they differ only in the maps between the two prompt sets. The boxes carry the names
+the code uses (`paperlab.mudpt.MuDPTPromptLearner`); an arrow into a layer means "added to the prompt slots".
+""")
+code("""
+T, V, M = "#f3cfb4", "#c7d3e6", "#d9ead3"
+
+def wiring(ax, title, t2v=None, v2t=None):
+    boxes = {"pt": (0.2, 0.86, "deep_ctx: P_t^j (n, d_t)", T), "pv": (0.8, 0.86, "visual_deep_ctx: P_v^j (n, d_v)", V),
+             "lt": (0.2, 0.12, "text layer j (TextEncoder)", T), "lv": (0.8, 0.12, "image layer j (ImageEncoder)", V)}
+    links = [("pt", "lt"), ("pv", "lv")]
+    if t2v:
+        boxes["t2v"] = (0.37, 0.56, t2v, M); links += [("pt", "t2v"), ("t2v", "lv")]
+    if v2t:
+        boxes["v2t"] = (0.63, 0.56, v2t, M); links += [("pv", "v2t"), ("v2t", "lt")]
+    plots.block_diagram(boxes, [], ax=ax, title=title)
+    box = dict(zip(boxes, ax.texts))
+    for a, b in links:  # arrows clipped at the box edges, so every head shows
+        ax.annotate("", xy=boxes[b][:2], xytext=boxes[a][:2], zorder=4,
+                    arrowprops=dict(arrowstyle="-|>", color="#444444", lw=1.0, shrinkA=2, shrinkB=2,
+                                    patchA=box[a].get_bbox_patch(), patchB=box[b].get_bbox_patch()))
+
+fig, axes = plt.subplots(2, 2, figsize=(11, 6.4))
+wiring(axes[0, 0], "mpt: independent deep prompts, no maps")
+wiring(axes[0, 1], "t2v: one-way coupling (MaPLe-like)", t2v="t2v\\nInjectionMap")
+wiring(axes[1, 0], "mudpt: both ways, one map per direction shared by all deep layers",
+       t2v="t2v\\nInjectionMap", v2t="v2t\\nInjectionMap")
+wiring(axes[1, 1], "mudpt-pl: both ways, one map per deep layer (per_layer=True)",
+       t2v="t2v[j-1]\\n(ModuleList)", v2t="v2t[j-1]\\n(ModuleList)")
+fig.suptitle("Deep prompts entering layer j = 1..J-1 of the frozen CLIP, as each arm wires them (Eq. 2)", fontsize=11)
+plt.tight_layout()
+plt.show()
+""")
+md(r"""
+The figure showed the comparisons the claims make: MPT has no arrow between the towers, t2v one, MuDPT two
+(one `InjectionMap` per direction, reused at every deep layer, as in the released code), and mudpt-pl the same
+two directions with a separate map per layer. At layer 0 a further map `w0` adds $W_0 P_t^0$ to the image
+prompts (Eq. 1 below).
 
 **CLIP and prompts.** CLIP has an image tower $f$ and a text tower $g$, both transformers, trained so
 that a matching image and caption get a high cosine similarity. A class $i$ is predicted with
@@ -151,6 +200,10 @@ plots.image_grid(torch.stack(ims), titles, ncols=6, suptitle=f"dataset '{d0}': b
 plt.show()
 """)
 md("""
+The grid showed the same scenes in each style: the class stays, the rendering changes, which is what the
+shifted-style test below asks prompts learned on photos to survive.
+""")
+md("""
 The backbone is the course's micro-CLIP (open_clip's own `CLIP` class), pinned as `data/mudpt/backbone.pt`
 (the same checkpoint notebook 01's prompts were learned on). Its two towers have **different widths**, so
 MuDPT's injection maps are real cross-width maps.
@@ -215,6 +268,10 @@ def prompt_picture(n, J, L_t, L_v, words=3, patches=16):
 
 
 prompt_picture(cfg["n_ctx"], cfg["depth"], L_t, L_v)
+""")
+md("""
+The picture showed where the prompts live: fresh learned values in the prompt slots up to layer $J-1$, then
+the same slots carried as ordinary tokens through the remaining layers of each tower.
 """)
 md("""
 The overwrite happens in the shared base `paperlab.prompts` (notebook 01's module). In the text tower,
@@ -313,7 +370,10 @@ plt.plot(np.arange(cfg["live_epochs"]) * steps + (steps - 1) / 2,
          np.asarray(hist.train_loss[:steps * cfg["live_epochs"]]).reshape(cfg["live_epochs"], -1).mean(1), "o-", label="epoch mean")
 plt.legend(); plt.xlabel("step"); plt.ylabel("cross-entropy (nats)"); plt.title(f"MuDPT, live run on '{d0}' (base, 16 shots)")
 plt.show()
-print(f"base test accuracy after {cfg['live_epochs']} epochs: {mudpt.accuracy(live, shapes.dataset(d0).test('base')):.3f}")
+ep = np.asarray(hist.train_loss[:steps * cfg["live_epochs"]]).reshape(cfg["live_epochs"], -1).mean(1)
+nb.say(f"The curve showed the epoch-mean loss going from {ep[0]:.2f} to {ep[-1]:.2f} nats over {cfg['live_epochs']} "
+       f"epoch(s); base test accuracy after training: "
+       f"{mudpt.accuracy(live, shapes.dataset(d0).test('base')):.3f}.")
 """)
 
 md("""
@@ -464,13 +524,15 @@ nb.say(f"The bars showed: the matched cosine moves by {chg.get('coop', float('na
 md("""
 **gpu profile: a real CLIP.** ViT-B-32 with OpenAI weights (text width 512, vision width 768, 12 layers
 each) on EuroSAT (downloaded), base-to-new with 16 shots, $n=2$, $J=9$, batch 4, lr 0.0025, 5 epochs (the
-card's Colab path), MuDPT vs MPT vs CoOp through the same `paperlab.mudpt` code. Printed, not recorded.
+card's Colab path), MuDPT vs MPT vs CoOp through the same `paperlab.mudpt` code. Printed, not recorded. (The
+gpu dry run takes this path with the micro-CLIP, $J=2$ and one epoch on the tiny EuroSAT sample.)
 """)
 code("""
 if cfg["real"]:
-    real_cfg = dict(mudpt.REAL_CONFIG, seeds=cfg["real"]["seeds"])
-    real = mudpt.summarize(mudpt.run_real(cfg["real"]["dataset"], cfg["real"]["root"], cfg=real_cfg,
-                                          device="cuda" if torch.cuda.is_available() else "cpu", download=True))
+    rc = cfg["real"]
+    real_cfg = dict(mudpt.REAL_CONFIG, seeds=rc["seeds"], **rc["overrides"])
+    real = mudpt.summarize(mudpt.run_real(rc["dataset"], rc["root"], backbone=rc["backbone"], cfg=real_cfg,
+                                          test_per_class=rc["test_per_class"], device=device, download=rc["download"]))
     print(real.groupby("method")[["base", "new", "H"]].agg(["mean", "std"]).round(2))
 else:
     print("the real-CLIP run is part of the gpu profile only")
@@ -641,17 +703,17 @@ pd.DataFrame(strength).groupby("maps").agg(["mean", "std"]).round(2)
 md("""
 ## Exercises
 
-Easiest first; each has a check cell that says *not attempted / close / correct*.
+Easiest first. Each check cell says *not attempted / incorrect / close / correct* (a hint comes only after a
+wrong attempt); the expected answers live in `paperlab.mudpt.check_exercise`. Worked solutions:
+[`../solutions/02_mudpt.ipynb`](../solutions/02_mudpt.ipynb) — open it after trying.
 
-**Exercise 1.** How many numbers do MuDPT's three linear maps ($W_0$, $W_{t\\to v}$, $W_{v\\to t}$, each
-with a bias) hold on this micro-CLIP? Use `d_t` and `d_v` from the Data section.
+**Exercise 1.** The "who holds the parameters" table counted the maps on this micro-CLIP. How many numbers
+do MuDPT's three linear maps ($W_0$, $W_{t\\to v}$, $W_{v\\to t}$, each with a bias) hold on the paper's
+backbone, CLIP ViT-B/16, whose text tower has width $d_t = 512$ and vision tower $d_v = 768$?
 """)
 code("""
-answer_1 = ...  # an integer (or an expression in d_t and d_v)
-""")
-code("""
-checks.check_close("exercise 1", answer_1, 2 * (d_t * d_v + d_v) + (d_v * d_t + d_t),
-                   hint="two maps d_t -> d_v and one d_v -> d_t, each weight plus bias")
+answer_1 = ...  # an integer (or an expression in d_t = 512 and d_v = 768)
+mudpt.check_exercise(1, answer_1)
 """)
 md("""
 **Exercise 2.** With $n=4$ prompt tokens, how many tokens does the image tower process per image
@@ -659,10 +721,7 @@ md("""
 """)
 code("""
 answer_2 = ...  # an integer
-""")
-code("""
-checks.check_equal("exercise 2", answer_2, 1 + clip_model.visual.positional_embedding.shape[0] - 1 + 4,
-                   hint="1 CLS token, one token per 8x8 patch of a 32x32 image, then n prompts")
+mudpt.check_exercise(2, answer_2)
 """)
 md("""
 **Exercise 3.** Implement the deep-prompt overwrite: given a sequence `x` of shape (N, L, D) and prompts
@@ -673,38 +732,30 @@ def overwrite(x, p, start):
     raise NotImplementedError  # replace with your code
 
 
-checks.check_function("exercise 3", overwrite, prompts._replace_slots,
-                      [(torch.randn(3, 10, 8), torch.randn(2, 8), 1), (torch.randn(2, 21, 6), torch.randn(4, 6), 17)])
+mudpt.check_exercise(3, overwrite)
 """)
 md("""
 **Exercise 4.** The linear MuDPT computes $\\tilde P_v^j = P_v^j + W_{t\\to v} P_t^j$ where $P_v^j$ is free.
 Which statement is true? Pick one.
+
+- a: MuDPT can reach prompt values that MPT cannot, so it is strictly more expressive
+- b: every fused prompt MuDPT can produce, MPT can also produce; the maps change how training moves (shared
+  gradients, weight decay), not what is reachable
+- c: with zero-initialised maps the maps never receive a gradient
 """)
 code("""
-options = ["a: MuDPT can reach prompt values that MPT cannot, so it is strictly more expressive",
-           "b: every fused prompt MuDPT can produce, MPT can also produce; the maps change how training moves (shared gradients, weight decay), not what is reachable",
-           "c: with zero-initialised maps the maps never receive a gradient"]
 answer_4 = ...  # "a", "b" or "c"
-""")
-code("""
-checks.check_choice("exercise 4", answer_4, "b", options=["a", "b", "c"],
-                    hint="set W = 0 and choose P_v freely; and look at dL/dW = (dL/dP~_v) P_t^T")
+mudpt.check_exercise(4, answer_4)
 """)
 md("""
-**Exercise 5.** Build a MuDPT whose $v\\to t$ map is a two-layer MLP ($d_v \\to 32 \\to d_t$) instead of a
-Linear, using `MuDPTPromptLearner.replace_map`. The check runs one forward pass on a few images.
+**Exercise 5.** Build a MuDPT whose $v\\to t$ map is a two-layer MLP ($d_v \\to 32 \\to d_t$, with a
+nonlinearity) instead of a Linear, using `MuDPTPromptLearner.replace_map`. The check runs one forward pass on
+two images.
 """)
 code("""
 ex5 = mudpt.MuDPT(clip_model, tok, names, "mudpt", n_ctx=cfg["n_ctx"], depth=cfg["depth"])
 # ex5.prompt_learner.replace_map("v2t", ...)   # your module; it needs attributes d_in, d_out (or in_features, out_features)
-""")
-code("""
-v2t = ex5.prompt_learner.v2t
-v2t = ... if isinstance(v2t, mudpt.InjectionMap) else v2t  # still the library's map: not attempted
-checks.check_true("exercise 5", v2t, lambda m: not isinstance(m, mudpt.InjectionMap)
-                  and any(isinstance(s, torch.nn.Linear) and s.out_features == 32 for s in m.modules())
-                  and ex5(live_split.images[:2]).shape == (2, len(names)),
-                  hint="e.g. a nn.Sequential subclass with d_in = d_v and d_out = d_t set as attributes")
+mudpt.check_exercise(5, ex5, images=live_split.images[:2])
 """)
 
 md("""
@@ -713,9 +764,9 @@ md("""
 - MuDPT prompts both towers of a frozen CLIP at every layer up to depth $J$ (prompt slots overwritten, as
   in VPT-deep) and couples the two prompt sets with small maps in both directions (Eq. 1-2). One learner
   with switches gives CoOp, VPT-deep, MPT, the one-way couplings, MuDPT and a capacity control.
-- The linear maps add no reachable prompt values over MPT (Exercise 4), only a different optimisation path;
-  any gain must come from that. The released code shares one map per direction over the deep layers; its
-  first commits had one per layer; both are trained here.
+- What the linear maps change relative to MPT (what is reachable, or how training moves) is Exercise 4. The
+  released code shares one map per direction over the deep layers; its first commits had one per layer; both
+  are trained here.
 - What held and what did not at this scale is in the paragraph under the verdicts and in
   `reports/claims/mudpt.json`, with each verdict's interval, minimum effect and instrument.
 
