@@ -35,9 +35,9 @@ recognition and under domain shift. We measure each statement on a micro-CLIP an
 over 3 seeds, with the base-to-new protocol of notebook 01, at the official number of optimiser steps, on
 the datasets whose frozen features leave room for a prompt to help.
 
-**Runs in:** smoke ~60 s · cpu ~2 min (7.5 min measured under load ~13; the learned prompts are loaded from `data/mudpt/`; retraining them is
+**Runs in:** smoke ~15 s · cpu ~1 min (60 s measured for `make reproduce NB=02_mudpt` under load ~1, 7.5 min under load ~13; the learned prompts are loaded from `data/mudpt/`; retraining them is
 `python -m paperlab.mudpt train`, its wall time is in `data/REGISTRY.toml`) · gpu ~10 min (ViT-B-32 with
-OpenAI weights on EuroSAT, MuDPT vs MPT vs CoOp).
+OpenAI weights on EuroSAT, MuDPT vs MPT vs CoOp; the gpu dry run takes ~15 s).
 """)
 
 md("""
