@@ -828,8 +828,6 @@ def plot_wiring(axes=None):
                   ax=axes[1], title="hierarchical (MS-TCT wiring): a chain")
     block_diagram({**common, "out": (0.5, 0.03, "sigmoid(Y_fine)", out_c)}, base, ax=axes[2],
                   title="fine only: no coarse branches")
-    for ax in axes:
-        _arrows_to_box_edges(ax)
     return axes
 
 
@@ -886,16 +884,3 @@ def plot_query_offsets(models: dict, data, video: int, query: int, block: int = 
     return axes
 
 
-def _arrows_to_box_edges(ax) -> None:
-    """Make ``block_diagram``'s arrows end at the box edges (clipped to the boxes' patches) so every arrowhead
-    shows, however tall the box; the core helper shrinks by a fixed 14 pt from the box centres."""
-    from matplotlib.text import Annotation
-
-    boxes = {t.get_position(): t.get_bbox_patch() for t in ax.texts
-             if not isinstance(t, Annotation) and t.get_bbox_patch() is not None}
-    for a in ax.texts:
-        if isinstance(a, Annotation) and a.arrow_patch is not None:
-            a.arrowprops["patchA"] = boxes.get(tuple(a.xyann))  # read again at every draw
-            a.arrow_patch.set_patchB(boxes.get(tuple(a.xy)))
-            a.arrow_patch.shrinkA = a.arrow_patch.shrinkB = 2
-            a.set_zorder(3.5)  # drawn after the boxes, whose patches then have their final place

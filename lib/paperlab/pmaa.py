@@ -846,8 +846,6 @@ def plot_method(axes=None):
         "head": (0.5, 0.1, "head: 1x1 conv + tanh\n-> y_hat", "#d5f5e3"),
     }, [("x", "down"), ("down", "up"), ("up", "head")], ax=axes[1],
         title="Baseline: UNet (heavy, stand-in for CTGAN)")
-    for ax in axes:
-        _arrows_to_box_edges(ax)
     return axes
 
 
@@ -865,16 +863,3 @@ def sen2mtc_rows(models: dict, data: dict, batch: int = 8) -> list[dict]:
     return rows
 
 
-def _arrows_to_box_edges(ax) -> None:
-    """Make ``block_diagram``'s arrows end at the box edges (clipped to the boxes' patches) so every arrowhead
-    shows, however tall the box; the core helper shrinks by a fixed 14 pt from the box centres."""
-    from matplotlib.text import Annotation
-
-    boxes = {t.get_position(): t.get_bbox_patch() for t in ax.texts
-             if not isinstance(t, Annotation) and t.get_bbox_patch() is not None}
-    for a in ax.texts:
-        if isinstance(a, Annotation) and a.arrow_patch is not None:
-            a.arrowprops["patchA"] = boxes.get(tuple(a.xyann))  # read again at every draw
-            a.arrow_patch.set_patchB(boxes.get(tuple(a.xy)))
-            a.arrow_patch.shrinkA = a.arrow_patch.shrinkB = 2
-            a.set_zorder(3.5)  # drawn after the boxes, whose patches then have their final place

@@ -925,22 +925,6 @@ if __name__ == "__main__":
 
 
 # ------------------------------------------------------------------------------------------- the figure
-def _arrows_to_box_edges(ax) -> None:
-    """Clip ``plots.block_diagram``'s centre-to-centre arrows at the box outlines, so wide boxes keep their heads."""
-    from matplotlib.text import Annotation
-
-    at = {tuple(map(float, t.get_position())): t for t in ax.texts
-          if not isinstance(t, Annotation) and t.get_bbox_patch() is not None}
-    for a in ax.texts:
-        if isinstance(a, Annotation) and a.arrow_patch is not None:
-            src, dst = at.get(tuple(map(float, a.xyann))), at.get(tuple(map(float, a.xy)))
-            if src is not None and dst is not None:
-                a.arrowprops["patchA"] = src.get_bbox_patch()  # Annotation resets patchA from arrowprops at draw time
-                a.arrow_patch.set_patchB(dst.get_bbox_patch())
-                a.arrow_patch.shrinkA = a.arrow_patch.shrinkB = 2
-                a.set_zorder(3.5)  # drawn after the boxes, so their outlines are laid out when the arrow is clipped
-
-
 def method_figure(ax=None):
     """The PROP pipeline with the names this module uses: pre-training on sampled word sets, then re-ranking."""
     from paperlab.core import plots
@@ -961,7 +945,6 @@ def method_figure(ax=None):
     ax = plots.block_diagram(boxes, arrows, ax=ax, size=(10, 3.8),
                              title="PROP: pre-train on word sets sampled from each document's language model, "
                                    "then re-rank BM25")
-    _arrows_to_box_edges(ax)
     return ax
 
 

@@ -701,7 +701,6 @@ def plot_pipeline(ax=None):
     """The two stages as data flow, as ``predict_two_stage`` runs them: stage 1 reads q and o; stage 2
     reads q, o and the rationale (``answer_input``) and scores the option labels."""
     import matplotlib.pyplot as plt
-    from matplotlib.text import Annotation
 
     from paperlab.core.plots import block_diagram
 
@@ -713,15 +712,6 @@ def plot_pipeline(ax=None):
                    "a": (0.87, 0.15, "argmax over labels\nlog p((B) | q, o, r)", "#d5f5e3")},
                   [("q", "g"), ("g", "r"), ("r", "h"), ("q", "h"), ("h", "a")], ax=ax,
                   title="Sci-CoT as data flow: stage 1 writes a rationale, stage 2 reads it with the question")
-    # arrows end at the box edges (the core helper shrinks by a fixed 14 pt, hiding heads under tall boxes)
-    boxes = {t.get_position(): t.get_bbox_patch() for t in ax.texts
-             if not isinstance(t, Annotation) and t.get_bbox_patch() is not None}
-    for t in ax.texts:
-        if isinstance(t, Annotation) and t.arrow_patch is not None:
-            t.arrowprops["patchA"] = boxes.get(tuple(t.xyann))
-            t.arrow_patch.set_patchB(boxes.get(tuple(t.xy)))
-            t.arrow_patch.shrinkA = t.arrow_patch.shrinkB = 2
-            t.set_zorder(3.5)
     return ax
 
 

@@ -121,20 +121,24 @@ def block_diagram(boxes: dict, arrows: list, ax=None, title: str | None = None, 
     if ax is None:
         _, ax = plt.subplots(figsize=size)
     ax.set_xlim(0, 1), ax.set_ylim(0, 1), ax.axis("off")
+    drawn = {}
     for name, spec in boxes.items():
         if len(spec) not in (3, 4):
             raise ValueError(f"box {name!r} must be (x, y, label) or (x, y, label, colour), got {spec!r}")
         x, y, label = spec[:3]
         colour = spec[3] if len(spec) == 4 else "#dbe9f6"
-        ax.text(x, y, label, ha="center", va="center", fontsize=8.5, zorder=3,
-                bbox={"boxstyle": "round,pad=0.35", "fc": colour, "ec": "#333333", "lw": 0.8})
+        drawn[name] = ax.text(x, y, label, ha="center", va="center", fontsize=8.5, zorder=3,
+                              bbox={"boxstyle": "round,pad=0.35", "fc": colour, "ec": "#333333", "lw": 0.8})
     for a in arrows:
         (x0, y0), (x1, y1) = boxes[a[0]][:2], boxes[a[1]][:2]
         label = a[2] if len(a) > 2 else ""
         ls = a[3] if len(a) > 3 else "-"
-        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=2,
-                    arrowprops={"arrowstyle": "-|>", "lw": 1.0, "ls": ls, "color": "#444444",
-                                "shrinkA": 14, "shrinkB": 14})
+        # clipped at the two boxes' outlines, so a head shows however large the box; drawn after the boxes
+        # (zorder 3.5), whose outlines then have their final place
+        ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=3.5,
+                    arrowprops={"arrowstyle": "-|>", "lw": 1.0, "ls": ls, "color": "#444444", "shrinkA": 2,
+                                "shrinkB": 2, "patchA": drawn[a[0]].get_bbox_patch(),
+                                "patchB": drawn[a[1]].get_bbox_patch()})
         if label:
             ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.035, label, ha="center", va="bottom", fontsize=7.5,
                     color="#444444", zorder=4)

@@ -38,22 +38,6 @@ def show(rows) -> None:
     display_or_print(equations(rows), "Math")
 
 
-def _arrows_to_box_edges(ax) -> None:
-    """Clip ``plots.block_diagram``'s centre-to-centre arrows at the box outlines, so wide boxes keep their heads."""
-    from matplotlib.text import Annotation
-
-    at = {tuple(map(float, t.get_position())): t for t in ax.texts
-          if not isinstance(t, Annotation) and t.get_bbox_patch() is not None}
-    for a in ax.texts:
-        if isinstance(a, Annotation) and a.arrow_patch is not None:
-            src, dst = at.get(tuple(map(float, a.xyann))), at.get(tuple(map(float, a.xy)))
-            if src is not None and dst is not None:
-                a.arrowprops["patchA"] = src.get_bbox_patch()  # Annotation resets patchA from arrowprops at draw time
-                a.arrow_patch.set_patchB(dst.get_bbox_patch())
-                a.arrow_patch.shrinkA = a.arrow_patch.shrinkB = 2
-                a.set_zorder(3.5)  # drawn after the boxes, so their outlines are laid out when the arrow is clipped
-
-
 def method_figure(ax=None):
     """The game's order of moves (left to right) and the code that solves each stage (right to left)."""
     from paperlab.core import plots
@@ -70,7 +54,6 @@ def method_figure(ax=None):
               ("solve", "bargain", "", "--")]
     ax = plots.block_diagram(boxes, arrows, ax=ax, size=(10, 3.4),
                              title="The fine-tuning game: time runs left to right; the solver works right to left")
-    _arrows_to_box_edges(ax)
     return ax
 
 

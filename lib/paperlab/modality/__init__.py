@@ -551,22 +551,6 @@ def summary_rows(res: dict, arms: list[str] | None = None, keys=METRICS) -> list
 # ----------------------------------------------------------------------------- the method figure
 
 
-def _arrows_to_box_edges(ax) -> None:
-    """Clip ``plots.block_diagram``'s centre-to-centre arrows at the box outlines, so wide boxes keep their heads."""
-    from matplotlib.text import Annotation
-
-    at = {tuple(map(float, t.get_position())): t for t in ax.texts
-          if not isinstance(t, Annotation) and t.get_bbox_patch() is not None}
-    for a in ax.texts:
-        if isinstance(a, Annotation) and a.arrow_patch is not None:
-            src, dst = at.get(tuple(map(float, a.xyann))), at.get(tuple(map(float, a.xy)))
-            if src is not None and dst is not None:
-                a.arrowprops["patchA"] = src.get_bbox_patch()  # Annotation resets patchA from arrowprops at draw time
-                a.arrow_patch.set_patchB(dst.get_bbox_patch())
-                a.arrow_patch.shrinkA = a.arrow_patch.shrinkB = 2
-                a.set_zorder(3.5)  # drawn after the boxes, so their outlines are laid out when the arrow is clipped
-
-
 def method_figure():
     """Two panels: the nano-CLIP with the losses this module adds, and the information-gap argument."""
     import matplotlib.pyplot as plt
@@ -596,8 +580,6 @@ def method_figure():
               "#fff2cc"),
     }, [("y", "xv"), ("y", "xt"), ("xv", "z", "g_v"), ("xt", "z", "g_t")], ax=right,
         title="(b) the information gap: an aligned Z knows only what the caption knows")
-    for ax in (left, right):
-        _arrows_to_box_edges(ax)
     fig.tight_layout()
     return fig
 
