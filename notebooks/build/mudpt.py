@@ -108,12 +108,7 @@ def wiring(ax, title, t2v=None, v2t=None):
         boxes["t2v"] = (0.37, 0.56, t2v, M); links += [("pt", "t2v"), ("t2v", "lv")]
     if v2t:
         boxes["v2t"] = (0.63, 0.56, v2t, M); links += [("pv", "v2t"), ("v2t", "lt")]
-    plots.block_diagram(boxes, [], ax=ax, title=title)
-    box = dict(zip(boxes, ax.texts))
-    for a, b in links:  # arrows clipped at the box edges, so every head shows
-        ax.annotate("", xy=boxes[b][:2], xytext=boxes[a][:2], zorder=4,
-                    arrowprops=dict(arrowstyle="-|>", color="#444444", lw=1.0, shrinkA=2, shrinkB=2,
-                                    patchA=box[a].get_bbox_patch(), patchB=box[b].get_bbox_patch()))
+    plots.block_diagram(boxes, links, ax=ax, title=title)
 
 fig, axes = plt.subplots(2, 2, figsize=(11, 6.4))
 wiring(axes[0, 0], "mpt: independent deep prompts, no maps")
