@@ -853,15 +853,6 @@ REAL_CONFIG = dict(CPU_CONFIG, seeds=(0, 1, 2), coop=dict(epochs=200, batch_size
                    cocoop=dict(epochs=10, batch_size=1, lr=0.002), overrides={})  # official recipes (CoCoOp batch 1)
 
 
-# where torchvision downloads each real dataset from, and how to provide it by hand (for download_error)
-REAL_SOURCES = {
-    "eurosat": ("torchvision.datasets.EuroSAT's mirror (EuroSAT RGB, EuroSAT.zip)",
-                "unzip EuroSAT.zip so that the class folders sit in <root>/eurosat/2750/, with <root> ="),
-    "pets": ("https://www.robots.ox.ac.uk/~vgg/data/pets/data/{images,annotations}.tar.gz",
-             "unpack images.tar.gz and annotations.tar.gz into <root>/oxford-iiit-pet/, with <root> ="),
-}
-
-
 def encode_files(clip_model, split, batch_size: int = 128, device: str = "cpu") -> Features:
     """A ``worlds.realfewshot.FileSplit`` -> :class:`Features`: images loaded in batches at the model's input
     size (CLIP's resize + centre crop) and encoded by ``paperlab.clip.encode_images``."""
@@ -886,15 +877,7 @@ def run_real(name: str, root: str, backbone: str = "ViT-B-32", cfg: dict = REAL_
     from paperlab import clip as pclip
     from paperlab.worlds import realfewshot
 
-    try:
-        ds = realfewshot.dataset(name, root, download=download)
-    except OSError as exc:
-        if not download:
-            raise
-        from paperlab.core.profiles import download_error
-
-        url, how = REAL_SOURCES.get(name, ("torchvision's mirror", "unpack the dataset into"))
-        raise download_error(name, url, root, how, exc) from exc
+    ds = realfewshot.dataset(name, root, download=download)
     clip_model = pclip.load_pretrained(backbone, device=device)
     tok = pclip.tokenizer(clip_model.paperlab_name)
     tests = {s: encode_files(clip_model, ds.test(s), device=device) for s in ("base", "new")}

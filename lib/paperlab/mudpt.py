@@ -700,15 +700,6 @@ def summarize(rows: list[dict]):
 # ----------------------------------------------------------------------------- gpu profile: real CLIP, real data
 
 REAL_CONFIG = dict(CPU_CONFIG, n_ctx=2, depth=9, train=dict(epochs=5, batch_size=4, lr=0.0025))  # card's Colab path
-# where torchvision downloads each real dataset from, and how to provide it by hand (for download_error)
-REAL_SOURCES = {
-    "eurosat": ("torchvision.datasets.EuroSAT's mirror (EuroSAT RGB, EuroSAT.zip)",
-                "unzip EuroSAT.zip so that the class folders sit in <root>/eurosat/2750/, with <root> ="),
-    "pets": ("https://www.robots.ox.ac.uk/~vgg/data/pets/data/{images,annotations}.tar.gz",
-             "unpack images.tar.gz and annotations.tar.gz into <root>/oxford-iiit-pet/, with <root> ="),
-}
-
-
 @dataclass
 class ImageSplit:
     """Images (N, 3, H, W) raw in [0, 1], labels (N,), class names: what ``train_prompts``/``accuracy`` need."""
@@ -744,15 +735,7 @@ def run_real(name: str, root: str, backbone: str = "ViT-B-32", cfg: dict = REAL_
     from paperlab.core.seeding import seed_everything
     from paperlab.worlds import realfewshot
 
-    try:
-        ds = realfewshot.dataset(name, root, download=download)
-    except OSError as exc:  # URLError is an OSError; without download: the loader's own missing-files error
-        if not download:
-            raise
-        from paperlab.core.profiles import download_error
-
-        url, how = REAL_SOURCES.get(name, ("torchvision's mirror", "unpack the dataset into"))
-        raise download_error(name, url, root, how, exc) from exc
+    ds = realfewshot.dataset(name, root, download=download)
     clip_model = load_backbone().to(device) if backbone == "micro" else pclip.load_pretrained(backbone, device=device)
     tok = pclip.tokenizer(clip_model.paperlab_name) if backbone != "micro" else pclip.tokenizer()
     size = pclip._image_size(clip_model)

@@ -130,9 +130,29 @@ class RealFewShot:
         return self._subset("test", subset)
 
 
+# where torchvision downloads each real dataset from, and how to provide it by hand (for download_error)
+SOURCES = {
+    "eurosat": ("torchvision.datasets.EuroSAT's mirror (EuroSAT RGB, EuroSAT.zip)",
+                "unzip EuroSAT.zip so that the class folders sit in <root>/eurosat/2750/, with <root> ="),
+    "pets": ("https://www.robots.ox.ac.uk/~vgg/data/pets/data/{images,annotations}.tar.gz",
+             "unpack images.tar.gz and annotations.tar.gz into <root>/oxford-iiit-pet/, with <root> ="),
+}
+
+
 def dataset(name: str, root: str | Path, download: bool = False) -> RealFewShot:
-    """``RealFewShot(name, root)`` for ``name`` in ``DATASETS`` (``download=True``: torchvision fetches it; Colab)."""
-    return RealFewShot(name, root, download=download)
+    """``RealFewShot(name, root)`` for ``name`` in ``DATASETS`` (``download=True``: torchvision fetches it; Colab).
+
+    A failed download is ``profiles.download_error``: the dataset, where from, how to provide it by hand. Without
+    ``download`` a missing folder is the loader's own missing-files error."""
+    try:
+        return RealFewShot(name, root, download=download)
+    except OSError as exc:  # URLError is an OSError
+        if not download:
+            raise
+        from paperlab.core.profiles import download_error
+
+        url, how = SOURCES.get(name, ("torchvision's mirror", "unpack the dataset into"))
+        raise download_error(name, url, root, how, exc) from exc
 
 
 def load_images(paths: list[Path], image_size: int) -> torch.Tensor:
