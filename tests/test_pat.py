@@ -423,14 +423,14 @@ def test_oracle_variant_reads_one_more_channel_and_long_range_runs_have_their_ow
         pat.checkpoint_name(world="long-range", tag="a b")
     with pytest.raises(ValueError, match="world must be one of"):
         pat.world_data(4, 0, "medium", 128, 32)
-    d = pat.world_data(4, 0, "long-range", 128, 32)
-    assert d.features.shape == (4, 96, 32)  # trimmed: the long-range videos end by step 96
+    d = pat.world_data(4, 0, "long-range", 256, 32)
+    assert d.features.shape == (4, 176, 32)  # trimmed: the long-range videos end by step 176
 
 
 def test_train_all_gives_a_control_its_own_seeds():
     run = dict(TINY_RUN, variants=["PAT", "oracle order channel (no position)"],
                tcfg=pat.TrainConfig(n_train=16, epochs=1, batch_size=16, world="long-range"),
-               base=pat.PATConfig(T=128, dim=16, heads=2, blocks=1, mlp_ratio=2))
+               base=pat.PATConfig(T=256, dim=16, heads=2, blocks=1, mlp_ratio=2))
     out = pat.train_all(**run, progress=False, variant_seeds={"oracle order channel (no position)": (0,)})
     assert sorted(out["variants"]) == ["PAT|0", "PAT|1", "oracle order channel (no position)|0"]
     model = pat.load_model(out, "oracle order channel (no position)", 0)
@@ -443,7 +443,31 @@ def test_committed_long_range_checkpoints_load_and_score():
     ckpt = pat.load_long_range(retrain=False)
     want = {f"{n}|{s}" for n in ("PAT", "no positional term", "absolute sinusoidal PE") for s in (0, 1, 2)}
     assert want | {"oracle order channel (no position)|0"} == set(ckpt["variants"])
-    test = pat.world_data(32, 100, "long-range", 128, 32)
+    test = pat.world_data(32, 100, "long-range", 256, 32)
     res = pat.evaluate(ckpt, ["PAT", "oracle order channel (no position)"], [0], test)
     assert res["oracle order channel (no position)"]["order"][0] > 95.0
     assert res["PAT"]["all"][0] > 65.0
+
+
+def test_official_initialisation_matches_the_official_init_weights():
+    """init="official": the official _init_weights inside the fine and coarse branches (Linear trunc_normal 0.02,
+    zero bias; Conv1d N(0, 2 / fan_out); LayerNorm 1/0; relative table N(0, 1)); mixer and heads keep PyTorch's."""
+    torch.manual_seed(0)
+    model = pat.PAT(pat.PATConfig(T=64, dim=64, heads=4, init="official"))
+    blk = model.fine.blocks[0]
+    w = blk.ffn.linear1.weight
+    # timm's trunc_normal_(std=.02) truncates at +-2 in absolute terms (a=-2, b=2), i.e. 100 std: in effect N(0, 0.02)
+    assert abs(float(w.std()) - 0.02) < 0.002 and float(w.abs().max()) < 0.2
+    assert float(blk.ffn.linear1.bias.abs().max()) == 0.0
+    conv = blk.ffn.tc  # depthwise: fan_out = 3 * out / groups = 3
+    assert abs(float(conv.weight.std()) - (2 / 3) ** 0.5) < 0.05
+    merge = model.coarse[0].merge.proj  # fan_out = 3 * 64
+    assert abs(float(merge.weight.std()) - (2 / (3 * 64)) ** 0.5) < 0.01
+    assert abs(float(blk.attn.table.std()) - 1.0) < 0.05
+    assert float(blk.norm1.weight.min()) == 1.0 and float(blk.norm1.bias.abs().max()) == 0.0
+    default = pat.PAT(pat.PATConfig(T=64, dim=64, heads=4))
+    assert abs(float(default.fine.blocks[0].attn.table.std()) - (64 // 4) ** -0.5) < 0.05
+    # the heads are outside the official _init_weights: PyTorch's default (kaiming-uniform) either way
+    assert float(model.head_fine.weight.std()) > 0.05
+    with pytest.raises(ValueError, match="init must be one of"):
+        pat.PATConfig(init="xavier")

@@ -81,21 +81,36 @@ def test_load_charades_errors(tmp_path):
 
 
 # ------------------------------------------------------------------ the long-range world (issue 32)
-def test_long_range_world_puts_the_anchor_beyond_the_convolutions_reach():
+def test_long_range_world_puts_the_anchor_and_the_edges_beyond_the_convolutions_reach():
     d = tl.generate(60, seed=5, cfg=tl.long_range())
     L = d.mask.sum(1)
-    assert d.features.shape == (60, 128, 32) and L.min() >= 80 and L.max() <= 96
-    for y in d.labels:
+    assert d.features.shape == (60, 256, 32) and L.min() >= 160 and L.max() <= 176
+    for y, n in zip(d.labels, L):
         a, b, bp = np.flatnonzero(y[:, 0]), np.flatnonzero(y[:, 1]), np.flatnonzero(y[:, 2])
         assert (len(b) > 0) != (len(bp) > 0)
         gap = b[0] - a[-1] - 1 if len(b) else a[0] - bp[-1] - 1
         assert 40 <= gap <= 56  # every X frame is > 40 steps from every anchor frame
-    with pytest.raises(ValueError, match="T >= 128"):
-        tl.long_range(T=64)
+        pair = np.concatenate([a, b, bp])
+        assert pair.min() >= 40 and pair.max() <= n - 41  # >= 40 order-free steps on both sides of the pair
+    with pytest.raises(ValueError, match="T >= 256"):
+        tl.long_range(T=128)
     with pytest.raises(ValueError, match="gap up to 56"):
         tl.TimelineConfig(T=128, min_len=60, gap=(40, 56))
+    with pytest.raises(ValueError, match="margin of 40"):
+        tl.TimelineConfig(T=256, min_len=120, gap=(40, 56), margin=40)
+    with pytest.raises(ValueError, match="margin must be"):
+        tl.TimelineConfig(margin=-1)
     with pytest.raises(ValueError, match="max_len"):
         tl.TimelineConfig(T=128, min_len=80, max_len=140)
+
+
+def test_margin_places_the_pair_uniformly_inside_the_margins():
+    """Both orders reach every part of the middle of the video, so X's place in the clip says little."""
+    cfg = tl.TimelineConfig(T=200, min_len=200, gap=(20, 20), margin=30)
+    d = tl.generate(400, seed=3, cfg=cfg)
+    first = np.array([np.flatnonzero(y[:, :3].any(1)).min() for y in d.labels])
+    last = np.array([np.flatnonzero(y[:, :3].any(1)).max() for y in d.labels])
+    assert first.min() == 30 and last.max() == 200 - 31
 
 
 def test_align_end_moves_the_real_steps_and_keeps_every_offset():
@@ -112,9 +127,9 @@ def test_align_end_moves_the_real_steps_and_keeps_every_offset():
 def test_trim_and_oracle_channel():
     d = tl.generate(10, seed=7, cfg=tl.long_range())
     t = tl.trim(d)
-    assert t.features.shape[1] == 96 and t.mask.sum() == d.mask.sum()
+    assert t.features.shape[1] == 176 and t.mask.sum() == d.mask.sum()
     o = tl.with_oracle(t)
-    assert o.features.shape == (10, 96, 33)
+    assert o.features.shape == (10, 176, 33)
     np.testing.assert_array_equal(o.features[..., :32], t.features)
     np.testing.assert_array_equal(o.features[..., -1] > 0, t.labels[..., 1] > 0)  # +: B (A came before)
     np.testing.assert_array_equal(o.features[..., -1] < 0, t.labels[..., 2] > 0)  # -: B' (A comes after)

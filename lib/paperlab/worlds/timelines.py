@@ -9,8 +9,8 @@ The world is built so that the right answer needs what PAT claims to model:
 * **temporal order** -- an event ``X`` always appears near an anchor ``A`` (``gap`` steps apart). ``X``
   is labelled ``B`` when ``A`` came *before* it and ``B'`` (the decoy) when ``A`` comes *after* it.
   ``B`` and ``B'`` share the same feature prototype, so only relative order separates them.
-  :func:`long_range` is the world where that gap (40-56 steps) lies beyond the reach of a small PAT's
-  convolutions, so only attention that knows position can use it.
+  :func:`long_range` is the world where that gap (40-56 steps), and the video's edges, lie beyond the
+  reach of a small PAT's convolutions, so only attention that knows position can use it.
 * **co-occurrence** -- a weak-signal action ``C`` only ever happens inside a strong action ``D``.
 * **multiple scales** -- background actions last from 3 to 60 steps.
 
@@ -58,16 +58,19 @@ class TimelineConfig:
     weak_amplitude: float = 0.6
     scene: float = 0.5
     gap: tuple[int, int] = (10, 20)
+    margin: int = 0  # the order pair starts and ends at least this many steps inside the real video
     proto_seed: int = 1234
     class_names: tuple[str, ...] = field(default=CLASS_NAMES)
 
     def __post_init__(self):
         if not 1 <= self.gap[0] <= self.gap[1]:
             raise ValueError(f"gap must be (low, high) with 1 <= low <= high, got {self.gap}")
-        need = self.gap[1] + 2 * _EVENT[1] + 4
+        if self.margin < 0:
+            raise ValueError(f"margin must be >= 0, got {self.margin}")
+        need = self.gap[1] + 2 * _EVENT[1] + 4 + 2 * self.margin
         if self.min_len < need or self.min_len > self.T:
             raise ValueError(f"min_len must be in [{need}, T={self.T}] (room for the order pair with gap up to "
-                             f"{self.gap[1]}), got {self.min_len}")
+                             f"{self.gap[1]} and a margin of {self.margin} on both sides), got {self.min_len}")
         if self.max_len is not None and not self.min_len <= self.max_len <= self.T:
             raise ValueError(f"max_len must be in [min_len={self.min_len}, T={self.T}], got {self.max_len}")
         if self.dim < 4:
@@ -115,7 +118,7 @@ def _one_video(g: np.random.Generator, cfg: TimelineConfig) -> tuple[np.ndarray,
     # order pair: A, a gap of `gap` steps, X  (label B) -- or X, gap, A (label B')
     la, lx = (int(g.integers(_EVENT[0], _EVENT[1] + 1)) for _ in range(2))
     gap = int(g.integers(cfg.gap[0], cfg.gap[1] + 1))
-    s = _place(g, L, la + gap + lx)
+    s = cfg.margin + _place(g, L - 2 * cfg.margin, la + gap + lx)
     if g.random() < 0.5:
         y[s:s + la, 0], y[s + la + gap:s + la + gap + lx, 1] = 1, 1
     else:
@@ -160,16 +163,19 @@ def generate(n: int, seed: int, cfg: TimelineConfig | None = None) -> Timelines:
     return Timelines(feats, labels, mask, cfg.class_names)
 
 
-def long_range(T: int = 128, dim: int = 32) -> TimelineConfig:
-    """The long-range order world (issue 32): gap 40-56 steps, real lengths 80-96 of ``T`` = 128.
+def long_range(T: int = 256, dim: int = 32) -> TimelineConfig:
+    """The long-range order world (issue 32): gap 40-56 steps, real lengths 160-176 of ``T`` = 256, and the
+    order pair at least 40 steps inside the video at both ends.
 
     A small PAT's convolutions see about +-36 steps (coarse branch at stride 8: merging, two depthwise
-    convolutions, the mixer convolution and the up-sampling), so the anchor of an order pair is out of
-    their reach from every X frame; videos end by step 96, which leaves room for :func:`align_end`.
+    convolutions, the mixer convolution and the up-sampling, plus the fine branch), so from an X frame the
+    anchor is out of their reach, and so is the nearest edge of the video: a network without a positional
+    term cannot read the order from where X sits in its clip. Videos end by step 176, which leaves 80-96
+    steps of room for :func:`align_end`.
     """
-    if T < 128:
-        raise ValueError(f"the long-range world needs T >= 128 (videos of 80-96 steps plus room to shift), got {T}")
-    return TimelineConfig(T=T, dim=dim, min_len=80, max_len=96, gap=(40, 56))
+    if T < 256:
+        raise ValueError(f"the long-range world needs T >= 256 (videos of 160-176 steps plus room to shift), got {T}")
+    return TimelineConfig(T=T, dim=dim, min_len=160, max_len=176, gap=(40, 56), margin=40)
 
 
 def align_end(data: Timelines) -> Timelines:
