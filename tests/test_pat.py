@@ -239,6 +239,19 @@ def test_relative_term_for_query_matches_the_table_and_the_figures_draw():
     frames[1, 5] = True
     offs, by_offset = pat.relative_term_by_offset(model, x, m, frames)
     np.testing.assert_allclose(term, by_offset[SMALL.T - 1 - 5: 2 * SMALL.T - 1 - 5], rtol=1e-5, atol=1e-6)
+    # per head, and in a coarse branch (offsets in fine steps: the scale-4 table covers +-(T/4 - 1) tokens)
+    offs_h, heads = pat.relative_term_by_offset(model, x, m, frames, per_head=True)
+    assert heads.shape == (SMALL.heads, 2 * SMALL.T - 1)
+    np.testing.assert_allclose(heads.mean(0), by_offset, rtol=1e-5, atol=1e-6)
+    s = SMALL.scales[1]
+    frames_c = torch.zeros_like(frames)
+    frames_c[1, 2 * s] = True  # a frame on the coarse grid: token 2 of scale s
+    offs_c, term_c = pat.relative_term_by_offset(model, x, m, frames_c, branch=2)
+    assert offs_c[1] - offs_c[0] == s and offs_c[-1] == s * (SMALL.T // s - 1) and term_c.shape == offs_c.shape
+    with pytest.raises(ValueError, match="branch must be"):
+        pat.relative_term_by_offset(model, x, m, frames, branch=len(SMALL.scales) + 1)
+    with pytest.raises(ValueError, match="block must be"):
+        pat.relative_term_by_offset(model, x, m, frames, block=SMALL.blocks)
     with pytest.raises(ValueError, match="query"):
         pat.relative_term_for_query(model, x, m, 0, SMALL.T)
     axes = pat.plot_wiring()

@@ -420,26 +420,42 @@ def untrained(ckpt: dict, name: str, seed: int) -> PAT:
 
 @torch.no_grad()
 def relative_term_by_offset(model: PAT, x: torch.Tensor, mask: torch.Tensor, frames: torch.Tensor,
-                            block: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """The learned relative logit q_i . e_r / sqrt(d_h) of the fine branch's ``block``, for every offset
-    r = j - i, averaged over heads and over the query frames where ``frames (N, T)`` is True.
+                            block: int = 0, branch: int = 0, per_head: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The learned relative logit q_i . e_r / sqrt(d_h) of one attention block, for every offset r = j - i,
+    averaged over the query frames where ``frames (N, T)`` is True (and over heads unless ``per_head``).
 
-    Returns ``(offsets, mean term)``, each ``(2L-1,)``. Needs ``pos="relative"``."""
-    attn = model.fine.blocks[block].attn
-    if attn.pos != "relative":
-        raise ValueError(f"the fine branch has pos={attn.pos!r}; a relative table is needed")
+    ``branch`` 0 is the fine branch, ``k`` the k-th coarse branch (scale ``cfg.scales[k-1]``): there a token
+    stands for ``s`` fine steps, so the query tokens are those of the selected frames (``frames[:, ::s]``)
+    and the returned offsets are in fine steps (``s * r``).
+    Returns ``(offsets (2L-1,), mean term (2L-1,)`` or ``(H, 2L-1)`` with ``per_head``). Needs ``pos="relative"``."""
     if frames.shape != mask.shape or not frames.any():
         raise ValueError(f"frames must be a non-empty bool (N, T) = {tuple(mask.shape)}, got {tuple(frames.shape)}")
+    n_coarse = 0 if model.cfg.fine_only else len(model.cfg.scales)
+    if not 0 <= branch <= n_coarse:
+        raise ValueError(f"branch must be 0 (fine) .. {n_coarse} (coarse scales {model.cfg.scales}), got {branch}")
+    br = model.fine if branch == 0 else model.coarse[branch - 1]
+    stride = 1 if branch == 0 else (2 ** branch if model.cfg.hierarchical else model.cfg.scales[branch - 1])
+    if not 0 <= block < len(br.blocks):
+        raise ValueError(f"block must be in [0, {len(br.blocks)}), got {block}")
+    attn = br.blocks[block].attn
+    if attn.pos != "relative":
+        raise ValueError(f"this branch has pos={attn.pos!r}; a relative table is needed")
     seen = {}
     hook = attn.register_forward_pre_hook(lambda mod, args: seen.setdefault("z", args[0]))
-    model.eval()(x, mask)
+    with torch.no_grad():
+        model.eval()(x, mask)
     hook.remove()
     z = seen["z"]
     B, N, D = z.shape
     q = attn.q(z).reshape(B, N, attn.heads, attn.d_h)  # (B,N,H,d)
-    term = (q @ attn.table.T).mean(2) * attn.d_h ** -0.5  # (B,N,2L-1), averaged over heads
+    term = (q @ attn.table.T) * attn.d_h ** -0.5  # (B,N,H,2L-1)
+    sel = frames[:, ::stride][:, :N].bool()
+    if not sel.any():
+        raise ValueError("none of the selected frames falls on a token of this branch")
+    term = term[sel].mean(0)  # (H, 2L-1)
     L = (attn.table.shape[0] + 1) // 2
-    return np.arange(-(L - 1), L), term[frames.bool()].mean(0).numpy()
+    offsets = stride * np.arange(-(L - 1), L)
+    return offsets, (term if per_head else term.mean(0)).detach().numpy()
 
 
 # ------------------------------------------------------------------------- experiment ----
