@@ -20,6 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "04_hyperens": {"0.352", "1.4"},  # a hand-worked three-model pool (exact); the official code's init width
     "05_backdoor": {"7.0"},  # an exercise's given logits
     "06_pmaa": {"0.999"},  # AdamW betas of the recipe
+    "07_pat": {"1.5", "4.3"},  # the world's feature amplitude (a constant of worlds.timelines); t quantile, 2 d.o.f.
     "08_pointmbf": {"0.70", "0.55"},  # the committed (sha256-pinned) seed-0 loss curve, not a re-measured number
     "09_prop": {"2.5"},  # a stated factor, not a measurement
 }

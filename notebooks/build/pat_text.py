@@ -6,5 +6,5 @@ every other measured number in the notebook is printed from the run itself (nb.s
 RUNTIMES = {
     "RUN_SMOKE": "40 s",
     "RUN_CPU": "1 min (36 s at low load; 20 min when the 2 cores were shared with ~12 jobs)",
-    "RETRAIN_LONG": "45 min (33 + 13 min)",
+    "RETRAIN_LONG": "62 min (47 + 15 min)",
 }
