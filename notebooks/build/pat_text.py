@@ -5,6 +5,6 @@ every other measured number in the notebook is printed from the run itself (nb.s
 """
 RUNTIMES = {
     "RUN_SMOKE": "40 s",
-    "RUN_CPU": "1 min (36 s at low load; 20 min when the 2 cores were shared with ~12 jobs)",
+    "RUN_CPU": "2 min (112 s on 2 cores shared with one other job; 1-3 min evaluating the committed checkpoints)",
     "RETRAIN_LONG": "62 min (47 + 15 min)",
 }
