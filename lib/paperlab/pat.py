@@ -434,7 +434,7 @@ def relative_term_by_offset(model: PAT, x: torch.Tensor, mask: torch.Tensor, fra
     if not 0 <= branch <= n_coarse:
         raise ValueError(f"branch must be 0 (fine) .. {n_coarse} (coarse scales {model.cfg.scales}), got {branch}")
     br = model.fine if branch == 0 else model.coarse[branch - 1]
-    stride = 1 if branch == 0 else (2 ** branch if model.cfg.hierarchical else model.cfg.scales[branch - 1])
+    stride = 1 if branch == 0 else model.cfg.scales[branch - 1]  # hierarchical wiring also ends at scale s
     if not 0 <= block < len(br.blocks):
         raise ValueError(f"block must be in [0, {len(br.blocks)}), got {block}")
     attn = br.blocks[block].attn
@@ -442,8 +442,7 @@ def relative_term_by_offset(model: PAT, x: torch.Tensor, mask: torch.Tensor, fra
         raise ValueError(f"this branch has pos={attn.pos!r}; a relative table is needed")
     seen = {}
     hook = attn.register_forward_pre_hook(lambda mod, args: seen.setdefault("z", args[0]))
-    with torch.no_grad():
-        model.eval()(x, mask)
+    model.eval()(x, mask)
     hook.remove()
     z = seen["z"]
     B, N, D = z.shape
@@ -455,7 +454,7 @@ def relative_term_by_offset(model: PAT, x: torch.Tensor, mask: torch.Tensor, fra
     term = term[sel].mean(0)  # (H, 2L-1)
     L = (attn.table.shape[0] + 1) // 2
     offsets = stride * np.arange(-(L - 1), L)
-    return offsets, (term if per_head else term.mean(0)).detach().numpy()
+    return offsets, (term if per_head else term.mean(0)).numpy()
 
 
 # ------------------------------------------------------------------------- experiment ----

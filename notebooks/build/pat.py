@@ -544,39 +544,43 @@ before, after = (-76, -41), (41, 76)
 def before_after(offs, term):  # mean term at the anchor's offsets before the query minus after it
     return term[:, (offs >= before[0]) & (offs <= before[1])].mean(1) - term[:, (offs >= after[0]) & (offs <= after[1])].mean(1)
 
-rows, best = [], {}
+def branch_name(br):
+    return "fine" if br == 0 else f"coarse x{model.cfg.scales[br - 1]}"
+
+terms, gaps = {}, {}  # (model, branch, block) -> (offsets, per-head terms) / per-head before-after gaps
 for label, mod in [("trained", model), ("untrained", init)]:
     for br in range(1 + len(mod.cfg.scales)):
         for blk in range(mod.cfg.blocks):
-            offs, heads = pat.relative_term_by_offset(mod, x, m, xf, block=blk, branch=br, per_head=True)
-            gap_h = before_after(offs, heads)
-            h = int(np.argmax(np.abs(gap_h)))
-            rows.append({"model": label, "branch": "fine" if br == 0 else f"coarse x{mod.cfg.scales[br - 1]}",
-                         "block": blk + 1, "largest |before - after| (logits)": f"{abs(gap_h[h]):.2f}", "head": h + 1})
-            if abs(gap_h[h]) > abs(best.get(label, (0, 0, 0, None, None, 0.0))[5]):
-                best[label] = (br, blk, h, offs, heads[h], gap_h[h])
-nb.results_table(rows)
+            terms[label, br, blk] = pat.relative_term_by_offset(mod, x, m, xf, block=blk, branch=br, per_head=True)
+            gaps[label, br, blk] = before_after(*terms[label, br, blk])
+nb.results_table([{"model": label, "branch": branch_name(br), "block": blk + 1,
+                   "largest |before - after| (logits)": f"{np.abs(g).max():.2f}", "head": int(np.abs(g).argmax()) + 1}
+                  for (label, br, blk), g in gaps.items()])
 """)
 code("""
+def largest(label):  # (branch, block, head, gap) of the largest before/after gap of a model
+    (_, br, blk), g = max(((k, g) for k, g in gaps.items() if k[0] == label), key=lambda kg: np.abs(kg[1]).max())
+    h = int(np.abs(g).argmax())
+    return br, blk, h, float(g[h])
+
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
-br, blk, h = best["trained"][:3]
-for ax, (label, mod) in zip(axes, [("trained", model), ("untrained", init)]):
-    offs, heads = pat.relative_term_by_offset(mod, x, m, xf, block=blk, branch=br, per_head=True)
+br, blk, h, gt = largest("trained")
+for ax, label in zip(axes, ["trained", "untrained"]):
+    offs, heads = terms[label, br, blk]
     for k in range(len(heads)):
         ax.plot(offs, heads[k], lw=2.2 if k == h else 0.8, alpha=1 if k == h else 0.5, label=f"head {k + 1}")
     ax.axvspan(*before, color="C0", alpha=0.12)
     ax.axvspan(*after, color="C1", alpha=0.12)
     ax.set_xlim(-176, 176)
     ax.set_xlabel("key offset j − i (steps)")
-    where = "fine" if br == 0 else f"coarse x{mod.cfg.scales[br - 1]}"
-    ax.set_title(f"{label} PAT: {where} branch, block {blk + 1}", fontsize=10)
+    ax.set_title(f"{label} PAT: {branch_name(br)} branch, block {blk + 1}", fontsize=10)
 axes[0].set_ylabel("relative logit at X frames")
 axes[0].legend(fontsize=7)
 plt.tight_layout()
 plt.show()
-gt, gu = best["trained"][5], best["untrained"][5]
+gu = largest("untrained")[3]
 nb.say(f"In the trained PAT (seed {cfg['seeds'][0]}) the largest before/after gap is {gt:+.2f} logits (head {h + 1} of block {blk + 1}, "
-       f"{'fine' if br == 0 else 'coarse x' + str(model.cfg.scales[br - 1])} branch; positive: it looks for the anchor before "
+       f"{branch_name(br)} branch; positive: it looks for the anchor before "
        f"the query); in the untrained one, {abs(gu):.2f} at most. "
        + ("A gap of a logit or more multiplies the attention paid to an anchor on one side by e ≈ 2.7 or more relative "
           "to the other side: that is how the table encodes order." if abs(gt) >= 1 else
