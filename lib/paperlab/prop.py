@@ -830,8 +830,8 @@ def validation_split(col, n_val: int = VAL_QUERIES, seed: int = VAL_SEED) -> tup
     if not 1 <= n_val < len(col.train_pool):
         raise ValueError(f"n_val must be in [1, {len(col.train_pool) - 1}], got {n_val}")
     order = np.random.default_rng(seed).permutation(len(col.train_pool))
-    val = sorted(col.train_pool[i] for i in order[:n_val])
-    return [q for q in col.train_pool if q not in set(val)], val
+    val = {col.train_pool[i] for i in order[:n_val]}
+    return [q for q in col.train_pool if q not in val], sorted(val)
 
 
 def minilm_start(seed: int = 0):
