@@ -87,3 +87,46 @@ def test_outputs_stored_no_errors_size(path):
 
 def test_template_exists():
     assert TEMPLATE.exists()
+
+
+def _undisplayed_tables(body: list, cell_last: bool) -> list[int]:
+    """Line numbers of bare ``...results_table(...)`` statements that Jupyter never shows: any but a cell's last
+    top-level statement (inside a block or mid-cell, a bare expression's value is discarded)."""
+    import ast
+
+    out = []
+    for i, st in enumerate(body):
+        if isinstance(st, ast.Expr) and isinstance(st.value, ast.Call):
+            f = st.value.func
+            if (f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")) == "results_table" and not (
+                    cell_last and i == len(body) - 1):
+                out.append(st.lineno)
+        for field in ("body", "orelse", "finalbody", "handlers"):
+            sub = getattr(st, field, None)
+            if isinstance(sub, list) and sub and isinstance(sub[0], (ast.stmt, ast.excepthandler)):
+                out += _undisplayed_tables(sub, False)
+    return out
+
+
+@pytest.mark.parametrize("path", NUMBERED, ids=lambda p: p.name)
+def test_every_results_table_is_shown(path):
+    """A table built mid-cell without display(...) is silently dropped: the reader never sees it."""
+    import ast
+
+    bad = []
+    for i, c in enumerate(_read(path).cells):
+        if c.cell_type == "code":
+            try:
+                tree = ast.parse(c.source)
+            except SyntaxError:  # IPython magics; none of ours build tables
+                continue
+            bad += [f"cell {i}, line {ln}" for ln in _undisplayed_tables(tree.body, True)]
+    assert not bad, f"{path.name}: results_table(...) neither displayed nor last in its cell at {bad}"
+
+
+def test_undisplayed_table_detector():
+    import ast
+
+    src = "t = 1\nnb.results_table(rows)\nif t:\n    nb.results_table(rows)\nnb.results_table(rows)\n"
+    assert _undisplayed_tables(ast.parse(src).body, True) == [2, 4]
+    assert _undisplayed_tables(ast.parse("display(nb.results_table(rows))\nx = 1").body, True) == []

@@ -423,7 +423,8 @@ if cfg["real_clip"]:
     real = clip.load_pretrained(cfg["real_clip"], device=device)
     real_zs = {n: np.mean([clip.evaluate_zero_shot(real, tests[(n, s)], shapes.dataset(n).templates, resize=True)
                            for s in cfg["seeds"]]) for n in shapes.DATASETS}
-    nb.results_table([{"dataset": n, "micro-CLIP": np.mean(zs[n]), cfg["real_clip"]: real_zs[n]} for n in shapes.DATASETS])
+    display(nb.results_table([{"dataset": n, "micro-CLIP": np.mean(zs[n]), cfg["real_clip"]: real_zs[n]}
+                             for n in shapes.DATASETS]))
 else:
     print("the real-CLIP comparison runs in the gpu profile only")
 """)

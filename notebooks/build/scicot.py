@@ -562,7 +562,7 @@ for s in cfg["seeds"]:
                                                                     "oracle, label+text")):
         rows.append({"seed": s, "stage-2 target": name, "training questions": f"{int(r[tr].sum())}/{len(r[tr])}",
                      "test questions": f"{int(r['correct'][te].sum())}/{len(r['correct'][te])}"})
-nb.results_table(rows)
+display(nb.results_table(rows))
 lt_tr = np.mean([results[s]["train oracle, label+text"].mean() for s in cfg["seeds"]])
 nb.say(f"With the label as target, stage 2 answers {np.mean(acc['oracle']):.2f} of test questions from the clean rationale. "
        f"With `(B) ladder` it answers {lt_tr:.2f} of its training questions but only {np.mean(acc['oracle, label+text']):.2f} of "
