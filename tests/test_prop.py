@@ -338,13 +338,15 @@ def test_validation_split_is_disjoint_fixed_and_inside_the_training_pool():
 def test_rerank_probe_specs_and_names_are_checked_before_any_work():
     assert all(spec[0] == "minilm" and spec[5] >= 1 for spec in prop.RERANK_PROBES.values())
     with pytest.raises(ValueError, match="re-ranker probe 'ce'"):
-        prop.rop_probe(probes={}, rerank_probes={"ce": ("tiny", 1e-4, 10, 8, 5, 1)})
-    with pytest.raises(ValueError, match="re-ranker probe 'ce'"):  # the old 5-field form names its missing field
+        prop.rop_probe(probes={}, rerank_probes={"ce": ("tiny", 1e-4, 10, 8, 5, 1, None)})
+    with pytest.raises(ValueError, match="re-ranker probe 'ce'"):  # the old 5-field form names its missing fields
         prop.rop_probe(probes={}, rerank_probes={"ce": ("minilm", 1e-4, 10, 8, 5)})
     with pytest.raises(ValueError, match="negatives >= 1"):
-        prop.rop_probe(probes={}, rerank_probes={"ce": ("minilm", 1e-4, 10, 8, 5, 0)})
+        prop.rop_probe(probes={}, rerank_probes={"ce": ("minilm", 1e-4, 10, 8, 5, 0, None)})
+    with pytest.raises(ValueError, match="fine-tuning queries"):
+        prop.rop_probe(probes={}, rerank_probes={"ce": ("minilm", 1e-4, 10, 8, 5, 1, 0)})
     with pytest.raises(ValueError, match="bi-encoder"):
-        prop.rop_probe(probes={}, rerank_probes={prop.BIENCODER_PROBE: ("minilm", 1e-4, 10, 8, 5, 1)})
+        prop.rop_probe(probes={}, rerank_probes={prop.BIENCODER_PROBE: ("minilm", 1e-4, 10, 8, 5, 1, None)})
     with pytest.raises(ValueError, match="unknown probe"):
         prop.rop_probe(names=["no-such-probe"])
     with pytest.raises(ValueError, match="unknown probe"):  # no re-ranker probes asked for: no bi-encoder either

@@ -828,15 +828,20 @@ PROBES = {  # ROP probes: name -> (start, objective, max_len, batch_pairs, lr, s
     # not yet run: ROP + MLM from MiniLM, ("minilm", "prop", 128, 16, 5e-5, 300, 300, 50); the MLM head (transform +
     # decoder bias) would be new, its decoder tied to MiniLM's embeddings (the checkpoint ships no MLM head)
 }
-# re-ranker probes: name -> (start, lr, steps, groups per step, eval_every, negatives per group); a fresh score head
-# fine-tuned on the training pool less the validation queries, AdamW with warm-up + linear decay, re-ranking the BM25
+# re-ranker probes: name -> (start, lr, steps, groups per step, eval_every, negatives per group, fine-tuning queries);
+# a fresh score head fine-tuned on the training pool less the validation queries (None: all of them; n: the first n
+# of a fixed order, so smaller sets are nested in larger ones), AdamW with warm-up + linear decay, re-ranking the BM25
 # top k of the validation queries. Run in this order; each was chosen after the ones above it ended below BM25.
-RERANK_PROBES = {"minilm-ce": ("minilm", 3e-5, 200, 16, 100, 1),
-                 "minilm-ce-lr1e-4": ("minilm", 1e-4, 200, 16, 100, 1),
+RERANK_PROBES = {"minilm-ce": ("minilm", 3e-5, 200, 16, 100, 1, None),
+                 "minilm-ce-lr1e-4": ("minilm", 1e-4, 200, 16, 100, 1, None),
                  # 3x the updates: is the pairwise re-ranker short of training, or of labelled queries?
-                 "minilm-ce-long": ("minilm", 1e-4, 600, 16, 100, 1),
+                 "minilm-ce-long": ("minilm", 1e-4, 600, 16, 100, 1, None),
                  # localized contrastive estimation: 7 BM25 negatives per positive, 8 groups (64 inputs) per step
-                 "minilm-ce-lce": ("minilm", 1e-4, 200, 8, 50, 7)}
+                 "minilm-ce-lce": ("minilm", 1e-4, 200, 8, 50, 7, None),
+                 # the same with a half and a quarter of the labelled queries: how does validation nDCG grow with them?
+                 "minilm-ce-lce-q320": ("minilm", 1e-4, 200, 8, 50, 7, 320),
+                 "minilm-ce-lce-q160": ("minilm", 1e-4, 200, 8, 50, 7, 160)}
+SUBSET_SEED = 2001  # the fixed order of the fine-tuning queries that the nested subsets are cut from
 BIENCODER_PROBE = "minilm-biencoder"  # MiniLM as it was trained (mean-pooled embeddings, cosine), no fine-tuning
 VAL_QUERIES, VAL_SEED = 100, 2000  # validation queries carved from the training pool (never the test queries)
 
@@ -868,9 +873,9 @@ def _check_probe_specs(probes: dict, rerank_probes: dict) -> None:
             raise ValueError(f"probe {name!r}: expected (start 'tiny'|'minilm', objective in {sorted(OBJECTIVES)}, "
                              f"max_len, batch_pairs, lr, steps, held-out pairs, eval_every), got {spec!r}")
     for name, spec in rerank_probes.items():
-        if len(spec) != 6 or spec[0] != "minilm" or spec[5] < 1:
+        if len(spec) != 7 or spec[0] != "minilm" or spec[5] < 1 or not (spec[6] is None or spec[6] >= 1):
             raise ValueError(f"re-ranker probe {name!r}: expected ('minilm', lr, steps, groups per step, eval_every, "
-                             f"negatives >= 1), got {spec!r}")
+                             f"negatives >= 1, fine-tuning queries None or >= 1), got {spec!r}")
         if name == BIENCODER_PROBE:
             raise ValueError(f"{BIENCODER_PROBE!r} is the zero-shot bi-encoder probe's name; pick another")
 
@@ -896,11 +901,15 @@ def rerank_probe_job(spec: tuple, col, k: int = 20, smoke: bool = False) -> dict
     """One re-ranker probe: MiniLM + fresh score head fine-tuned on the training pool less the validation queries;
     validation nDCG@10 / MRR@10 of its re-ranking of the BM25 top ``k`` every ``eval_every`` steps, beside BM25,
     a random order of the same candidates and the best order (oracle)."""
-    start, lr, steps, bp, every, negatives = spec
+    start, lr, steps, bp, every, negatives, n_queries = spec
     if smoke:
         steps, every = 2, 1
     t0 = time.time()
     ft_q, val_q, val_c = _validation_candidates(col, k, smoke)
+    if n_queries is not None:
+        if n_queries > len(ft_q):
+            raise ValueError(f"the probe asks for {n_queries} fine-tuning queries; the pool less validation has {len(ft_q)}")
+        ft_q = [ft_q[i] for i in np.random.default_rng(SUBSET_SEED).permutation(len(ft_q))[:n_queries]]
     ft_c = BM25Index(col.docs).search({q: col.queries[q] for q in ft_q}, k)
     model, mtok = minilm_start(0)
     val_text = {q: col.queries[q] for q in val_q}
