@@ -863,8 +863,9 @@ if mr and rr:
               f"of any probe is {best[0]:.3f} ({best[1]}, step {best[2]}), against {target:.3f} needed, after "
               f"{spent_h:.1f} core-hours of re-ranker probes. "
               + (f"The labelled-query curve puts the crossing near {round(need, -2):,.0f} queries, {need / ns.max():.0f} times "
-                 "what this world has: a day of CPU buys more steps on the same queries, which bought little above, "
-                 "not more labels. " if len(lce) == 3 and np.isfinite(need) else "")
+                 "what this world has: a day of CPU buys more steps on the same queries, which bought little above "
+                 "(the pairwise recipe; the LCE recipe was not run past 200 steps), not more labels. "
+                 if len(lce) == 3 and np.isfinite(need) else "")
               + "The protocol is not worth running until the no-pre-training arm beats BM25.")
            + " Until then the claims stay *not testable here*.")
 else:
