@@ -905,12 +905,13 @@ def rerank_probe_job(spec: tuple, col, k: int = 20, smoke: bool = False) -> dict
     if smoke:
         steps, every = 2, 1
     t0 = time.time()
-    ft_q, val_q, val_c = _validation_candidates(col, k, smoke)
+    bm = BM25Index(col.docs)
+    ft_q, val_q, val_c = _validation_candidates(col, bm, k, smoke)
     if n_queries is not None:
         if n_queries > len(ft_q):
             raise ValueError(f"the probe asks for {n_queries} fine-tuning queries; the pool less validation has {len(ft_q)}")
         ft_q = [ft_q[i] for i in np.random.default_rng(SUBSET_SEED).permutation(len(ft_q))[:n_queries]]
-    ft_c = BM25Index(col.docs).search({q: col.queries[q] for q in ft_q}, k)
+    ft_c = bm.search({q: col.queries[q] for q in ft_q}, k)
     model, mtok = minilm_start(0)
     val_text = {q: col.queries[q] for q in val_q}
     runs = {}
@@ -929,12 +930,12 @@ def rerank_probe_job(spec: tuple, col, k: int = 20, smoke: bool = False) -> dict
             **_validation_report(runs["last"], val_c, col, k), "loss": loss, "wall_s": time.time() - t0}
 
 
-def _validation_candidates(col, k: int, smoke: bool = False):
-    """(fine-tuning queries, validation queries, BM25 top ``k`` of the validation queries)."""
+def _validation_candidates(col, bm: BM25Index, k: int, smoke: bool = False):
+    """(fine-tuning queries, validation queries, ``bm``'s top ``k`` of the validation queries)."""
     ft_q, val_q = validation_split(col)
     if smoke:
         val_q = val_q[:5]
-    return ft_q, val_q, BM25Index(col.docs).search({q: col.queries[q] for q in val_q}, k)
+    return ft_q, val_q, bm.search({q: col.queries[q] for q in val_q}, k)
 
 
 def _validation_report(run: dict, val_c: dict, col, k: int) -> dict:
@@ -968,7 +969,7 @@ def biencoder_run(queries: dict[str, str], cands: dict[str, dict[str, float]], d
 def biencoder_probe_job(col, k: int = 20, smoke: bool = False) -> dict:
     """The zero-shot bi-encoder on the validation candidates: does MiniLM's own similarity carry relevance here?"""
     t0 = time.time()
-    _, _, val_c = _validation_candidates(col, k, smoke)
+    _, _, val_c = _validation_candidates(col, BM25Index(col.docs), k, smoke)
     run = biencoder_run(col.queries, val_c, col.docs)
     return {"kind": "biencoder", "start": "minilm", "steps": 0, **_validation_report(run, val_c, col, k),
             "wall_s": time.time() - t0}
